@@ -1,0 +1,1 @@
+"""feedbacklab's solver engine: problems, forward renderers, solvers, traces and recording."""

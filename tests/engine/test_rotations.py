@@ -1,0 +1,55 @@
+import math
+
+import pytest
+import torch
+
+from engine.rotations import (
+    normalize_quaternion,
+    quaternion_from_axis_angle,
+    quaternion_to_matrix,
+    random_axis_angle_quaternions,
+    rotation_angle_between,
+)
+
+
+def test_identity_and_quarter_turn(device):
+    q = torch.tensor([[1.0, 0, 0, 0], [math.cos(math.pi / 4), 0, 0, math.sin(math.pi / 4)]], device=device)
+    matrices = quaternion_to_matrix(q)
+    assert matrices.device.type == device.type
+    assert torch.allclose(matrices[0], torch.eye(3, device=device))
+    rotated = matrices[1] @ torch.tensor([1.0, 0, 0], device=device)
+    assert torch.allclose(rotated, torch.tensor([0.0, 1, 0], device=device), atol=1e-6)
+
+
+def test_matrices_are_rotations_for_unnormalised_quaternions():
+    matrices = quaternion_to_matrix(torch.randn(10, 4) * 3)
+    assert matrices.shape == (10, 3, 3)
+    identity = torch.eye(3).expand(10, 3, 3)
+    assert torch.allclose(matrices @ matrices.transpose(1, 2), identity, atol=1e-5)
+    assert torch.allclose(torch.linalg.det(matrices), torch.ones(10), atol=1e-5)
+
+
+def test_angle_between_is_sign_invariant():
+    q = quaternion_from_axis_angle(torch.tensor([[0.0, 1, 0]]), torch.tensor([0.5]))
+    assert rotation_angle_between(q, torch.tensor([[1.0, 0, 0, 0]])).item() == pytest.approx(0.5, abs=1e-3)
+    assert rotation_angle_between(q, -q).item() == pytest.approx(0.0, abs=2e-3)
+
+
+def test_random_quaternions_respect_range():
+    generator = torch.Generator().manual_seed(0)
+    q = random_axis_angle_quaternions(500, 40, 45, generator)
+    angles = torch.rad2deg(rotation_angle_between(q, torch.tensor([[1.0, 0, 0, 0]])))
+    assert q.shape == (500, 4) and torch.allclose(q.norm(dim=1), torch.ones(500), atol=1e-5)
+    assert angles.min() >= 40 - 1e-2 and angles.max() <= 45 + 1e-2
+
+
+def test_rotation_gradient_matches_finite_differences():
+    q = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(quaternion_to_matrix, (q,))
+
+
+def test_bad_shapes_rejected():
+    with pytest.raises(ValueError, match="w, x, y, z"):
+        normalize_quaternion(torch.zeros(3, 3))
+    with pytest.raises(ValueError):
+        quaternion_from_axis_angle(torch.zeros(3, 4), torch.zeros(3))
