@@ -96,26 +96,32 @@ class _SoftSilhouette(torch.autograd.Function):
 class _NearestBoundaryPoints:
     """Per (face, point) pair: the nearest point of the face's boundary, as offset (K, 2) from it to the point,
     its edge (K,) (edge k runs from corner k to corner k + 1) and weight t (K,) along that edge; its squared
-    distance (K,); and whether the point is inside the face (K,). Computed per coordinate, on (K, 3) arrays."""
+    distance (K,); and whether the point is inside the face (K,).
+
+    Arrays are laid out (3 edges, K pairs): on a CPU, row-wise operations on that layout are several times
+    faster than on (K, 3), whose short rows defeat vectorisation."""
 
     def __init__(self, tri: torch.Tensor, face: torch.Tensor, point: torch.Tensor):
         edge = tri.roll(-1, dims=1) - tri
         inverse_length = 1.0 / (edge * edge).sum(-1).clamp(min=1e-12)
         winding = torch.sign(edge[:, 0, 0] * edge[:, 1, 1] - edge[:, 0, 1] * edge[:, 1, 0])
         per_face = torch.cat([tri[..., 0], tri[..., 1], edge[..., 0], edge[..., 1], inverse_length,
-                              winding[:, None]], dim=1)
-        start_x, start_y, edge_x, edge_y, inverse_length, winding = per_face.index_select(0, face).split(
-            [3, 3, 3, 3, 3, 1], dim=1
-        )
-        rel_x = point[:, :1] - start_x
-        rel_y = point[:, 1:] - start_y
-        self.inside = ((edge_x * rel_y - edge_y * rel_x) * winding >= 0).all(dim=1)
-        t = ((rel_x * edge_x + rel_y * edge_y) * inverse_length).clamp(0.0, 1.0)
+                              winding[:, None].expand(-1, 3)], dim=1)
+        per_pair = per_face.T.contiguous().index_select(1, face)
+        start_x, start_y, edge_x, edge_y, inverse_length, winding = per_pair.view(6, 3, -1).unbind(0)
+        rel_x = point[:, 0] - start_x
+        rel_y = point[:, 1] - start_y
+        side = (edge_x * rel_y - edge_y * rel_x) * winding
+        self.inside = (side[0] >= 0) & (side[1] >= 0) & (side[2] >= 0)
+        t = ((rel_x * edge_x + rel_y * edge_y) * inverse_length).clamp_(0.0, 1.0)
         offset_x = rel_x - t * edge_x
         offset_y = rel_y - t * edge_y
         squared = offset_x * offset_x + offset_y * offset_y
-        self.squared, nearest = squared.min(dim=1, keepdim=True)
-        self.squared = self.squared.squeeze(1)
-        self.edge = nearest.squeeze(1)
-        self.t = t.gather(1, nearest).squeeze(1)
-        self.offset = torch.cat([offset_x.gather(1, nearest), offset_y.gather(1, nearest)], dim=1)
+        first_two = squared[0] <= squared[1]
+        best = torch.where(first_two, squared[0], squared[1])
+        last = squared[2] < best
+        self.squared = torch.where(last, squared[2], best)
+        self.edge = torch.where(last, 2, torch.where(first_two, 0, 1))
+        pick = self.edge.unsqueeze(0)
+        self.t = t.gather(0, pick).squeeze(0)
+        self.offset = torch.stack([offset_x.gather(0, pick).squeeze(0), offset_y.gather(0, pick).squeeze(0)], dim=1)

@@ -1,0 +1,137 @@
+"""Benchmarks behind `feedbacklab bench`: solver accuracy on sampled pose problems (the paper's Table 1) and
+the cost of one optimizer step against face count and image size (the paper's Fig. 5)."""
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import torch
+import trimesh
+
+from .compare import run_comparison
+from .meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
+from .problems.pose6d import Pose6DConfig, Pose6DProblem
+from .procedural import default_mesh, split_objects
+from .solvers.registry import make_solver
+from .summary import summarize_trace
+from .trace import Comparison
+
+
+def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
+    """Meshes for a benchmark: comma-separated files and/or directories (every supported mesh inside), or the
+    procedural split when spec is None."""
+    if spec is None:
+        return [obj.build() for obj in split_objects(split)]
+    paths: list[str] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if os.path.isdir(part):
+            found = sorted(os.path.join(part, name) for name in os.listdir(part)
+                           if name.lower().endswith(SUPPORTED_EXTENSIONS))
+            if not found:
+                raise MeshError(f"{part}: no {', '.join(SUPPORTED_EXTENSIONS)} meshes in this directory")
+            paths.extend(found)
+        else:
+            paths.append(part)
+    return [load_mesh(path) for path in paths]
+
+
+def sample_pose_problems(
+    meshes: list[Mesh], n: int, seed: int, config: Pose6DConfig = Pose6DConfig(),
+    rotation_range_deg: tuple[float, float] | None = None, device: str = "cpu",
+) -> tuple[Pose6DProblem, torch.Tensor, torch.Tensor]:
+    """n problems cycling through the meshes (shuffled by seed): the problem batch, ground truth, observations."""
+    if n < 1:
+        raise ValueError(f"--n must be at least 1, got {n}")
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(meshes), generator=generator).tolist()
+    chosen = [meshes[order[i % len(meshes)]] for i in range(n)]
+    problem = Pose6DProblem.for_meshes(chosen, config=config, device=device)
+    ground_truth = problem.sample_ground_truth(generator, rotation_range_deg)
+    return problem, ground_truth, problem.render(ground_truth)
+
+
+def accuracy_benchmark(
+    solver_names: list[str], n: int, meshes: list[Mesh], seed: int = 0,
+    rotation_range_deg: tuple[float, float] | None = None, max_iterations: int | None = None,
+    on_solver_done: Callable[[str, dict], None] | None = None, device: str = "cpu",
+) -> Comparison:
+    """Every solver on the same n sampled problems, solved as one batch each."""
+    problem, ground_truth, observation = sample_pose_problems(meshes, n, seed, rotation_range_deg=rotation_range_deg,
+                                                              device=device)
+    options = {} if max_iterations is None else {"max_iterations": max_iterations}
+    return run_comparison(
+        problem, "pose6d", observation, solver_names, ground_truth=ground_truth, keep_renderings=False,
+        solver_options=options, meta={"meshes": [m.name for m in problem.meshes], "seed": seed},
+        on_solver_done=None if on_solver_done is None else lambda name, trace: on_solver_done(name, summarize_trace(trace)),
+    )
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    solver: str
+    faces: int
+    image_size: int
+    ms_per_step: float
+    """Median over the timed steps of render + gradient + update, one problem."""
+
+
+def mesh_with_faces(target: int) -> Mesh:
+    """The default object subdivided, then simplified, to about `target` faces (the shape stays the same)."""
+    base = default_mesh().to_trimesh()
+    vertices, faces = base.vertices, base.faces
+    while len(faces) < target:
+        vertices, faces = trimesh.remesh.subdivide(vertices, faces)
+    mesh = trimesh.Trimesh(vertices, faces, process=False)
+    if len(faces) > target:
+        mesh = mesh.simplify_quadric_decimation(face_count=target)
+    return mesh_from_trimesh(mesh, f"default-{target}")
+
+
+def step_timings(
+    solver_names: list[str], face_counts: list[int], image_sizes: list[int], steps: int = 30, warmup: int = 5,
+    device: str = "cpu",
+) -> list[StepTiming]:
+    """ms per optimizer step for every (solver, faces, size) combination, all in one run."""
+    results = []
+    meshes = {count: mesh_with_faces(count) for count in face_counts}
+    generator = torch.Generator().manual_seed(0)
+    for faces, mesh in meshes.items():
+        for size in image_sizes:
+            problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=size), device)
+            ground_truth = problem.sample_ground_truth(generator)
+            observation = problem.render(ground_truth)
+            for name in solver_names:
+                solver = make_solver(name, max_iterations=steps + warmup, patience=0)
+                seconds = [it.step_seconds for it in solver.iterate(problem, observation, problem.initial_estimate())]
+                results.append(StepTiming(name, mesh.num_faces, size, 1000 * statistics.median(seconds[warmup:])))
+    return results
+
+
+def pyrender_timing(faces: int = 5000, image_size: int = 128, renders: int = 200) -> float:
+    """ms per pyrender silhouette of one mesh at one pose (the mesh is already uploaded)."""
+    problem = Pose6DProblem.for_meshes(mesh_with_faces(faces), 1, replace(Pose6DConfig(), image_size=image_size))
+    x = problem.initial_estimate()
+    problem.render(x)
+    started = time.perf_counter()
+    for i in range(renders):
+        x[0, 4] = 0.001 * math.sin(i)
+        problem.render(x)
+    return 1000 * (time.perf_counter() - started) / renders
+
+
+def timing_table(timings: list[StepTiming]) -> str:
+    """Markdown: one row per (faces, size), one column per solver, ms per step."""
+    solvers = list(dict.fromkeys(t.solver for t in timings))
+    rows = list(dict.fromkeys((t.faces, t.image_size) for t in timings))
+    lookup = {(t.solver, t.faces, t.image_size): t.ms_per_step for t in timings}
+    lines = ["| Faces | Image | " + " | ".join(f"{s} (ms/step)" for s in solvers) + " |",
+             "|---" * (len(solvers) + 2) + "|"]
+    for faces, size in rows:
+        cells = [f"{lookup[(s, faces, size)]:.1f}" for s in solvers]
+        lines.append(f"| {faces} | {size} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+

@@ -1,0 +1,295 @@
+"""The `feedbacklab` command line: render, solve, bench and replay."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, replace
+from typing import Sequence
+
+import torch
+
+from .device import default_device
+from .images import load_silhouette, save_silhouette
+from .meshes import Mesh, load_mesh
+from .problems.pose6d import Pose6DConfig, Pose6DProblem, format_pose, parse_pose
+from .procedural import ObjectSpec, default_mesh
+from .solvers.registry import SOLVER_FACTORIES, parse_solver_names
+from .summary import markdown_table, summarize
+from .trace import Comparison
+
+PROBLEMS = ("pose6d",)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, OSError, RuntimeError) as error:  # user-facing errors carry one-line messages
+        print(f"feedbacklab: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("feedbacklab: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feedbacklab", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="render a silhouette observation with pyrender")
+    render.add_argument("problem", choices=PROBLEMS)
+    _mesh_argument(render)
+    render.add_argument("--pose", help="'qw,qx,qy,qz,tx,ty,tz' (default: a random pose from --seed)")
+    render.add_argument("--seed", type=int, default=0, help="seed of the random pose")
+    render.add_argument("--size", type=int, default=128, help="image size in pixels (square)")
+    render.add_argument("--out", required=True, help="output PNG")
+    render.set_defaults(run=_render)
+
+    solve = commands.add_parser("solve", help="run solvers side by side on one observation")
+    solve.add_argument("problem", choices=PROBLEMS)
+    _mesh_argument(solve)
+    solve.add_argument("--observation", help="silhouette PNG/JPG (default: rendered from --gt-pose or a random pose)")
+    solve.add_argument("--gt-pose", help="ground-truth 'qw,qx,qy,qz,tx,ty,tz': enables error metrics")
+    solve.add_argument("--init-pose", help="initial estimate (default: identity rotation, zero offset)")
+    solve.add_argument("--seed", type=int, default=0, help="seed of the random ground truth when none is given")
+    solve.add_argument("--size", type=int, default=128, help="image size when no observation is given")
+    _solver_arguments(solve, "nmr,softras")
+    solve.add_argument("--record", help="write a side-by-side animation (.gif or .mp4)")
+    solve.add_argument("--trace", help="save every iteration of every solver (.npz) for replay")
+    solve.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
+    solve.add_argument("--fps", type=int, default=10, help="animation frame rate")
+    solve.add_argument("--json", action="store_true", help="print the summary as JSON")
+    solve.set_defaults(run=_solve)
+
+    bench = commands.add_parser("bench", help="benchmarks: accuracy (pose6d) or step time (speed)")
+    kinds = bench.add_subparsers(dest="kind", required=True)
+    accuracy = kinds.add_parser("pose6d", help="solve n sampled pose problems; Table 1 of the paper")
+    accuracy.add_argument("--n", type=int, default=100, help="number of problems")
+    accuracy.add_argument("--meshes", help="mesh files and/or directories, comma-separated (default: procedural)")
+    accuracy.add_argument("--split", default="test", choices=("train", "val", "test"), help="procedural split")
+    accuracy.add_argument("--seed", type=int, default=0, help="seed of the sampled problems")
+    accuracy.add_argument("--rotation-range", help="'lo,hi' degrees of the ground-truth rotation (default 0,40)")
+    _solver_arguments(accuracy, "nmr,softras")
+    accuracy.add_argument("--out", help="also write the results as JSON")
+    accuracy.set_defaults(run=_bench_accuracy)
+    speed = kinds.add_parser("speed", help="ms per optimizer step vs faces and image size; pyrender ms")
+    speed.add_argument("--solvers", default="nmr,softras", help="comma-separated solver names")
+    speed.add_argument("--faces", default="1000,5000,20000,80000", help="face counts at 128 px")
+    speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
+    speed.add_argument("--steps", type=int, default=30, help="timed steps per combination")
+    speed.add_argument("--out", help="also write the results as JSON")
+    speed.set_defaults(run=_bench_speed)
+
+    replay = commands.add_parser("replay", help="summarise (and record) a saved trace")
+    replay.add_argument("trace_file", metavar="TRACE", help="a .npz written by `solve --trace`")
+    replay.add_argument("--record", help="write the side-by-side animation (.gif or .mp4)")
+    replay.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
+    replay.add_argument("--fps", type=int, default=10, help="animation frame rate")
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.set_defaults(run=_replay)
+    return parser
+
+
+def _mesh_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mesh", help="OBJ/PLY/STL/OFF/GLB/GLTF file, or a procedural object such as chair-7 "
+                                       "(default: the built-in object)")
+
+
+def _solver_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--solvers", default=default, help=f"comma-separated, from {', '.join(SOLVER_FACTORIES)}")
+    parser.add_argument("--max-iterations", type=int, help="iteration limit of every solver (default 500)")
+    parser.add_argument("--lr", type=float, help="optimizers' step size (default 0.01)")
+
+
+def resolve_mesh(spec: str | None) -> Mesh:
+    """A file path, a procedural object name ('chair-7'), or the default object."""
+    if spec is None:
+        return default_mesh()
+    category, _, index = spec.rpartition("-")
+    if not os.path.exists(spec) and index.isdigit() and category:
+        try:
+            return ObjectSpec(category, int(index)).build()
+        except ValueError:
+            pass
+    return load_mesh(spec)
+
+
+def _solver_options(args: argparse.Namespace) -> dict:
+    options = {}
+    if args.max_iterations is not None:
+        if args.max_iterations < 1:
+            raise ValueError(f"--max-iterations must be at least 1, got {args.max_iterations}")
+        options["max_iterations"] = args.max_iterations
+    if args.lr is not None:
+        options["learning_rate"] = args.lr
+    return options
+
+
+def _check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> None:
+    """Fails before any work when an output cannot be written."""
+    if path is None:
+        return
+    if not path.lower().endswith(extensions):
+        raise ValueError(f"{flag} {path}: choose a file ending in {' or '.join(extensions)}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"{flag} {path}: directory {directory} does not exist")
+
+
+def _render(args: argparse.Namespace) -> int:
+    _check_output(args.out, (".png", ".jpg", ".jpeg", ".bmp"), "--out")
+    config = replace(Pose6DConfig(), image_size=_check_size(args.size))
+    problem = Pose6DProblem.for_meshes(resolve_mesh(args.mesh), 1, config)
+    pose = parse_pose(args.pose) if args.pose else problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
+    silhouette = problem.render(pose)[0]
+    if not silhouette.any():
+        raise ValueError(f"pose {format_pose(pose)} puts the object outside the image; choose a smaller offset")
+    save_silhouette(args.out, silhouette.numpy())
+    print(f"wrote {args.out}: {args.size}x{args.size} silhouette of {problem.meshes[0].name} at {format_pose(pose)}")
+    return 0
+
+
+def _check_size(size: int) -> int:
+    if not 16 <= size <= 2048:
+        raise ValueError(f"--size must be between 16 and 2048 pixels, got {size}")
+    return size
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from .compare import run_comparison
+
+    _check_output(args.record, (".gif", ".mp4"), "--record")
+    _check_output(args.trace, (".npz",), "--trace")
+    names = parse_solver_names(args.solvers)
+    options = _solver_options(args)
+    mesh = resolve_mesh(args.mesh)
+    ground_truth = parse_pose(args.gt_pose) if args.gt_pose else None
+    if args.observation:
+        observation = torch.from_numpy(load_silhouette(args.observation))[None]
+        size = observation.shape[-1]
+    else:
+        size = _check_size(args.size)
+    device = default_device()
+    problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=size), device)
+    if not args.observation:
+        if ground_truth is None:
+            ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed)).cpu()
+        observation = problem.render(ground_truth.to(device)).cpu()
+    x0 = parse_pose(args.init_pose) if args.init_pose else problem.initial_estimate().cpu()
+
+    def report(name, trace):
+        if not args.json:
+            print(f"{name}: {int(trace.steps()[0])} steps in {trace.elapsed[-1]:.2f} s", file=sys.stderr)
+
+    comparison = run_comparison(
+        problem, "pose6d", observation.to(device), names, x0=x0.to(device),
+        ground_truth=None if ground_truth is None else ground_truth.to(device), solver_options=options,
+        on_solver_done=report,
+        meta={"mesh": mesh.name, "observation": args.observation, "image_size": size},
+    )
+    _print_summary(comparison, args.json)
+    _write_outputs(comparison, args)
+    return 0
+
+
+def _print_summary(comparison: Comparison, as_json: bool) -> None:
+    summaries = summarize(comparison)
+    if as_json:
+        print(json.dumps({"problem": comparison.problem, "solvers": summaries, "meta": comparison.meta}, indent=2))
+        return
+    print(markdown_table(summaries))
+    if comparison.ground_truth is not None:
+        for name, trace in comparison.traces.items():
+            final = trace.x[trace.last_index()[0], 0]
+            print(f"{name}: final pose {format_pose(torch.from_numpy(final))}")
+        print(f"ground truth: {format_pose(torch.from_numpy(comparison.ground_truth[0]))}")
+
+
+def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
+    if getattr(args, "trace", None):
+        comparison.save(args.trace)
+        print(f"wrote {args.trace}", file=sys.stderr)
+    if args.record:
+        from tqdm import tqdm
+
+        from .record import record_comparison
+
+        with tqdm(desc="recording", unit="frame", file=sys.stderr, leave=False) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            frames = record_comparison(comparison, args.record, fps=args.fps, max_frames=args.max_frames,
+                                       progress=progress)
+        print(f"wrote {args.record} ({frames} frames)", file=sys.stderr)
+
+
+def _bench_accuracy(args: argparse.Namespace) -> int:
+    from .bench import accuracy_benchmark, load_mesh_set
+
+    _check_output(args.out, (".json",), "--out")
+    names = parse_solver_names(args.solvers)
+    options = _solver_options(args)
+    rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
+    meshes = load_mesh_set(args.meshes, args.split)
+    comparison = accuracy_benchmark(
+        names, args.n, meshes, seed=args.seed, rotation_range_deg=rotation_range,
+        max_iterations=options.get("max_iterations"), device=str(default_device()),
+        on_solver_done=lambda name, summary: print(f"{name}: done, {summary['batch_seconds']:.1f} s", file=sys.stderr),
+    )
+    summaries = summarize(comparison)
+    source = args.meshes or f"procedural {args.split} split"
+    print(f"pose6d: {args.n} problems on {source}, rotations {rotation_range or (0, 40)} deg, seed {args.seed}\n")
+    print(markdown_table(summaries))
+    if args.out:
+        with open(args.out, "w") as file:
+            json.dump({"problem": "pose6d", "n": args.n, "meshes": source, "seed": args.seed,
+                       "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}, file, indent=2)
+    return 0
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--rotation-range {text!r}: expected 'lo,hi' in degrees, e.g. 40,45") from None
+    if not 0 <= low <= high <= 180:
+        raise ValueError(f"--rotation-range {text!r}: need 0 <= lo <= hi <= 180")
+    return low, high
+
+
+def _bench_speed(args: argparse.Namespace) -> int:
+    from .bench import pyrender_timing, step_timings, timing_table
+
+    _check_output(args.out, (".json",), "--out")
+    names = parse_solver_names(args.solvers)
+    faces = [int(v) for v in args.faces.split(",")]
+    sizes = [_check_size(int(v)) for v in args.sizes.split(",")]
+    device = str(default_device())
+    by_faces = step_timings(names, faces, [128], steps=args.steps, device=device)
+    by_size = step_timings(names, [5000], sizes, steps=args.steps, device=device)
+    pyrender_ms = pyrender_timing()
+    print(f"device: {device}, torch threads: {torch.get_num_threads()}\n")
+    print("Step time vs faces (128 px):\n" + timing_table(by_faces) + "\n")
+    print("Step time vs image size (5,000 faces):\n" + timing_table(by_size) + "\n")
+    print(f"pyrender silhouette, 128 px, 5,000 faces: {pyrender_ms:.2f} ms per render")
+    if args.out:
+        with open(args.out, "w") as file:
+            json.dump({"device": device, "by_faces": [asdict(t) for t in by_faces],
+                       "by_size": [asdict(t) for t in by_size], "pyrender_ms": pyrender_ms}, file, indent=2)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    _check_output(args.record, (".gif", ".mp4"), "--record")
+    comparison = Comparison.load(args.trace_file)
+    _print_summary(comparison, args.json)
+    _write_outputs(comparison, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Inverse problems: parameterisation, forward process, ground-truth sampler, energy and metrics, one module each."""

@@ -1,0 +1,1 @@
+"""Forward renderers: the pyrender silhouette (ground truth) and the torch rasterizers."""

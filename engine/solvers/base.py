@@ -1,0 +1,210 @@
+"""The iteration interface: a solver is a sequence of iterations.
+
+    for it in solver.iterate(problem, observation, x0, ground_truth):   # one record per iteration
+        it.x, it.rendering, it.energy, it.update, it.elapsed, it.metrics  # batch-first
+
+Record t holds the estimate x_t, what the solver's renderer made of it, its energy, and the update that led
+to it from x_{t-1} (zero for t = 0). The loop is written once here; a solver supplies only `init_state` and
+`step`. Every item of the batch stops on its own (energy stalled for `patience` iterations or
+`max_iterations` reached); stopped items are frozen and no longer computed.
+"""
+from __future__ import annotations
+
+import enum
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol
+
+import torch
+
+
+class Status(enum.IntEnum):
+    """Per-item state after an iteration."""
+
+    RUNNING = 0
+    CONVERGED = 1
+    """The energy stopped improving for `patience` iterations."""
+    MAX_ITERATIONS = 2
+    FAILED = 3
+    """The estimate became non-finite; the item keeps its last finite estimate."""
+
+
+class Problem(Protocol):
+    """What solvers need from an inverse problem (see engine.problems.pose6d for the reference one)."""
+
+    parameter_names: tuple[str, ...]
+
+    @property
+    def batch_size(self) -> int: ...
+
+    def subset(self, index: torch.Tensor) -> "Problem": ...
+
+    def render(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def energy(self, rendering: torch.Tensor, observation: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
+
+    def metrics(
+        self, x: torch.Tensor, rendering: torch.Tensor, observation: torch.Tensor, ground_truth: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]: ...
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """Stopping rule shared by every solver."""
+
+    max_iterations: int = 500
+    """Stop an item after this many updates."""
+    patience: int = 20
+    """Stop an item when its energy has not improved for this many iterations (0: never)."""
+    min_improvement: float = 1e-7
+    """An energy counts as improved when it drops below the best so far by more than this."""
+
+
+@dataclass
+class StepResult:
+    """What a solver's step computed at x_t for the active items."""
+
+    rendering: torch.Tensor
+    """(b, H, W) the solver's rendering of x_t."""
+    energy: torch.Tensor
+    """(b,) the energy of x_t."""
+    next_x: torch.Tensor
+    """(b, D) the proposed x_{t+1}."""
+
+
+@dataclass
+class Iteration:
+    """One record of a solver's run, batch-first."""
+
+    index: int
+    x: torch.Tensor
+    """(B, D) estimate x_t."""
+    rendering: torch.Tensor
+    """(B, H, W) rendering of x_t (items that stopped hold their last one)."""
+    energy: torch.Tensor
+    """(B,) energy of x_t."""
+    update: torch.Tensor
+    """(B, D) x_t - x_{t-1}; zero for t = 0 and for items that had stopped."""
+    elapsed: float
+    """Seconds the solver has computed so far (time spent by the consumer between records not counted)."""
+    step_seconds: float
+    """Seconds this iteration took, shared by the items that were active in it."""
+    computed: torch.Tensor
+    """(B,) bool: items whose rendering and energy were computed in this iteration."""
+    status: torch.Tensor
+    """(B,) int Status after this iteration; RUNNING items will be updated again."""
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+    """(B,) each: problem metrics of x_t (with ground truth: errors and outlier flag)."""
+
+    @property
+    def active(self) -> torch.Tensor:
+        return self.status == Status.RUNNING
+
+
+class IterativeSolver(ABC):
+    """Base of every solver: the loop, per-item stopping, timing and metrics."""
+
+    name: str = "solver"
+
+    def __init__(self, params: SolverParams | None = None):
+        self.params = params or SolverParams()
+
+    @abstractmethod
+    def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-item solver state, every tensor batch-first (B, ...)."""
+
+    @abstractmethod
+    def step(
+        self, problem: Any, observation: torch.Tensor, x: torch.Tensor, state: dict[str, torch.Tensor], iteration: int
+    ) -> StepResult:
+        """Rendering and energy at x (b, D) of the active items, and the proposed next estimate; `state` holds
+        the active items' rows and may be updated in place or replaced key by key."""
+
+    def iterate(
+        self,
+        problem: Any,
+        observation: torch.Tensor,
+        x0: torch.Tensor,
+        ground_truth: torch.Tensor | None = None,
+    ) -> Iterator[Iteration]:
+        """Yields one record per iteration until every item has stopped."""
+        _check_inputs(problem, observation, x0, ground_truth)
+        batch = x0.shape[0]
+        device = x0.device
+        x = x0.detach().clone()
+        state = self.init_state(x)
+        status = torch.full((batch,), int(Status.RUNNING), dtype=torch.int64, device=device)
+        best_energy = torch.full((batch,), float("inf"), device=device)
+        stalled = torch.zeros(batch, dtype=torch.int64, device=device)
+        rendering = energy = None
+        update = torch.zeros_like(x)
+        elapsed = 0.0
+        active_problem, active_key = problem, None
+        for t in range(self.params.max_iterations + 1):
+            started = time.perf_counter()
+            index = torch.nonzero(status == Status.RUNNING).squeeze(1)
+            if active_key != index.numel():
+                active_problem = problem if index.numel() == batch else problem.subset(index)
+                active_key = index.numel()
+            rows = {key: value[index] for key, value in state.items()}
+            with torch.enable_grad():
+                result = self.step(active_problem, observation[index], x[index], rows, t)
+            for key, value in rows.items():
+                state[key][index] = value.detach()
+            if rendering is None:
+                rendering = torch.zeros((batch,) + result.rendering.shape[1:], device=device)
+                energy = torch.zeros(batch, device=device)
+            rendering[index] = result.rendering.detach().to(rendering.dtype)
+            energy[index] = result.energy.detach()
+
+            improved = energy[index] < best_energy[index] - self.params.min_improvement
+            best_energy[index] = torch.where(improved, energy[index], best_energy[index])
+            stalled[index] = torch.where(improved, 0, stalled[index] + 1)
+            next_x = result.next_x.detach()
+            finite = torch.isfinite(next_x).all(dim=1)
+            new_status = torch.full_like(index, int(Status.RUNNING))
+            if self.params.patience > 0:
+                new_status[stalled[index] >= self.params.patience] = Status.CONVERGED
+            if t == self.params.max_iterations:
+                new_status[:] = Status.MAX_ITERATIONS
+            new_status[~finite & (new_status == Status.RUNNING)] = Status.FAILED
+            status[index] = new_status
+
+            computed = torch.zeros(batch, dtype=torch.bool, device=device)
+            computed[index] = True
+            metrics = problem.metrics(x, rendering, observation, ground_truth)
+            step_seconds = time.perf_counter() - started
+            elapsed += step_seconds
+            yield Iteration(t, x.clone(), rendering.clone(), energy.clone(), update.clone(), elapsed, step_seconds,
+                            computed, status.clone(), {k: v.detach() for k, v in metrics.items()})
+            started = time.perf_counter()
+            moving = index[new_status == Status.RUNNING]
+            update = torch.zeros_like(x)
+            update[moving] = next_x[new_status == Status.RUNNING] - x[moving]
+            x = x + update
+            elapsed += time.perf_counter() - started
+            if moving.numel() == 0:
+                return
+
+    def solve(
+        self, problem: Any, observation: torch.Tensor, x0: torch.Tensor, ground_truth: torch.Tensor | None = None
+    ) -> Iteration:
+        """Runs to the end and returns the last record."""
+        last = None
+        for last in self.iterate(problem, observation, x0, ground_truth):
+            pass
+        assert last is not None
+        return last
+
+
+def _check_inputs(problem: Any, observation: torch.Tensor, x0: torch.Tensor, ground_truth: torch.Tensor | None):
+    batch = problem.batch_size
+    if x0.ndim != 2 or x0.shape[0] != batch:
+        raise ValueError(f"x0 must have shape ({batch}, D), got {tuple(x0.shape)}")
+    if observation.ndim != 3 or observation.shape[0] != batch:
+        raise ValueError(f"observation must have shape ({batch}, H, W), got {tuple(observation.shape)}")
+    if ground_truth is not None and ground_truth.shape != x0.shape:
+        raise ValueError(f"ground truth must have the shape of x0 {tuple(x0.shape)}, got {tuple(ground_truth.shape)}")
+    if not torch.isfinite(x0).all():
+        raise ValueError("x0 contains NaN or infinite values")

@@ -1,0 +1,55 @@
+"""Per-solver summaries of a Comparison: the numbers the CLI prints, the benchmark tabulates and the GUI shows."""
+from __future__ import annotations
+
+import numpy as np
+
+from .trace import Comparison, Trace
+
+# (key, header, format) of the table columns, in the paper's Table 1 order.
+COLUMNS = (
+    ("steps", "Steps", "{:.1f}"),
+    ("seconds_per_solve", "Time / solve (s)", "{:.3f}"),
+    ("iou", "IoU", "{:.3f}"),
+    ("translation_error_mean", "Trans. mean", "{:.3f}"),
+    ("translation_error_median", "Trans. median", "{:.3f}"),
+    ("rotation_error_mean", "Rot. mean (deg)", "{:.2f}"),
+    ("rotation_error_median", "Rot. median (deg)", "{:.2f}"),
+    ("outlier_percent", "Outliers (%)", "{:.1f}"),
+)
+
+
+def summarize_trace(trace: Trace) -> dict[str, float]:
+    """Means (and medians of the errors) over the batch at each item's last iteration."""
+    summary = {
+        "problems": int(trace.batch_size),
+        "steps": float(trace.steps().mean()),
+        "seconds_per_solve": float(trace.seconds_per_item().mean()),
+        "batch_seconds": float(trace.elapsed[-1]),
+        "iou": float(trace.final("iou").mean()),
+        "energy": float(trace.final("energy").mean()),
+    }
+    if "translation_error" in trace.metrics:
+        translation, rotation = trace.final("translation_error"), trace.final("rotation_error_deg")
+        summary.update(
+            translation_error_mean=float(translation.mean()),
+            translation_error_median=float(np.median(translation)),
+            rotation_error_mean=float(rotation.mean()),
+            rotation_error_median=float(np.median(rotation)),
+            outlier_percent=float(100.0 * trace.final("outlier").mean()),
+        )
+    return summary
+
+
+def summarize(comparison: Comparison) -> dict[str, dict[str, float]]:
+    return {name: summarize_trace(trace) for name, trace in comparison.traces.items()}
+
+
+def markdown_table(summaries: dict[str, dict[str, float]]) -> str:
+    """A Markdown table, one row per solver; columns without values (no ground truth) are left out."""
+    columns = [c for c in COLUMNS if any(c[0] in s for s in summaries.values())]
+    lines = ["| Solver | " + " | ".join(header for _, header, _ in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for name, summary in summaries.items():
+        cells = [fmt.format(summary[key]) if key in summary else "-" for key, _, fmt in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
