@@ -73,7 +73,9 @@ def accuracy_benchmark(
 @dataclass(frozen=True)
 class StepTiming:
     solver: str
+    requested_faces: int
     faces: int
+    """The mesh's actual face count (simplification lands near the requested one)."""
     image_size: int
     ms_per_step: float
     """Median over the timed steps of render + gradient + update, one problem."""
@@ -92,23 +94,28 @@ def mesh_with_faces(target: int) -> Mesh:
 
 
 def step_timings(
-    solver_names: list[str], face_counts: list[int], image_sizes: list[int], steps: int = 30, warmup: int = 5,
-    device: str = "cpu",
+    solver_names: list[str], combinations: list[tuple[int, int]], steps: int = 30, warmup: int = 5,
+    rounds: int = 3, device: str = "cpu",
 ) -> list[StepTiming]:
-    """ms per optimizer step for every (solver, faces, size) combination, all in one run."""
-    results = []
-    meshes = {count: mesh_with_faces(count) for count in face_counts}
-    generator = torch.Generator().manual_seed(0)
-    for faces, mesh in meshes.items():
-        for size in image_sizes:
+    """ms per optimizer step for every solver at every (faces, image size) combination, all in one run. The
+    combinations are measured in turn, `rounds` times over, and the median step of all rounds is reported,
+    so that a slow spell of a shared machine does not land on one combination only."""
+    meshes = {count: mesh_with_faces(count) for count in dict.fromkeys(faces for faces, _ in combinations)}
+    seconds: dict[tuple[str, int, int], list[float]] = {}
+    for _ in range(rounds):
+        for faces, size in combinations:
+            mesh = meshes[faces]
             problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=size), device)
-            ground_truth = problem.sample_ground_truth(generator)
+            # The same pose and path for every combination, so that only faces and size differ.
+            ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(0))
             observation = problem.render(ground_truth)
             for name in solver_names:
                 solver = make_solver(name, max_iterations=steps + warmup, patience=0)
-                seconds = [it.step_seconds for it in solver.iterate(problem, observation, problem.initial_estimate())]
-                results.append(StepTiming(name, mesh.num_faces, size, 1000 * statistics.median(seconds[warmup:])))
-    return results
+                records = solver.iterate(problem, observation, problem.initial_estimate())
+                measured = [record.step_seconds for record in records][warmup:]
+                seconds.setdefault((name, faces, size), []).extend(measured)
+    return [StepTiming(name, faces, meshes[faces].num_faces, size, 1000 * statistics.median(values))
+            for (name, faces, size), values in seconds.items()]
 
 
 def pyrender_timing(faces: int = 5000, image_size: int = 128, renders: int = 200) -> float:

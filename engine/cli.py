@@ -102,6 +102,7 @@ def _solver_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--solvers", default=default, help=f"comma-separated, from {', '.join(SOLVER_FACTORIES)}")
     parser.add_argument("--max-iterations", type=int, help="iteration limit of every solver (default 500)")
     parser.add_argument("--lr", type=float, help="optimizers' step size (default 0.01)")
+    parser.add_argument("--sigma", type=float, help="SoftRas sharpness (default 1e-4; smaller is sharper)")
 
 
 def resolve_mesh(spec: str | None) -> Mesh:
@@ -125,6 +126,8 @@ def _solver_options(args: argparse.Namespace) -> dict:
         options["max_iterations"] = args.max_iterations
     if args.lr is not None:
         options["learning_rate"] = args.lr
+    if args.sigma is not None:
+        options["sigma"] = args.sigma
     return options
 
 
@@ -269,8 +272,10 @@ def _bench_speed(args: argparse.Namespace) -> int:
     faces = [int(v) for v in args.faces.split(",")]
     sizes = [_check_size(int(v)) for v in args.sizes.split(",")]
     device = str(default_device())
-    by_faces = step_timings(names, faces, [128], steps=args.steps, device=device)
-    by_size = step_timings(names, [5000], sizes, steps=args.steps, device=device)
+    combinations = [(count, 128) for count in faces] + [(5000, size) for size in sizes if size != 128]
+    timings = step_timings(names, list(dict.fromkeys(combinations)), steps=args.steps, device=device)
+    by_faces = [t for t in timings if t.image_size == 128]
+    by_size = [t for t in timings if t.requested_faces == 5000]
     pyrender_ms = pyrender_timing()
     print(f"device: {device}, torch threads: {torch.get_num_threads()}\n")
     print("Step time vs faces (128 px):\n" + timing_table(by_faces) + "\n")

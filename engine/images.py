@@ -22,7 +22,7 @@ def load_silhouette(path: str | os.PathLike) -> np.ndarray:
     if not path.lower().endswith(IMAGE_EXTENSIONS):
         raise ImageError(f"{path}: observations must be {', '.join(IMAGE_EXTENSIONS)} images")
     try:
-        image = np.asarray(iio.imread(path))
+        image = np.asarray(iio.imread(path, plugin="pillow"))
     except Exception as error:
         raise ImageError(f"{path}: cannot read the image ({type(error).__name__}); is it a valid PNG/JPG?") from None
     if image.ndim == 3 and image.shape[2] in (2, 4):

@@ -5,7 +5,7 @@ import numpy as np
 
 from .trace import Comparison, Trace
 
-# (key, header, format) of the table columns, in the paper's Table 1 order.
+# (key, header, format) of the table columns: over a batch, in the paper's Table 1 order ...
 COLUMNS = (
     ("steps", "Steps", "{:.1f}"),
     ("seconds_per_solve", "Time / solve (s)", "{:.3f}"),
@@ -15,6 +15,15 @@ COLUMNS = (
     ("rotation_error_mean", "Rot. mean (deg)", "{:.2f}"),
     ("rotation_error_median", "Rot. median (deg)", "{:.2f}"),
     ("outlier_percent", "Outliers (%)", "{:.1f}"),
+)
+# ... and for a single problem.
+SINGLE_PROBLEM_COLUMNS = (
+    ("steps", "Steps", "{:.0f}"),
+    ("seconds_per_solve", "Time (s)", "{:.2f}"),
+    ("iou", "IoU", "{:.3f}"),
+    ("translation_error_mean", "Trans. error", "{:.4f}"),
+    ("rotation_error_mean", "Rot. error (deg)", "{:.2f}"),
+    ("outlier_percent", "Outlier", ""),
 )
 
 
@@ -46,10 +55,19 @@ def summarize(comparison: Comparison) -> dict[str, dict[str, float]]:
 
 def markdown_table(summaries: dict[str, dict[str, float]]) -> str:
     """A Markdown table, one row per solver; columns without values (no ground truth) are left out."""
-    columns = [c for c in COLUMNS if any(c[0] in s for s in summaries.values())]
+    single = all(s["problems"] == 1 for s in summaries.values())
+    columns = [c for c in (SINGLE_PROBLEM_COLUMNS if single else COLUMNS) if any(c[0] in s for s in summaries.values())]
     lines = ["| Solver | " + " | ".join(header for _, header, _ in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
     for name, summary in summaries.items():
-        cells = [fmt.format(summary[key]) if key in summary else "-" for key, _, fmt in columns]
+        cells = [_cell(summary, key, fmt, single) for key, _, fmt in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(summary: dict[str, float], key: str, fmt: str, single: bool) -> str:
+    if key not in summary:
+        return "-"
+    if single and key == "outlier_percent":
+        return "yes" if summary[key] > 0 else "no"
+    return fmt.format(summary[key])

@@ -18,6 +18,7 @@ DEFAULT_SIGMA = 1e-4
 """SoftRas' sharpness at 64-128 px (its own default, 1e-5, suits 256 px and up)."""
 DEFAULT_EPS = 1e-4
 """Coverage probability below which a face is skipped at a pixel."""
+_NEXT_CORNER = torch.tensor([1, 2, 0])
 
 
 def influence_radius_pixels(sigma: float, eps: float, height: int) -> float:
@@ -58,25 +59,20 @@ class _SoftSilhouette(torch.autograd.Function):
         face, cols, rows = face_pixel_pairs(tri, height, width, margin=influence_radius_pixels(sigma, eps, height))
         nearest = _NearestBoundaryPoints(tri, face, pixel_centers(cols, rows, tri.dtype))
         scale = (2.0 / height) ** 2 / sigma
-        keep = torch.nonzero(nearest.inside | (nearest.squared * scale < math.log(1.0 / eps - 1.0))).squeeze(1)
-        sign = nearest.inside.index_select(0, keep).to(tri.dtype) * 2.0 - 1.0
-        signed = sign * nearest.squared.index_select(0, keep) * scale
-        face = face.index_select(0, keep)
-        pixel = (flat.batch.index_select(0, face) * height + rows.index_select(0, keep)) * width + cols.index_select(
-            0, keep
-        )
+        # Pairs beyond the influence radius are zeroed rather than removed: cheaper than compacting the arrays.
+        within = nearest.inside | (nearest.squared * scale < math.log(1.0 / eps - 1.0))
+        sign = nearest.inside.to(tri.dtype) * 2.0 - 1.0
+        signed = sign * nearest.squared * scale
+        pixel = (flat.batch.index_select(0, face) * height + rows) * width + cols
         log_transparency = torch.zeros(uv.shape[0] * height * width, dtype=uv.dtype, device=uv.device)
-        log_transparency.index_add_(0, pixel, F.logsigmoid(-signed))
+        log_transparency.index_add_(0, pixel, torch.where(within, F.logsigmoid(-signed), 0.0))
         silhouette = 1.0 - torch.exp(log_transparency)
 
-        edge = nearest.edge.index_select(0, keep)
-        face_corners = flat.corners.index_select(0, face)
-        start = face_corners.gather(1, edge[:, None]).squeeze(1)
-        end = face_corners.gather(1, ((edge + 1) % 3)[:, None]).squeeze(1)
-        ctx.save_for_backward(
-            pixel, silhouette, torch.sigmoid(signed) * sign * scale, nearest.offset.index_select(0, keep),
-            nearest.t.index_select(0, keep), start, end,
-        )
+        corners = flat.corners.index_select(0, face)
+        start = corners.gather(1, nearest.edge[:, None]).squeeze(1)
+        end = corners.gather(1, _NEXT_CORNER.to(face.device)[nearest.edge][:, None]).squeeze(1)
+        coverage_slope = torch.where(within, torch.sigmoid(signed) * sign * scale, 0.0)
+        ctx.save_for_backward(pixel, silhouette, coverage_slope, nearest.offset, nearest.t, start, end)
         ctx.num_vertices = uv.shape[0] * uv.shape[1]
         return silhouette.view(uv.shape[0], height, width)
 

@@ -1,0 +1,70 @@
+"""The command line end to end, in process, on small problems."""
+import json
+
+import imageio.v3 as iio
+import pytest
+
+from engine.cli import main
+from engine.trace import Comparison
+
+POSE = "0.98,0.1,0.1,0.1,0.05,-0.03,0.02"
+
+
+def test_render_solve_replay(tmp_path, capsys):
+    observation, trace, gif = tmp_path / "obs.png", tmp_path / "run.npz", tmp_path / "run.gif"
+    assert main(["render", "pose6d", "--pose", POSE, "--size", "64", "--out", str(observation)]) == 0
+    assert iio.imread(observation).shape == (64, 64)
+    capsys.readouterr()
+    code = main(["solve", "pose6d", "--observation", str(observation), "--gt-pose", POSE, "--solvers", "nmr,softras",
+                 "--max-iterations", "4", "--record", str(gif), "--trace", str(trace), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["solvers"]) == {"nmr", "softras"}
+    assert summary["solvers"]["nmr"]["steps"] == 4 and "rotation_error_mean" in summary["solvers"]["nmr"]
+    assert iio.imread(gif, index=None).shape[0] == 5
+    assert Comparison.load(trace).traces["softras"].num_iterations == 5
+    assert main(["replay", str(trace)]) == 0
+    assert "| nmr |" in capsys.readouterr().out
+
+
+def test_solve_on_built_in_defaults_prints_table(capsys):
+    assert main(["solve", "pose6d", "--size", "48", "--solvers", "nmr", "--max-iterations", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| nmr |" in out and "ground truth:" in out
+
+
+def test_bench_pose6d_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "pose6d", "--n", "3", "--solvers", "nmr", "--max-iterations", "2", "--out", str(out)]) == 0
+    assert "Outliers (%)" in capsys.readouterr().out
+    results = json.loads(out.read_text())
+    assert results["n"] == 3 and results["solvers"]["nmr"]["problems"] == 3
+
+
+def test_bench_speed_small(capsys):
+    assert main(["bench", "speed", "--faces", "300", "--sizes", "32", "--steps", "2", "--solvers", "nmr"]) == 0
+    assert "ms per render" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["render", "pose6d", "--mesh", "missing.obj", "--out", "{tmp}/o.png"], "missing.obj"),
+        (["render", "pose6d", "--pose", "1,2,3", "--out", "{tmp}/o.png"], "7 finite numbers"),
+        (["render", "pose6d", "--out", "{tmp}/nowhere/o.png"], "does not exist"),
+        (["render", "pose6d", "--size", "4", "--out", "{tmp}/o.png"], "--size"),
+        (["render", "pose6d", "--pose", "1,0,0,0,5,0,0", "--out", "{tmp}/o.png"], "outside the image"),
+        (["solve", "pose6d", "--solvers", "nmr,magic"], "unknown solver"),
+        (["solve", "pose6d", "--record", "{tmp}/run.avi"], ".gif or .mp4"),
+        (["solve", "pose6d", "--observation", "{tmp}/none.png"], "no such observation"),
+        (["solve", "pose6d", "--max-iterations", "0"], "--max-iterations"),
+        (["replay", "{tmp}/none.npz"], "no such trace file"),
+        (["bench", "pose6d", "--n", "0"], "--n"),
+        (["bench", "pose6d", "--rotation-range", "50"], "--rotation-range"),
+        (["bench", "pose6d", "--meshes", "{tmp}"], "no .obj"),
+    ],
+)
+def test_bad_input_gives_one_line_error(tmp_path, capsys, argv, message):
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err
