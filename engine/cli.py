@@ -220,7 +220,7 @@ def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
 
         from .record import record_comparison
 
-        with tqdm(desc="recording", unit="frame", file=sys.stderr, leave=False) as bar:
+        with tqdm(desc="recording", unit="frame", file=sys.stderr, leave=False, disable=not sys.stderr.isatty()) as bar:
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)

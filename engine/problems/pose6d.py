@@ -81,6 +81,10 @@ class Pose6DProblem:
     meshes: tuple[Mesh, ...]
     config: Pose6DConfig = Pose6DConfig()
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    vertices: torch.Tensor = field(init=False, repr=False)
+    """(B, V, 3) the meshes' vertices, padded."""
+    faces: torch.Tensor = field(init=False, repr=False)
+    """(B, F, 3) the meshes' faces, padded with degenerate (0, 0, 0) faces."""
 
     parameter_names = PARAMETER_NAMES
 
@@ -88,6 +92,7 @@ class Pose6DProblem:
         if not self.meshes:
             raise ValueError("a pose problem needs at least one mesh")
         vertices, faces, _ = stack_meshes(list(self.meshes))
+        # Derived, not passed: set once here (the dataclass is frozen).
         object.__setattr__(self, "vertices", vertices.to(self.device))
         object.__setattr__(self, "faces", faces.to(self.device))
 
