@@ -105,9 +105,6 @@ class Trace:
         share = self.step_seconds[:, None] * self.computed / np.maximum(self.computed.sum(1, keepdims=True), 1)
         return share.sum(0)
 
-    def final_status(self) -> np.ndarray:
-        return self.status[-1]
-
     def at(self, t: int) -> np.ndarray:
         """Iteration index to show for each item at timeline position t (stopped items hold their last)."""
         return np.minimum(t, self.last_index())

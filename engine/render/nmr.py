@@ -6,9 +6,9 @@ the columns. On each row a face covers the interval between its left and right b
 of that row outside the face would flip from background to silhouette if the nearer boundary moved onto it;
 a pixel where this face is the frontmost would flip to background if a boundary moved past it (as in NMR,
 what lies behind the face is not looked at: without that, a closed mesh, whose every pixel is covered
-twice, would get no gradient to shrink). Each such
-flip that lowers the loss contributes (I_after - I_before) * dL/dI divided by the distance the boundary must
-move, shared between the two corners of the crossed edge by their weights along it. Outside pixels are
+twice, would get no gradient to shrink). Each such flip that lowers the loss contributes
+(I_after - I_before) * dL/dI divided by the distance the boundary must move, shared between the two corners
+of the crossed edge by their weights along it. Outside pixels are
 reached along the whole row; to keep the cost linear in face rows, the sum over them is read from two
 per-row tables (distances j and j + 1 from the nearest pixel), exact for the nearest pixel and interpolated
 linearly in the sub-pixel offset beyond it (at most 12% off for the second pixel, less further out).
@@ -51,13 +51,14 @@ class _NMRSilhouette(torch.autograd.Function):
         tri = uv.detach().reshape(-1, 2)[flat.corners]
         face, cols, rows = face_pixel_pairs(tri, height, width, margin=0.0)
         weights = barycentric_weights(tri, face, pixel_centers(cols, rows, tri.dtype))
-        inside = (weights >= 0).all(dim=1)
-        face, cols, rows, weights = face[inside], cols[inside], rows[inside], weights[inside]
-        pixel = (flat.batch[face] * height + rows) * width + cols
+        inside = torch.nonzero((weights[0] >= 0) & (weights[1] >= 0) & (weights[2] >= 0)).squeeze(1)
+        face, cols, rows = face.index_select(0, inside), cols.index_select(0, inside), rows.index_select(0, inside)
+        pixel = (flat.batch.index_select(0, face) * height + rows) * width + cols
         num_pixels = uv.shape[0] * height * width
         coverage = torch.bincount(pixel, minlength=num_pixels).view(-1, height, width)
         # Frontmost face per pixel: 1/depth is linear in screen space, the largest is nearest.
-        inverse_depth = (weights / depth.detach().reshape(-1)[flat.corners].index_select(0, face)).sum(dim=1)
+        corner_depth = depth.detach().reshape(-1)[flat.corners].T.contiguous().index_select(1, face)
+        inverse_depth = (weights.index_select(1, inside) / corner_depth).sum(dim=0)
         nearest = torch.full((num_pixels,), -float("inf"), dtype=tri.dtype, device=tri.device)
         nearest.scatter_reduce_(0, pixel, inverse_depth, reduce="amax")
         front = inverse_depth >= nearest.index_select(0, pixel)
