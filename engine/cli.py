@@ -12,7 +12,7 @@ import torch
 
 from .device import default_device
 from .images import load_silhouette, save_silhouette
-from .meshes import Mesh, load_mesh
+from .meshes import DEFAULT_MAX_FACES, Mesh, load_mesh
 from .problems.pose6d import Pose6DConfig, Pose6DProblem, format_pose, parse_pose
 from .procedural import ObjectSpec, default_mesh
 from .solvers.registry import SOLVER_FACTORIES, parse_solver_names
@@ -115,7 +115,11 @@ def resolve_mesh(spec: str | None) -> Mesh:
             return ObjectSpec(category, int(index)).build()
         except ValueError:
             pass
-    return load_mesh(spec)
+    mesh = load_mesh(spec)
+    if mesh.simplified_from is not None:
+        print(f"note: {spec} has {mesh.simplified_from} faces; simplified to {mesh.num_faces} "
+              f"(the limit is {DEFAULT_MAX_FACES})", file=sys.stderr)
+    return mesh
 
 
 def _solver_options(args: argparse.Namespace) -> dict:

@@ -68,3 +68,12 @@ def test_bad_input_gives_one_line_error(tmp_path, capsys, argv, message):
     assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err
+
+
+def test_large_mesh_is_simplified_with_a_note(tmp_path, capsys):
+    import trimesh
+
+    sphere = trimesh.creation.icosphere(subdivisions=7)  # 327,680 faces
+    sphere.export(tmp_path / "dense.ply")
+    assert main(["render", "pose6d", "--mesh", str(tmp_path / "dense.ply"), "--out", str(tmp_path / "o.png")]) == 0
+    assert "simplified to 200000" in capsys.readouterr().err
