@@ -135,18 +135,16 @@ class IterativeSolver(ABC):
         x = x0.detach().clone()
         state = self.init_state(x)
         status = torch.full((batch,), int(Status.RUNNING), dtype=torch.int64, device=device)
-        best_energy = torch.full((batch,), float("inf"), device=device)
-        stalled = torch.zeros(batch, dtype=torch.int64, device=device)
+        stopping = _StoppingRule(self.params, batch, device)
         rendering = energy = None
         update = torch.zeros_like(x)
         elapsed = 0.0
-        active_problem, active_key = problem, None
+        active_problem, active_count = problem, batch
         for t in range(self.params.max_iterations + 1):
             started = time.perf_counter()
             index = torch.nonzero(status == Status.RUNNING).squeeze(1)
-            if active_key != index.numel():
-                active_problem = problem if index.numel() == batch else problem.subset(index)
-                active_key = index.numel()
+            if active_count != index.numel():  # items only ever stop, so the count identifies the set
+                active_problem, active_count = problem.subset(index), index.numel()
             rows = {key: value[index] for key, value in state.items()}
             with torch.enable_grad():
                 result = self.step(active_problem, observation[index], x[index], rows, t)
@@ -158,17 +156,8 @@ class IterativeSolver(ABC):
             rendering[index] = result.rendering.detach().to(rendering.dtype)
             energy[index] = result.energy.detach()
 
-            improved = energy[index] < best_energy[index] - self.params.min_improvement
-            best_energy[index] = torch.where(improved, energy[index], best_energy[index])
-            stalled[index] = torch.where(improved, 0, stalled[index] + 1)
             next_x = result.next_x.detach()
-            finite = torch.isfinite(next_x).all(dim=1)
-            new_status = torch.full_like(index, int(Status.RUNNING))
-            if self.params.patience > 0:
-                new_status[stalled[index] >= self.params.patience] = Status.CONVERGED
-            if t == self.params.max_iterations:
-                new_status[:] = Status.MAX_ITERATIONS
-            new_status[~finite & (new_status == Status.RUNNING)] = Status.FAILED
+            new_status = stopping.status_after(t, index, energy[index], next_x)
             status[index] = new_status
 
             computed = torch.zeros(batch, dtype=torch.bool, device=device)
@@ -196,6 +185,28 @@ class IterativeSolver(ABC):
             pass
         assert last is not None
         return last
+
+
+class _StoppingRule:
+    """Per item: patience on the energy, the iteration limit, and non-finite proposals."""
+
+    def __init__(self, params: SolverParams, batch: int, device: torch.device):
+        self.params = params
+        self.best_energy = torch.full((batch,), float("inf"), device=device)
+        self.stalled = torch.zeros(batch, dtype=torch.int64, device=device)
+
+    def status_after(self, t: int, index: torch.Tensor, energy: torch.Tensor, next_x: torch.Tensor) -> torch.Tensor:
+        """Status of the items `index` after iteration t, given their energy and proposed next estimate."""
+        improved = energy < self.best_energy[index] - self.params.min_improvement
+        self.best_energy[index] = torch.where(improved, energy, self.best_energy[index])
+        self.stalled[index] = torch.where(improved, 0, self.stalled[index] + 1)
+        status = torch.full_like(index, int(Status.RUNNING))
+        if self.params.patience > 0:
+            status[self.stalled[index] >= self.params.patience] = Status.CONVERGED
+        if t == self.params.max_iterations:
+            status[:] = Status.MAX_ITERATIONS
+        status[~torch.isfinite(next_x).all(dim=1) & (status == Status.RUNNING)] = Status.FAILED
+        return status
 
 
 def _check_inputs(problem: Any, observation: torch.Tensor, x0: torch.Tensor, ground_truth: torch.Tensor | None):
