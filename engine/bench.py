@@ -57,12 +57,15 @@ def sample_pose_problems(
 def accuracy_benchmark(
     solver_names: list[str], n: int, meshes: list[Mesh], seed: int = 0,
     rotation_range_deg: tuple[float, float] | None = None, max_iterations: int | None = None,
-    on_solver_done: Callable[[str, dict], None] | None = None, device: str = "cpu",
+    on_solver_done: Callable[[str, dict], None] | None = None, device: str = "cpu", image_size: int = 128,
+    solver_options: dict | None = None,
 ) -> Comparison:
     """Every solver on the same n sampled problems, solved as one batch each."""
-    problem, ground_truth, observation = sample_pose_problems(meshes, n, seed, rotation_range_deg=rotation_range_deg,
-                                                              device=device)
-    options = {} if max_iterations is None else {"max_iterations": max_iterations}
+    config = replace(Pose6DConfig(), image_size=image_size)
+    problem, ground_truth, observation = sample_pose_problems(meshes, n, seed, config, rotation_range_deg, device)
+    options = dict(solver_options or {})
+    if max_iterations is not None:
+        options["max_iterations"] = max_iterations
     return run_comparison(
         problem, "pose6d", observation, solver_names, ground_truth=ground_truth, keep_renderings=False,
         solver_options=options, meta={"meshes": [m.name for m in problem.meshes], "seed": seed},
@@ -110,7 +113,7 @@ def step_timings(
             ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(0))
             observation = problem.render(ground_truth)
             for name in solver_names:
-                solver = make_solver(name, max_iterations=steps + warmup, patience=0)
+                solver = make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0)
                 records = solver.iterate(problem, observation, problem.initial_estimate())
                 measured = [record.step_seconds for record in records][warmup:]
                 round_medians.setdefault((name, faces, size), []).append(statistics.median(measured))

@@ -12,6 +12,7 @@ import torch
 
 from .device import default_device
 from .images import load_silhouette, save_silhouette
+from .learn.train import TrainConfig
 from .meshes import DEFAULT_MAX_FACES, Mesh, load_mesh
 from .problems.pose6d import Pose6DConfig, Pose6DProblem, format_pose, parse_pose
 from .procedural import ObjectSpec, default_mesh
@@ -20,6 +21,8 @@ from .summary import markdown_table, summarize
 from .trace import Comparison
 
 PROBLEMS = ("pose6d",)
+LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
+UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true", help="print the summary as JSON")
     solve.set_defaults(run=_solve)
 
+    train = commands.add_parser("train", help="train a learned solver (stage-wise, resumable)")
+    train.add_argument("problem", choices=PROBLEMS)
+    train.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
+    train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
+                                        "held out for validation (default: the procedural train/val splits)")
+    train.add_argument("--steps", type=int, default=5, help="feedback steps (stages)")
+    train.add_argument("--shared", action="store_true", help="one network for all steps")
+    train.add_argument("--regression", action="store_true", help="the deep regression baseline (no feedback)")
+    train.add_argument("--samples", type=int, default=TrainConfig.samples, help="training problems per stage")
+    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
+    train.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
+    train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
+    train.set_defaults(run=_train)
+
     bench = commands.add_parser("bench", help="benchmarks: accuracy (pose6d) or step time (speed)")
     kinds = bench.add_subparsers(dest="kind", required=True)
     accuracy = kinds.add_parser("pose6d", help="solve n sampled pose problems; Table 1 of the paper")
@@ -72,7 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--split", default="test", choices=("train", "val", "test"), help="procedural split")
     accuracy.add_argument("--seed", type=int, default=0, help="seed of the sampled problems")
     accuracy.add_argument("--rotation-range", help="'lo,hi' degrees of the ground-truth rotation (default 0,40)")
+    accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
     _solver_arguments(accuracy, "nmr,softras")
+    accuracy.add_argument("--unseen", action="store_true",
+                          help="also run the learned solvers on unseen rotation ranges 40-45 ... 55-60 degrees")
     accuracy.add_argument("--out", help="also write the results as JSON")
     accuracy.set_defaults(run=_bench_accuracy)
     speed = kinds.add_parser("speed", help="ms per optimizer step vs faces and image size; pyrender ms")
@@ -103,6 +123,8 @@ def _solver_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--max-iterations", type=int, help="iteration limit of every solver (default 500)")
     parser.add_argument("--lr", type=float, help="optimizers' step size (default 0.01)")
     parser.add_argument("--sigma", type=float, help="SoftRas sharpness (default 1e-4; smaller is sharper)")
+    parser.add_argument("--checkpoint", help="learned solvers: a checkpoint from `feedbacklab train` "
+                                             "(default: the shipped one in assets/checkpoints/)")
 
 
 def resolve_mesh(spec: str | None) -> Mesh:
@@ -132,6 +154,8 @@ def _solver_options(args: argparse.Namespace) -> dict:
         options["learning_rate"] = args.lr
     if args.sigma is not None:
         options["sigma"] = args.sigma
+    if args.checkpoint is not None:
+        options["checkpoint"] = args.checkpoint
     return options
 
 
@@ -234,28 +258,117 @@ def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
         print(f"wrote {args.record} ({frames} frames)", file=sys.stderr)
 
 
+def _train(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+    from tqdm import tqdm
+
+    from .bench import load_mesh_set
+    from .learn.train import train
+
+    config = TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared,
+                         feedback=not args.regression, samples=args.samples, epochs=args.epochs, seed=args.seed,
+                         image_size=args.size)
+    if args.meshes:
+        meshes = load_mesh_set(args.meshes)
+        held_out = max(1, len(meshes) // 10)
+        if len(meshes) < 2:
+            raise ValueError(f"--meshes {args.meshes}: need at least two meshes (one is held out for validation)")
+        train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
+        source = {"meshes": args.meshes, "train": len(train_meshes), "validation": len(validation_meshes)}
+    else:
+        train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
+        source = {"meshes": "procedural", "train": len(train_meshes), "validation": len(validation_meshes)}
+    training_set = dict(source, samples=config.samples, seed=config.seed, rotation_range_deg=[0, 40])
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    device = default_device()
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+    bars = []
+
+    def progress(description: str, total: int):
+        bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+        bars.append(bar)
+        return bar.update
+
+    try:
+        path = train(config, args.out, train_meshes, validation_meshes, training_set, progress,
+                     log=lambda message: print(message, file=sys.stderr), device=device)
+    finally:
+        for bar in bars:
+            bar.close()
+        if distributed:
+            dist.destroy_process_group()
+    if not distributed or int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {path}")
+    return 0
+
+
 def _bench_accuracy(args: argparse.Namespace) -> int:
     from .bench import accuracy_benchmark, load_mesh_set
+    from .summary import errors_after_steps
 
     _check_output(args.out, (".json",), "--out")
     names = parse_solver_names(args.solvers)
     options = _solver_options(args)
     rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
     meshes = load_mesh_set(args.meshes, args.split)
-    comparison = accuracy_benchmark(
-        names, args.n, meshes, seed=args.seed, rotation_range_deg=rotation_range,
-        max_iterations=options.get("max_iterations"), device=str(default_device()),
-        on_solver_done=lambda name, summary: print(f"{name}: done, {summary['batch_seconds']:.1f} s", file=sys.stderr),
-    )
+    device = str(default_device())
+
+    def run(solvers: list[str], rotations: tuple[float, float] | None) -> Comparison:
+        return accuracy_benchmark(
+            solvers, args.n, meshes, seed=args.seed, rotation_range_deg=rotations, image_size=_check_size(args.size),
+            solver_options=options, device=device,
+            on_solver_done=lambda name, s: print(f"{name}: done, {s['batch_seconds']:.1f} s", file=sys.stderr))
+
+    comparison = run(names, rotation_range)
     summaries = summarize(comparison)
     source = args.meshes or f"procedural {args.split} split"
+    results = {"problem": "pose6d", "n": args.n, "meshes": source, "seed": args.seed,
+               "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}
     print(f"pose6d: {args.n} problems on {source}, rotations {rotation_range or (0, 40)} deg, seed {args.seed}\n")
     print(markdown_table(summaries))
+    print(_speedups(summaries))
+
+    learned = [name for name in names if name in LEARNED_SOLVERS]
+    if learned:
+        per_step = {name: errors_after_steps(comparison.traces[name], (1, 3, 5)) for name in learned}
+        results["errors_after_steps"] = per_step
+        print("\nError after k steps (mean translation / mean rotation in degrees):\n")
+        print(_steps_table(per_step))
+    if args.unseen and learned:
+        unseen = {}
+        for low, high in UNSEEN_RANGES:
+            unseen[f"{low:g}-{high:g}"] = summarize(run(learned, (low, high)))
+        results["unseen_rotations"] = unseen
+        print("\nUnseen rotation ranges (trained on 0-40 degrees):\n")
+        print(markdown_table({f"{name} {label}": rows[name] for label, rows in unseen.items() for name in learned}))
     if args.out:
         with open(args.out, "w") as file:
-            json.dump({"problem": "pose6d", "n": args.n, "meshes": source, "seed": args.seed,
-                       "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}, file, indent=2)
+            json.dump(results, file, indent=2)
     return 0
+
+
+def _speedups(summaries: dict[str, dict[str, float]]) -> str:
+    """'feedback is 180x faster than nmr per solve', for every learned / optimizer pair."""
+    lines = []
+    for fast in (n for n in summaries if n in LEARNED_SOLVERS):
+        for slow in (n for n in summaries if n not in LEARNED_SOLVERS):
+            ratio = summaries[slow]["seconds_per_solve"] / max(summaries[fast]["seconds_per_solve"], 1e-9)
+            lines.append(f"{fast} is {ratio:.0f}x faster than {slow} per solve")
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _steps_table(per_step: dict[str, dict[int, dict[str, float]]]) -> str:
+    steps = sorted(next(iter(per_step.values())))
+    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
+             "|---" * (len(steps) + 1) + "|"]
+    for name, rows in per_step.items():
+        cells = [f"{rows[k]['translation_error_mean']:.3f} / {rows[k]['rotation_error_mean']:.2f}" for k in steps]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _parse_range(text: str) -> tuple[float, float]:

@@ -71,3 +71,20 @@ def _cell(summary: dict[str, float], key: str, fmt: str, single: bool) -> str:
     if single and key == "outlier_percent":
         return "yes" if summary[key] > 0 else "no"
     return fmt.format(summary[key])
+
+
+def errors_after_steps(trace: Trace, steps: tuple[int, ...]) -> dict[int, dict[str, float]]:
+    """Mean and median errors after each of the given numbers of steps (the paper's Table 2); an item that
+    stopped earlier counts with its last estimate."""
+    rows = {}
+    for step in steps:
+        index = np.minimum(step, trace.last_index())
+        items = np.arange(trace.batch_size)
+        translation = trace.metrics["translation_error"][index, items]
+        rotation = trace.metrics["rotation_error_deg"][index, items]
+        rows[step] = {"translation_error_mean": float(translation.mean()),
+                      "translation_error_median": float(np.median(translation)),
+                      "rotation_error_mean": float(rotation.mean()),
+                      "rotation_error_median": float(np.median(rotation)),
+                      "outlier_percent": float(100 * trace.metrics["outlier"][index, items].mean())}
+    return rows

@@ -1,16 +1,45 @@
 """Solvers by command-line name."""
 from __future__ import annotations
 
-from typing import Callable
+import dataclasses
+from typing import Any, Callable
 
 from .base import IterativeSolver
+from .chain import ChainedSolver
+from .feedback import LearnedSolver, LearnedSolverParams
 from .render_optim import RenderOptimizer, RenderOptimizerParams
 
-SOLVER_FACTORIES: dict[str, Callable[..., IterativeSolver]] = {
-    "nmr": lambda **o: RenderOptimizer(RenderOptimizerParams(rasterizer="nmr", **o)),
-    "softras": lambda **o: RenderOptimizer(RenderOptimizerParams(rasterizer="softras", **o)),
-    "nmr-lbfgs": lambda **o: RenderOptimizer(RenderOptimizerParams(rasterizer="nmr", method="lbfgs", **o)),
-    "softras-lbfgs": lambda **o: RenderOptimizer(RenderOptimizerParams(rasterizer="softras", method="lbfgs", **o)),
+
+def _options(params_class: type, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The overrides that this kind of solver has a setting for (e.g. --lr means nothing to a learned solver)."""
+    names = {f.name for f in dataclasses.fields(params_class)}
+    return {key: value for key, value in overrides.items() if key in names}
+
+
+def _optimizer(rasterizer: str, method: str = "adam") -> Callable[..., IterativeSolver]:
+    return lambda **o: RenderOptimizer(
+        RenderOptimizerParams(rasterizer=rasterizer, method=method, **_options(RenderOptimizerParams, o)))
+
+
+def _learned(kind: str, damped: bool = False) -> Callable[..., IterativeSolver]:
+    def make(**o: Any) -> IterativeSolver:
+        options = _options(LearnedSolverParams, o)
+        options.pop("max_iterations", None)  # the checkpoint sets the number of steps
+        return LearnedSolver(LearnedSolverParams(kind=kind, damped=damped, **options))
+    return make
+
+
+SOLVER_FACTORIES: dict[str, Callable[..., Any]] = {
+    "nmr": _optimizer("nmr"),
+    "softras": _optimizer("softras"),
+    "nmr-lbfgs": _optimizer("nmr", "lbfgs"),
+    "softras-lbfgs": _optimizer("softras", "lbfgs"),
+    "feedback": _learned("feedback"),
+    "feedback-damped": _learned("feedback", damped=True),
+    "feedback-shared": _learned("feedback-shared"),
+    "regression": _learned("regression"),
+    "feedback+softras": lambda **o: ChainedSolver("feedback+softras", _learned("feedback")(**o),
+                                                  _optimizer("softras")(**o)),
 }
 
 
@@ -25,7 +54,7 @@ def parse_solver_names(text: str) -> list[str]:
     return names
 
 
-def make_solver(name: str, **overrides) -> IterativeSolver:
+def make_solver(name: str, **overrides: Any) -> Any:
     """A solver by name with its default settings, some overridden (e.g. max_iterations=100)."""
     if name not in SOLVER_FACTORIES:
         raise ValueError(f"unknown solver {name!r}; choose from {', '.join(SOLVER_FACTORIES)}")

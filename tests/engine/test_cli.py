@@ -77,3 +77,26 @@ def test_large_mesh_is_simplified_with_a_note(tmp_path, capsys):
     sphere.export(tmp_path / "dense.ply")
     assert main(["render", "pose6d", "--mesh", str(tmp_path / "dense.ply"), "--out", str(tmp_path / "o.png")]) == 0
     assert "simplified to 200000" in capsys.readouterr().err
+
+
+def test_train_then_solve_with_the_checkpoint(tmp_path, capsys):
+    assert main(["train", "pose6d", "--out", str(tmp_path), "--steps", "2", "--samples", "16", "--epochs", "1",
+                 "--size", "64"]) == 0
+    checkpoint = tmp_path / "pose6d-feedback.safetensors"
+    assert str(checkpoint) in capsys.readouterr().out
+    assert main(["solve", "pose6d", "--size", "64", "--solvers", "feedback,feedback-damped", "--checkpoint",
+                 str(checkpoint), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["solvers"]["feedback"]["steps"] == 2
+    assert main(["solve", "pose6d", "--size", "96", "--solvers", "feedback", "--checkpoint", str(checkpoint)]) == 2
+    assert "64 px" in capsys.readouterr().err
+
+
+def test_bench_with_learned_solver_prints_step_table(tmp_path, tiny_checkpoint, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "pose6d", "--n", "3", "--size", "64", "--solvers", "nmr,feedback", "--max-iterations", "2",
+                 "--checkpoint", tiny_checkpoint, "--unseen", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Error after k steps" in printed and "feedback is" in printed and "feedback 55-60" in printed
+    results = json.loads(out.read_text())
+    assert set(results["unseen_rotations"]) == {"40-45", "45-50", "50-55", "55-60"}

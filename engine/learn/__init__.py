@@ -1,0 +1,1 @@
+"""Learned solvers' machinery: update networks, training data, stage-wise training, checkpoints."""

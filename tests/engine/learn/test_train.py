@@ -1,0 +1,75 @@
+import pytest
+import torch
+
+from engine.learn import train as training
+from engine.learn.checkpoint import load_checkpoint
+from engine.learn.train import PARTIAL, apply_update, update_target
+
+from ..conftest import train_tiny
+
+
+def test_checkpoint_records_the_run(tiny_checkpoint):
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    meta = checkpoint.meta
+    assert len(checkpoint.networks) == 2 and checkpoint.steps == 2
+    assert meta["problem"] == "pose6d" and meta["image_size"] == 64 and meta["solver"] == "feedback"
+    assert meta["training_set"] == {"meshes": "tiny"} and len(meta["validation"]) == 2
+    assert {"rotation_error_mean", "outlier_percent"} <= set(meta["validation"][0]) and meta["commit"]
+    assert not (checkpoint.networks[0].update_scale == 1).all()
+
+
+def test_target_and_update_are_inverse():
+    x = torch.tensor([[1.0, 0, 0, 0, 0, 0, 0]])
+    truth = torch.tensor([[-0.9, -0.1, 0.3, 0.0, 0.1, 0.0, -0.2]])  # the quaternion's sign is irrelevant
+    target = update_target(x, truth)
+    assert target[0, 0] == pytest.approx(-0.1)  # towards +(0.9, ...), not -(0.9, ...)
+    reached = apply_update(x, target)
+    assert torch.allclose(reached[0, 4:], truth[0, 4:])
+    assert torch.allclose(reached[0, :4].abs(), (truth[0, :4] / truth[0, :4].norm()).abs(), atol=1e-6)
+
+
+def test_deterministic_and_resumable(tmp_path, monkeypatch):
+    reference = load_checkpoint(train_tiny(tmp_path / "reference"))
+
+    class SimulatedCrash(Exception):
+        pass
+
+    calls, crash = [], [True]
+    original_fit = training._fit
+
+    def crash_in_second_stage(network, data, config, stage, *args):
+        calls.append(stage)
+        if stage == 1 and crash[0]:
+            raise SimulatedCrash
+        return original_fit(network, data, config, stage, *args)
+
+    monkeypatch.setattr(training, "_fit", crash_in_second_stage)
+    with pytest.raises(SimulatedCrash):
+        train_tiny(tmp_path / "resumed")
+    assert (tmp_path / "resumed" / PARTIAL).exists()
+    calls.clear()
+    crash[0] = False
+    resumed = load_checkpoint(train_tiny(tmp_path / "resumed"))
+    assert calls == [1]  # stage 0 came from the partial checkpoint
+    assert not (tmp_path / "resumed" / PARTIAL).exists()
+    for a, b in zip(reference.networks, resumed.networks):
+        for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+            assert torch.equal(p, q), name
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
+    def crash_in_second_stage(network, data, config, stage, *args):
+        if stage == 1:
+            raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(training, "_fit", crash_in_second_stage)
+    with pytest.raises(RuntimeError, match="simulated"):
+        train_tiny(tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="other settings"):
+        train_tiny(tmp_path, epochs=2)
+
+
+def test_shared_network_is_one(tmp_path):
+    checkpoint = load_checkpoint(train_tiny(tmp_path, shared=True))
+    assert len(checkpoint.networks) == 1 and checkpoint.steps == 2 and checkpoint.meta["solver"] == "feedback-shared"
