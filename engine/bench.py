@@ -13,6 +13,7 @@ import torch
 import trimesh
 
 from .compare import run_comparison
+from .learn.checkpoint import CheckpointError
 from .meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
 from .problems.pose6d import Pose6DConfig, Pose6DProblem
 from .procedural import default_mesh, split_objects
@@ -100,7 +101,8 @@ def step_timings(
     solver_names: list[str], combinations: list[tuple[int, int]], steps: int = 30, warmup: int = 5,
     rounds: int = 3, device: str = "cpu",
 ) -> list[StepTiming]:
-    """ms per optimizer step for every solver at every (faces, image size) combination, all in one run. The
+    """ms per step for every solver at every (faces, image size) combination, all in one run (learned solvers
+    only at their checkpoint's image size). The
     combinations are measured in turn, `rounds` times over; each round gives the median of its steps and the
     fastest round is reported (as timeit does), so that slow spells of a shared machine do not count."""
     meshes = {count: mesh_with_faces(count) for count in dict.fromkeys(faces for faces, _ in combinations)}
@@ -114,7 +116,10 @@ def step_timings(
             observation = problem.render(ground_truth)
             for name in solver_names:
                 solver = make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0)
-                records = solver.iterate(problem, observation, problem.initial_estimate())
+                try:
+                    records = list(solver.iterate(problem, observation, problem.initial_estimate()))
+                except CheckpointError:  # a learned solver runs at its checkpoint's image size only
+                    continue
                 measured = [record.step_seconds for record in records][warmup:]
                 round_medians.setdefault((name, faces, size), []).append(statistics.median(measured))
     return [StepTiming(name, faces, meshes[faces].num_faces, size, 1000 * min(rounds_median))
@@ -141,7 +146,7 @@ def timing_table(timings: list[StepTiming]) -> str:
     lines = ["| Faces | Image | " + " | ".join(f"{s} (ms/step)" for s in solvers) + " |",
              "|---" * (len(solvers) + 2) + "|"]
     for faces, size in rows:
-        cells = [f"{lookup[(s, faces, size)]:.1f}" for s in solvers]
+        cells = [f"{lookup[(s, faces, size)]:.1f}" if (s, faces, size) in lookup else "-" for s in solvers]
         lines.append(f"| {faces} | {size} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
