@@ -6,7 +6,9 @@ network is trained through all stages (on the union of the stages' data, with th
 steps per stage); with `feedback=False`, one stage without feedback: the deep regression baseline.
 
 Deterministic per seed on one process. Resumable per stage: after each stage the networks so far are
-written to DIR/partial.safetensors, and a run with the same settings picks up from there. Multi-process
+written to DIR/partial.safetensors, and a run with the same settings picks up from there (bit for bit with
+per-step networks; a shared network replays the finished stages with its latest weights, so its resumed run
+is close to, not identical with, an uninterrupted one). Multi-process
 through torch.distributed (torchrun): every rank renders and trains on its own shard, DDP averages the
 gradients, rank 0 validates and writes the checkpoints.
 """
