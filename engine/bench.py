@@ -70,7 +70,8 @@ def accuracy_benchmark(
     return run_comparison(
         problem, "pose6d", observation, solver_names, ground_truth=ground_truth, keep_renderings=False,
         solver_options=options, meta={"meshes": [m.name for m in problem.meshes], "seed": seed},
-        on_solver_done=None if on_solver_done is None else lambda name, trace: on_solver_done(name, summarize_trace(trace)),
+        on_solver_done=None if on_solver_done is None
+        else lambda name, trace: on_solver_done(name, summarize_trace(trace)),
     )
 
 

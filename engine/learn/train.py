@@ -25,7 +25,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from ..meshes import Mesh
-from ..problems.pose6d import Pose6DConfig
+from ..problems.pose6d import Pose6DConfig, identity_poses
 from ..rotations import normalize_quaternion
 from .checkpoint import CheckpointError, current_commit, load_checkpoint, save_checkpoint
 from .data import PoseDataset, make_pose_dataset
@@ -143,8 +143,8 @@ def train(
                              progress=bar("rendering observations", len(range(rank, samples, world))))
     validation = make_pose_dataset(validation_meshes, config.validation_samples, config.seed + 1, problem_config)
     networks, completed = _resume(config, out_dir, training_set, device)
-    x = _initial(len(data))
-    x_validation = _initial(len(validation))
+    x = identity_poses(len(data))
+    x_validation = identity_poses(len(validation))
     history: list[StageData] = []
     metrics: list[dict[str, float]] = []
     for stage in range(config.steps):
@@ -180,12 +180,6 @@ def train(
                                                time.perf_counter() - started, world))
         os.remove(os.path.join(out_dir, PARTIAL))
     return final
-
-
-def _initial(n: int) -> torch.Tensor:
-    x = torch.zeros(n, 7)
-    x[:, 0] = 1.0
-    return x
 
 
 def _stage_data(config: TrainConfig, data: PoseDataset, x: torch.Tensor, progress) -> StageData:

@@ -69,6 +69,13 @@ def parse_pose(text: str) -> torch.Tensor:
     return pose
 
 
+def identity_poses(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(n, 7) identity rotations with zero offset: the default initial estimate."""
+    x = torch.zeros(n, 7, device=device)
+    x[:, 0] = 1.0
+    return x
+
+
 def format_pose(pose: torch.Tensor) -> str:
     """A (7,) pose as 'qw,qx,qy,qz,tx,ty,tz'."""
     return ",".join(f"{float(v):.4f}" for v in pose.reshape(-1))
@@ -155,9 +162,7 @@ class Pose6DProblem:
 
     def initial_estimate(self) -> torch.Tensor:
         """Identity rotation, zero offset: (B, 7)."""
-        x0 = torch.zeros(self.batch_size, 7, device=self.device)
-        x0[:, 0] = 1.0
-        return x0
+        return identity_poses(self.batch_size, self.device)
 
     def sample_ground_truth(
         self, generator: torch.Generator, rotation_range_deg: tuple[float, float] | None = None
