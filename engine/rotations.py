@@ -50,3 +50,62 @@ def random_axis_angle_quaternions(
     magnitude = torch.empty(n, dtype=torch.float64).uniform_(min_deg, max_deg, generator=generator)
     sign = torch.where(torch.rand(n, generator=generator, dtype=torch.float64) < 0.5, -1.0, 1.0)
     return quaternion_from_axis_angle(axis, sign * magnitude * math.pi / 180.0).float()
+
+
+def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices (..., 3, 3) of axis-angle vectors (..., 3) (direction = axis, norm = angle in radians)."""
+    if axis_angle.shape[-1] != 3:
+        raise ValueError(f"axis-angle vectors must have shape (..., 3), got {tuple(axis_angle.shape)}")
+    angle = axis_angle.norm(dim=-1)
+    return quaternion_to_matrix(quaternion_from_axis_angle(axis_angle, angle))
+
+
+def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions (..., 4), w >= 0, of rotation matrices (..., 3, 3); stable for every angle."""
+    if matrix.shape[-2:] != (3, 3):
+        raise ValueError(f"rotation matrices must have shape (..., 3, 3), got {tuple(matrix.shape)}")
+    m = matrix
+    trace = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    # Four candidate quaternions, each accurate where its leading component is large; keep the best one.
+    candidates = torch.stack([
+        torch.stack([1 + trace, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
+        torch.stack([m[..., 2, 1] - m[..., 1, 2], 1 + 2 * m[..., 0, 0] - trace, m[..., 0, 1] + m[..., 1, 0],
+                     m[..., 0, 2] + m[..., 2, 0]], -1),
+        torch.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 + 2 * m[..., 1, 1] - trace,
+                     m[..., 1, 2] + m[..., 2, 1]], -1),
+        torch.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1],
+                     1 + 2 * m[..., 2, 2] - trace], -1),
+    ], dim=-2)
+    leading = torch.stack([1 + trace, 1 + 2 * m[..., 0, 0] - trace, 1 + 2 * m[..., 1, 1] - trace,
+                           1 + 2 * m[..., 2, 2] - trace], -1)
+    best = leading.argmax(-1)
+    q = torch.gather(candidates, -2, best[..., None, None].expand(best.shape + (1, 4))).squeeze(-2)
+    q = normalize_quaternion(q)
+    return torch.where(q[..., :1] < 0, -q, q)
+
+
+def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
+    """Axis-angle vectors (..., 3), angle in [0, pi], of rotation matrices (..., 3, 3)."""
+    q = matrix_to_quaternion(matrix)
+    sin_half = q[..., 1:].norm(dim=-1)
+    angle = 2.0 * torch.atan2(sin_half, q[..., 0])
+    # angle / sin(angle / 2) -> 2 as the angle -> 0
+    scale = torch.where(sin_half > 1e-8, angle / sin_half.clamp(min=1e-8), torch.full_like(angle, 2.0))
+    return q[..., 1:] * scale[..., None]
+
+
+def euler_to_matrix(angles: torch.Tensor, order: str) -> torch.Tensor:
+    """Rotation matrices (..., 3, 3) of intrinsic Euler angles (..., 3) in radians applied in `order`
+    (e.g. 'ZXY': R = Rz(a0) Rx(a1) Ry(a2)), the convention of BVH channels; Blender's extrinsic 'XYZ' is the
+    intrinsic 'ZYX' of the reversed angles."""
+    order = order.upper()
+    if sorted(order) != ["X", "Y", "Z"]:
+        raise ValueError(f"Euler order must be a permutation of XYZ, got {order!r}")
+    if angles.shape[-1] != 3:
+        raise ValueError(f"Euler angles must have shape (..., 3), got {tuple(angles.shape)}")
+    basis = torch.eye(3, dtype=angles.dtype, device=angles.device)
+    matrix = None
+    for i, axis in enumerate(order):
+        rotation = axis_angle_to_matrix(basis["XYZ".index(axis)] * angles[..., i : i + 1])
+        matrix = rotation if matrix is None else matrix @ rotation
+    return matrix

