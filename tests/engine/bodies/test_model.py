@@ -1,0 +1,141 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from engine.bodies.model import DEFAULT_BODY, BodyModel, load_body
+from engine.bodies.pickle_loader import ModelFileError
+from engine.bodies.skeleton import JOINT_INDEX, LANDMARK_NAMES, NUM_JOINTS
+
+ASSET = dict(np.load(DEFAULT_BODY))
+
+
+def _arm_weight(body: BodyModel, side: str) -> torch.Tensor:
+    joints = [JOINT_INDEX[f"{side}_{name}"] for name in ("elbow", "wrist", "hand")]
+    return body.layer.lbs_weights[:, joints].sum(dim=1)
+
+
+class TestDefaultBody:
+    def test_smoke(self, default_body):
+        out = default_body()
+        assert isinstance(default_body, BodyModel) and default_body.model_type == "smpl"
+        assert 5000 <= default_body.num_vertices <= 8000
+        assert out.vertices.shape == (1, default_body.num_vertices, 3)
+        assert out.joints.shape == (1, NUM_JOINTS + len(LANDMARK_NAMES), 3)
+        assert out.vertices.dtype == torch.float32
+
+    def test_sane_human(self, default_body):
+        vertices = default_body().vertices[0].detach().numpy()
+        mesh = trimesh.Trimesh(vertices, default_body.faces.numpy(), process=False)
+        assert 1.5 < np.ptp(vertices[:, 1]) < 2.0  # height in metres, +y up
+        assert mesh.is_watertight and mesh.is_winding_consistent
+        assert mesh.volume > 0.04  # positive: every face's normal points outwards
+        assert np.ptp(vertices[:, 0]) > np.ptp(vertices[:, 1]) * 0.9  # T-pose: arm span ~ height
+
+    def test_rest_joints_match_anny_bones(self, default_body):
+        joints = default_body().joints[0, :NUM_JOINTS].detach().numpy()
+        np.testing.assert_allclose(joints, ASSET["anny_joints"], atol=1e-3)
+
+    def test_landmarks_where_they_belong(self, default_body):
+        joints = default_body().joints[0].detach().numpy()
+        landmark = {name: joints[NUM_JOINTS + i] for i, name in enumerate(LANDMARK_NAMES)}
+        head, left_ankle = joints[JOINT_INDEX["head"]], joints[JOINT_INDEX["left_ankle"]]
+        assert landmark["nose"][2] > head[2] + 0.05 and landmark["nose"][1] > joints[JOINT_INDEX["neck"]][1]
+        assert landmark["leye"][0] > 0 > landmark["reye"][0]
+        assert landmark["lear"][0] > landmark["leye"][0] and landmark["rear"][0] < landmark["reye"][0]
+        assert landmark["LBigToe"][2] > left_ankle[2] + 0.1 > landmark["LHeel"][2] + 0.1
+        assert landmark["lmiddle"][0] > joints[JOINT_INDEX["left_hand"]][0]
+
+    def test_held_out_anny_shapes(self, default_body):
+        out = default_body(betas=torch.from_numpy(ASSET["check_betas"]))
+        vertex_error = (out.vertices - torch.from_numpy(ASSET["check_vertices"])).norm(dim=-1)
+        joint_error = (out.joints[:, :NUM_JOINTS] - torch.from_numpy(ASSET["check_joints"])).norm(dim=-1)
+        assert vertex_error.mean() < 0.005  # the shape space reproduces unseen Anny bodies
+        assert joint_error.mean() < 0.02 and joint_error.max() < 0.08  # see convert_anny.fit_regressor
+
+    def test_left_elbow_bend_moves_only_the_left_forearm(self, default_body):
+        pose = torch.zeros(1, NUM_JOINTS, 3)
+        pose[0, JOINT_INDEX["left_elbow"], 1] = -math.pi / 2  # flexion: the forearm swings forward
+        rest, bent = default_body().vertices[0], default_body(pose=pose).vertices[0]
+        moved = (bent - rest).norm(dim=-1)
+        forearm = _arm_weight(default_body, "left") > 0.5
+        untouched = _arm_weight(default_body, "left") == 0
+        assert moved[forearm].median() > 0.1 and moved[forearm].min() > 0.0
+        assert moved[untouched].max() < 1e-6  # torso, legs, head and the right arm stay where they were
+        assert untouched[_arm_weight(default_body, "right") > 0.5].all()
+        assert bent[forearm, 2].max() > rest[forearm, 2].max() + 0.2  # the hand is now in front of the body
+
+    def test_betas_change_the_shape_smoothly(self, default_body):
+        steps = torch.linspace(-2.0, 2.0, 9)
+        betas = torch.zeros(9, 10)
+        betas[:, 0] = steps
+        vertices = default_body(betas=betas).vertices
+        step = vertices[1:] - vertices[:-1]
+        assert step.norm(dim=-1).max() < 0.15  # a half-beta step moves no vertex more than 15 cm
+        torch.testing.assert_close(step[1:], step[:-1], atol=1e-4, rtol=0)  # linear, no jumps
+        heights = vertices[..., 1].amax(1) - vertices[..., 1].amin(1)
+        assert (heights.max() - heights.min()) > 0.05
+
+    @pytest.mark.parametrize("batch", [1, 3])
+    def test_batch_shapes(self, default_body, batch):
+        out = default_body(betas=torch.zeros(1, 4), pose=torch.zeros(batch, NUM_JOINTS, 3), transl=torch.ones(batch, 3))
+        assert out.vertices.shape == (batch, default_body.num_vertices, 3)
+        assert out.joints.shape[:2] == (batch, NUM_JOINTS + len(LANDMARK_NAMES))
+        torch.testing.assert_close(out.vertices[0] - 1.0, default_body().vertices[0], atol=1e-5, rtol=0)
+
+    @pytest.mark.parametrize("kwargs, message", [
+        ({"betas": torch.zeros(1, 11)}, "10 shape components"),
+        ({"betas": torch.zeros(10)}, "betas must have shape"),
+        ({"pose": torch.zeros(1, 23, 3)}, "pose must have shape"),
+        ({"transl": torch.zeros(1, 2)}, "transl must have shape"),
+        ({"pose": torch.zeros(2, 24, 3), "betas": torch.zeros(3, 10)}, "batch size"),
+    ])
+    def test_bad_input(self, default_body, kwargs, message):
+        with pytest.raises(ValueError, match=message):
+            default_body(**kwargs)
+
+    def test_gradients_reach_pose_and_betas(self, default_body):
+        pose = (0.1 * torch.randn(2, NUM_JOINTS, 3, generator=torch.Generator().manual_seed(0))).requires_grad_()
+        betas = torch.zeros(2, 10, requires_grad=True)
+        default_body(betas=betas, pose=pose).joints.square().sum().backward()
+        assert torch.isfinite(pose.grad).all() and pose.grad.abs().sum() > 0 and betas.grad.abs().sum() > 0
+
+    def test_device(self, device):
+        body = load_body()
+        out = body(betas=torch.zeros(2, 10, device=device), pose=torch.zeros(2, NUM_JOINTS, 3, device=device))
+        assert out.vertices.device.type == device.type and out.joints.device.type == device.type
+        torch.testing.assert_close(out.vertices[0].cpu(), load_body()().vertices[0], atol=1e-5, rtol=0)
+
+
+class TestLoadBodyErrors:
+    def test_wrong_path(self, tmp_path):
+        with pytest.raises(ModelFileError, match="does not exist"):
+            load_body(tmp_path / "SMPL_NEUTRAL.pkl")
+
+    def test_directory_and_extension(self, tmp_path):
+        with pytest.raises(ModelFileError, match="is a directory"):
+            load_body(tmp_path)
+        (tmp_path / "model.obj").write_text("v 0 0 0")
+        with pytest.raises(ModelFileError, match=r"\.pkl or \.npz"):
+            load_body(tmp_path / "model.obj")
+
+    def test_wrong_model_type(self, tmp_path):
+        mano = {"v_template": np.zeros((778, 3)), "weights": np.zeros((778, 16)), "shapedirs": np.zeros((778, 3, 10)),
+                "f": np.zeros((1538, 3), dtype=np.int64), "J_regressor": np.zeros((16, 778)),
+                "kintree_table": np.zeros((2, 16), dtype=np.int64), "posedirs": np.zeros((778, 3, 135))}
+        np.savez(tmp_path / "MANO_RIGHT.npz", **mano)
+        with pytest.raises(ModelFileError, match="is a MANO model .*not SMPL"):
+            load_body(tmp_path / "MANO_RIGHT.npz", model_type="smpl")
+        with pytest.raises(ModelFileError, match="unknown body model type"):
+            load_body(model_type="smpl-y")
+
+    def test_not_a_body_model(self, tmp_path):
+        np.savez(tmp_path / "points.npz", points=np.zeros((5, 3)))
+        with pytest.raises(ModelFileError, match="no 'v_template' array"):
+            load_body(tmp_path / "points.npz")
+
+    def test_betas_size_mismatch(self):
+        with pytest.raises(ModelFileError, match="has 10 shape components .* 16 were asked for"):
+            load_body(num_betas=16)
