@@ -8,6 +8,7 @@ keep their state (a chumpy object's value is its 'x' array). Anything else is re
 """
 from __future__ import annotations
 
+import codecs
 import pickle
 import zipfile
 from pathlib import Path
@@ -24,6 +25,10 @@ except ImportError:  # pragma: no cover - numpy 1.x
 
 class ModelFileError(ValueError):
     """A body model file that cannot be used; the message names it and says what is wrong."""
+
+
+class _Refused(pickle.UnpicklingError):
+    """A class a model file may not name."""
 
 
 class _StateOnly:
@@ -53,6 +58,7 @@ _ALLOWED = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("builtins", "object"): object,
+    ("_codecs", "encode"): codecs.encode,  # how protocol-2 pickles written by Python 3 store bytes
 }
 _SPARSE_CLASSES = ("csc_matrix", "csr_matrix")
 
@@ -60,7 +66,7 @@ _SPARSE_CLASSES = ("csc_matrix", "csr_matrix")
 def _reconstructor(cls: type, base: type, state: Any) -> Any:
     """copyreg._reconstructor (how Python 2 pickles objects), restricted to the stand-ins."""
     if not (isinstance(cls, type) and issubclass(cls, _StateOnly)) or base is not object:
-        raise pickle.UnpicklingError(f"refused to rebuild {getattr(cls, '__name__', cls)!r}")
+        raise _Refused(f"refused to rebuild {getattr(cls, '__name__', cls)!r}")
     return cls.__new__(cls)
 
 
@@ -76,7 +82,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _Chumpy
         if module.startswith("scipy.sparse") and name in _SPARSE_CLASSES:
             return _Sparse
-        raise pickle.UnpicklingError(
+        raise _Refused(
             f"refused to load {module}.{name}: body model files may only hold numpy arrays, scipy sparse "
             "matrices and chumpy arrays"
         )
@@ -108,9 +114,9 @@ def _load_pickle(path: Path) -> dict:
     with open(path, "rb") as file:
         try:
             data = RestrictedUnpickler(file, encoding="latin1").load()
-        except pickle.UnpicklingError as error:
+        except _Refused as error:
             raise ModelFileError(f"{path.name!r}: {error}") from None
-        except (EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
             raise ModelFileError(f"{path.name!r} is not a readable model pickle ({error})") from None
     if not isinstance(data, dict):
         raise ModelFileError(f"{path.name!r} holds a {type(data).__name__}, not a dictionary of model arrays")
@@ -136,9 +142,9 @@ def _load_npz(path: Path) -> dict:
                         data = np.frombuffer(file.read(), dtype=dtype).copy()
                         value = data.reshape(shape, order="F" if fortran else "C")
                 arrays[member[:-4]] = value
-    except pickle.UnpicklingError as error:
+    except _Refused as error:
         raise ModelFileError(f"{path.name!r}: {error}") from None
-    except (zipfile.BadZipFile, ValueError, EOFError) as error:
+    except (zipfile.BadZipFile, pickle.UnpicklingError, ValueError, EOFError) as error:
         raise ModelFileError(f"{path.name!r} is not a readable .npz archive ({error})") from None
     return arrays
 

@@ -132,8 +132,11 @@ def load_pose(spec: str, num_joints: int = NUM_JOINTS, frame: int = 0,
         poses = motion.poses
     else:
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files} if suffix == ".npz" else {"pose": data}
+            if suffix == ".npy":
+                arrays = {"pose": np.load(path, allow_pickle=False)}
+            else:
+                with np.load(path, allow_pickle=False) as data:
+                    arrays = {name: data[name] for name in data.files}
         except (ValueError, OSError) as error:
             raise ValueError(f"could not read {path.name!r} as {suffix} ({error})") from None
         key = next((k for k in ("pose", "poses") if k in arrays), next(iter(arrays)) if len(arrays) == 1 else None)

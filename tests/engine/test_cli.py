@@ -62,6 +62,12 @@ def test_bench_speed_small(capsys):
         (["bench", "pose6d", "--n", "0"], "--n"),
         (["bench", "pose6d", "--rotation-range", "50"], "--rotation-range"),
         (["bench", "pose6d", "--meshes", "{tmp}"], "no .obj"),
+        (["body", "show", "--model", "{tmp}/SMPL_NEUTRAL.pkl", "--out", "{tmp}/b.png"], "does not exist"),
+        (["body", "show", "--betas", "1,x", "--out", "{tmp}/b.png"], "comma-separated numbers"),
+        (["body", "show", "--betas", ",".join(["0.5"] * 11), "--out", "{tmp}/b.png"], "11 betas were given"),
+        (["body", "show", "--pose", "cartwheel", "--out", "{tmp}/b.png"], "neither a library pose"),
+        (["body", "show", "--pose", "{tmp}/walk.bvh", "--out", "{tmp}/b.png"], "does not exist"),
+        (["body", "show", "--out", "{tmp}/b.jpg"], ".png"),
     ],
 )
 def test_bad_input_gives_one_line_error(tmp_path, capsys, argv, message):
@@ -100,3 +106,13 @@ def test_bench_with_learned_solver_prints_step_table(tmp_path, tiny_checkpoint, 
     assert "Error after k steps" in printed and "feedback is" in printed and "feedback 55-60" in printed
     results = json.loads(out.read_text())
     assert set(results["unseen_rotations"]) == {"40-45", "45-50", "50-55", "55-60"}
+
+
+def test_body_show_writes_a_png(tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "body.png"
+    assert main(["body", "show", "--betas", "1,-0.5", "--pose", "stride", "--size", "96", "--out", str(out)]) == 0
+    assert "6890 vertices" in capsys.readouterr().out
+    image = Image.open(out)
+    assert image.size == (96, 96) and image.mode == "RGB"

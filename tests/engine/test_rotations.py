@@ -4,6 +4,9 @@ import pytest
 import torch
 
 from engine.rotations import (
+    axis_angle_to_matrix,
+    euler_to_matrix,
+    matrix_to_axis_angle,
     normalize_quaternion,
     quaternion_from_axis_angle,
     quaternion_to_matrix,
@@ -53,3 +56,20 @@ def test_bad_shapes_rejected():
         normalize_quaternion(torch.zeros(3, 3))
     with pytest.raises(ValueError):
         quaternion_from_axis_angle(torch.zeros(3, 4), torch.zeros(3))
+
+
+class TestAxisAngleAndEuler:
+    def test_round_trip(self):
+        axis_angle = torch.randn(256, 3, generator=torch.Generator().manual_seed(0))
+        axis_angle = axis_angle / axis_angle.norm(dim=-1, keepdim=True) * torch.linspace(0.0, 3.1, 256)[:, None]
+        matrices = axis_angle_to_matrix(axis_angle)
+        torch.testing.assert_close(matrices @ matrices.transpose(-1, -2), torch.eye(3).expand(256, 3, 3), atol=1e-5,
+                                   rtol=0)
+        torch.testing.assert_close(matrix_to_axis_angle(matrices), axis_angle, atol=1e-4, rtol=0)
+
+    def test_euler_order(self):
+        angles = torch.tensor([0.3, -0.5, 0.9])
+        rx, ry, rz = (axis_angle_to_matrix(torch.eye(3)[i] * angles[k]) for i, k in ((0, 1), (1, 2), (2, 0)))
+        torch.testing.assert_close(euler_to_matrix(angles, "ZXY"), rz @ rx @ ry)
+        with pytest.raises(ValueError, match="permutation of XYZ"):
+            euler_to_matrix(angles, "XXY")

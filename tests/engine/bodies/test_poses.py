@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+import torch
+
+from engine.bodies.poses import JOINT_LIMITS, load_pose, pose_library, sample_poses, within_limits
+from engine.bodies.skeleton import JOINT_INDEX, NUM_JOINTS
+
+
+class TestJointLimits:
+    def test_shape_and_rest_inside(self):
+        assert JOINT_LIMITS.shape == (NUM_JOINTS, 3, 2)
+        assert (JOINT_LIMITS[..., 0] <= 0).all() and (JOINT_LIMITS[..., 1] >= 0).all()
+        assert within_limits(torch.zeros(1, NUM_JOINTS, 3)).item()
+
+    def test_left_and_right_mirror(self):
+        left, right = JOINT_LIMITS[JOINT_INDEX["left_shoulder"]], JOINT_LIMITS[JOINT_INDEX["right_shoulder"]]
+        torch.testing.assert_close(right[0], left[0])
+        torch.testing.assert_close(right[1:], -left[1:].flip(-1))
+
+    def test_outside(self):
+        pose = torch.zeros(2, NUM_JOINTS, 3)
+        pose[1, JOINT_INDEX["left_knee"], 0] = -0.5  # a knee bending forwards
+        assert within_limits(pose).tolist() == [True, False]
+
+    def test_bad_input(self):
+        with pytest.raises(ValueError, match="poses must have shape"):
+            within_limits(torch.zeros(NUM_JOINTS, 3))
+
+
+class TestSampler:
+    @pytest.mark.parametrize("count", [1, 5])
+    def test_batch_shape_and_limits(self, count):
+        poses = sample_poses(count, seed=3)
+        assert poses.shape == (count, NUM_JOINTS, 3) and poses.dtype == torch.float32
+        assert within_limits(poses).all()
+
+    def test_deterministic_by_seed(self):
+        torch.testing.assert_close(sample_poses(4, seed=7), sample_poses(4, seed=7))
+        assert not torch.equal(sample_poses(4, seed=7), sample_poses(4, seed=8))
+
+    def test_spread_shrinks_towards_rest(self):
+        assert sample_poses(64, spread=0.25).abs().max() < sample_poses(64, spread=1.0).abs().max()
+        assert within_limits(sample_poses(64, spread=0.25)).all()
+
+    @pytest.mark.parametrize("kwargs", [{"count": -1}, {"count": 2, "spread": 0.0}, {"count": 2, "spread": 1.5}])
+    def test_bad_input(self, kwargs):
+        with pytest.raises(ValueError):
+            sample_poses(**kwargs)
+
+    def test_device(self, device):
+        poses = sample_poses(3, device=device)
+        assert poses.device.type == device.type
+        torch.testing.assert_close(poses.cpu(), sample_poses(3))
+
+
+class TestLibrary:
+    def test_every_pose_is_within_limits(self):
+        library = pose_library()
+        assert {"a-pose", "t-pose", "squat"} <= set(library)
+        assert within_limits(torch.stack(list(library.values()))).all()
+
+    def test_a_pose_lowers_the_arms(self, default_body):
+        joints = default_body(pose=pose_library()["a-pose"][None]).joints[0]
+        arm = joints[JOINT_INDEX["left_wrist"]] - joints[JOINT_INDEX["left_shoulder"]]
+        assert arm[1] < -0.3 * arm.norm()  # Anny's rest posture: arms down about 45 degrees
+
+
+class TestLoadPose:
+    def test_library_name(self):
+        torch.testing.assert_close(load_pose("squat"), pose_library()["squat"])
+
+    @pytest.mark.parametrize("shape", [(NUM_JOINTS, 3), (NUM_JOINTS * 3,), (4, NUM_JOINTS * 3)])
+    def test_npy(self, tmp_path, shape):
+        values = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+        np.save(tmp_path / "pose.npy", values)
+        pose = load_pose(str(tmp_path / "pose.npy"), frame=-1)
+        np.testing.assert_allclose(pose.numpy().ravel(), values.reshape(-1, NUM_JOINTS * 3)[-1])
+
+    def test_npz_frame(self, tmp_path):
+        poses = np.arange(3 * NUM_JOINTS * 3, dtype=np.float32).reshape(3, NUM_JOINTS, 3)
+        np.savez(tmp_path / "seq.npz", poses=poses, trans=np.zeros((3, 3)))
+        np.testing.assert_array_equal(load_pose(str(tmp_path / "seq.npz"), frame=2).numpy(), poses[2])
+
+    @pytest.mark.parametrize("setup, message", [
+        (lambda p: None, "does not exist"),
+        (lambda p: np.save(p, np.zeros((5, 3))), "expected axis-angle poses"),
+        (lambda p: np.save(p, np.zeros((NUM_JOINTS, 3))), "frame 3 is out of range"),
+    ])
+    def test_bad_files(self, tmp_path, setup, message):
+        path = tmp_path / "pose.npy"
+        setup(path)
+        with pytest.raises(ValueError, match=message):
+            load_pose(str(path), frame=3)
+
+    def test_unknown_name(self):
+        with pytest.raises(ValueError, match="neither a library pose"):
+            load_pose("cartwheel")
