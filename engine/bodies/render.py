@@ -12,7 +12,7 @@ import torch
 import trimesh
 
 from engine.camera import Camera
-from engine.render.gl_backend import import_pyrender
+from engine.render.gl_backend import delete_offscreen_renderer, import_pyrender
 
 SKIN = (0.78, 0.66, 0.58, 1.0)
 BACKGROUND = (1.0, 1.0, 1.0)
@@ -67,5 +67,5 @@ def render_bodies(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera | 
             scene.remove_node(node)
             images.append(color[..., :3].copy())
     finally:
-        renderer.delete()
+        delete_offscreen_renderer(renderer)
     return torch.from_numpy(np.stack(images)).to(vertices.device)

@@ -180,3 +180,22 @@ def import_pyrender() -> ModuleType:
     import pyrender
 
     return pyrender
+
+
+def delete_offscreen_renderer(offscreen) -> None:
+    """Frees a pyrender.OffscreenRenderer's GL objects and context, on the thread that made it. Unlike
+    OffscreenRenderer.delete it never calls eglTerminate: every EGL context of a process shares one display,
+    and terminating it broke the other live renderers (their eglDestroyContext then failed with
+    EGL_NOT_INITIALIZED)."""
+    platform = offscreen._platform
+    platform.make_current()
+    offscreen._renderer.delete()
+    if getattr(platform, "_egl_context", None) is not None:
+        from OpenGL import EGL
+
+        EGL.eglMakeCurrent(platform._egl_display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
+        EGL.eglDestroyContext(platform._egl_display, platform._egl_context)
+        platform._egl_context = platform._egl_display = None
+    else:
+        platform.delete_context()
+    offscreen._renderer = offscreen._platform = None

@@ -25,7 +25,12 @@ import numpy as np
 import torch
 
 from engine.camera import Camera
-from engine.render.gl_backend import RendererUnavailable, import_pyrender, select_gl_platform
+from engine.render.gl_backend import (
+    RendererUnavailable,
+    delete_offscreen_renderer,
+    import_pyrender,
+    select_gl_platform,
+)
 
 _STOP_TIMEOUT_S = 10.0
 
@@ -149,22 +154,9 @@ class _SilhouetteScene:
         return out
 
     def delete(self) -> None:
-        """Frees the GL objects and the context. Unlike OffscreenRenderer.delete it never calls eglTerminate:
-        every EGL context of a process shares one display, and terminating it broke the other live renderers
-        (their eglDestroyContext then failed with EGL_NOT_INITIALIZED)."""
+        """Frees the GL objects and the context (without eglTerminate, see delete_offscreen_renderer)."""
         self._nodes.clear()
-        offscreen, platform = self._renderer, self._renderer._platform
-        platform.make_current()
-        offscreen._renderer.delete()
-        if getattr(platform, "_egl_context", None) is not None:
-            from OpenGL import EGL
-
-            EGL.eglMakeCurrent(platform._egl_display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
-            EGL.eglDestroyContext(platform._egl_display, platform._egl_context)
-            platform._egl_context = platform._egl_display = None
-        else:
-            platform.delete_context()
-        offscreen._renderer = offscreen._platform = None
+        delete_offscreen_renderer(self._renderer)
 
 
 def _check_tensor(name: str, value: Any) -> torch.Tensor:
