@@ -139,3 +139,51 @@ class TestLoadBodyErrors:
     def test_betas_size_mismatch(self):
         with pytest.raises(ModelFileError, match="has 10 shape components .* 16 were asked for"):
             load_body(num_betas=16)
+
+
+def _hand_parents(wrist: int, first: int) -> list[int]:
+    """15 hand joints (5 fingers x 3) numbered from `first`, each finger starting at the wrist."""
+    return [wrist if k % 3 == 0 else first + k - 1 for k in range(15)]
+
+
+SMPL_BODY_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19]
+SYNTHETIC = {  # type: (vertices, parents)
+    "smplh": (6890, SMPL_BODY_PARENTS + _hand_parents(20, 22) + _hand_parents(21, 37)),
+    "smplx": (10475, SMPL_BODY_PARENTS + [15, 15, 15] + _hand_parents(20, 25) + _hand_parents(21, 40)),
+    "mano": (778, [-1] + _hand_parents(0, 1)),
+}
+
+
+def _synthetic_model(path, kind: str, betas: int = 20) -> None:
+    """A random model with the array layout of an official file of this type."""
+    vertices, parents = SYNTHETIC[kind]
+    rng = np.random.default_rng(0)
+    joints = len(parents)
+    weights = np.zeros((vertices, joints))
+    weights[np.arange(vertices), rng.integers(0, joints, vertices)] = 1.0
+    arrays = {"v_template": rng.normal(size=(vertices, 3)), "f": rng.integers(0, vertices, (2 * vertices, 3)),
+              "shapedirs": 1e-3 * rng.normal(size=(vertices, 3, betas)), "weights": weights,
+              "posedirs": np.zeros((vertices, 3, 9 * (joints - 1))), "J_regressor": weights.T / weights.sum(0)[:, None],
+              "kintree_table": np.array([parents, range(joints)])}
+    if kind == "smplx":
+        arrays.update(lmk_faces_idx=np.zeros(51, dtype=np.int64), lmk_bary_coords=np.full((51, 3), 1 / 3))
+    np.savez(path, **arrays)
+
+
+class TestOtherModelTypes:
+    @pytest.mark.parametrize("kind, posable", [("smplh", 22), ("smplx", 22), ("mano", 16)])
+    def test_builds_and_poses(self, tmp_path, kind, posable):
+        path = tmp_path / f"{kind}.npz"
+        _synthetic_model(path, kind)
+        body = load_body(path, model_type=kind)
+        assert body.model_type == kind and body.num_pose_joints == posable
+        pose = torch.zeros(2, posable, 3)
+        pose[1, 1, 0] = 1.0
+        out = body(betas=torch.zeros(2, 10), pose=pose)
+        assert out.vertices.shape == (2, SYNTHETIC[kind][0], 3)
+        assert not torch.allclose(out.vertices[0], out.vertices[1])
+
+    def test_type_mismatch(self, tmp_path):
+        _synthetic_model(tmp_path / "smplh.npz", "smplh")
+        with pytest.raises(ModelFileError, match="is a SMPL-H model .*not SMPL-X"):
+            load_body(tmp_path / "smplh.npz", model_type="smplx")
