@@ -34,8 +34,6 @@ class _Refused(pickle.UnpicklingError):
 class _StateOnly:
     """Stand-in for a pickled object whose state is all we need; never runs the original class's code."""
 
-    source = ""
-
     def __init__(self, *args: Any) -> None:
         self.state: Any = args
 
@@ -44,11 +42,11 @@ class _StateOnly:
 
 
 class _Chumpy(_StateOnly):
-    source = "chumpy"
+    """A chumpy object: its value is state['x']."""
 
 
 class _Sparse(_StateOnly):
-    source = "scipy.sparse"
+    """A scipy csc/csr matrix: state holds data, indices, indptr and the shape."""
 
 
 _NUMPY_MODULES = ("numpy.core.multiarray", "numpy._core.multiarray", "numpy")

@@ -1,5 +1,7 @@
+import io
 import os
 import pickle
+import struct
 import sys
 import types
 
@@ -46,7 +48,36 @@ def _smpl_like(chumpy_class) -> dict:
     return arrays
 
 
+class _Python2Pickler(pickle._Pickler):
+    """Writes bytes as Python 2 str (BINSTRING) and module names as Python 2 has them, like the official files."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def _save_str(self, obj: bytes) -> None:
+        header = pickle.SHORT_BINSTRING + bytes([len(obj)]) if len(obj) < 256 else pickle.BINSTRING + struct.pack("<i", len(obj))
+        self.write(header + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = _save_str
+
+
+def _python2_pickle(obj) -> bytes:
+    buffer = io.BytesIO()
+    _Python2Pickler(buffer, protocol=2, fix_imports=True).dump(obj)
+    return buffer.getvalue()
+
+
 class TestRestrictedUnpickler:
+    def test_python2_pickle(self, tmp_path, fake_chumpy):
+        path = tmp_path / "SMPL_NEUTRAL.pkl"
+        content = _python2_pickle(_smpl_like(fake_chumpy))
+        assert b"_codecs" not in content  # arrays hold raw str data, decoded as latin-1
+        path.write_bytes(content)
+        arrays = load_model_arrays(path)
+        with np.load(DEFAULT_BODY) as data:
+            np.testing.assert_array_equal(arrays["v_template"], data["v_template"])
+            np.testing.assert_array_equal(arrays["shapedirs"], data["shapedirs"])
+
     def test_chumpy_and_sparse_become_arrays(self, tmp_path, fake_chumpy):
         path = tmp_path / "SMPL_NEUTRAL.pkl"
         path.write_bytes(pickle.dumps(_smpl_like(fake_chumpy), protocol=2))
