@@ -169,7 +169,8 @@ def decimate(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, scipy
         closest = trimesh.triangles.closest_point(triangles[candidates[:, k]], points.astype(np.float64))
         distance = np.linalg.norm(closest - points, axis=1)
         better = distance < best_distance
-        best_distance[better], best_face[better], best_point[better] = distance[better], candidates[better, k], closest[better]
+        best_distance[better], best_point[better] = distance[better], closest[better]
+        best_face[better] = candidates[better, k]
     barycentric = trimesh.triangles.points_to_barycentric(triangles[best_face], best_point).clip(0.0, 1.0)
     barycentric /= barycentric.sum(axis=1, keepdims=True)
     rows = np.repeat(np.arange(len(points)), 3)
@@ -328,15 +329,15 @@ def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     log(f"shape space: {NUM_BETAS} betas explain {100 * explained:.2f}% of the offsets' second moment")
 
     regressor = fit_regressor(posed[: SHAPE_SAMPLES + 1], posed_joints[: SHAPE_SAMPLES + 1], weights)
-    check_betas = np.linalg.lstsq(shapedirs.reshape(-1, NUM_BETAS), (posed[check] - template).reshape(CHECK_SAMPLES, -1).T,
-                                  rcond=None)[0].T
+    check_offsets = (posed[check] - template).reshape(CHECK_SAMPLES, -1).T
+    check_betas = np.linalg.lstsq(shapedirs.reshape(-1, NUM_BETAS), check_offsets, rcond=None)[0].T
     error = np.linalg.norm(np.einsum("jv,bvk->bjk", regressor, posed[check]) - posed_joints[check], axis=-1)
     log(f"joint regressor: {np.count_nonzero(regressor)} nonzero weights, held-out error "
         f"mean {1000 * error.mean():.1f} mm, max {1000 * error.max():.1f} mm")
 
     def to_smpl(deltas: np.ndarray) -> np.ndarray:  # Anny bone deltas (104, 3, 3) -> a pose on the T-pose body
-        pose = retarget(torch.as_tensor(deltas[joint_bones]), torch.as_tensor(joints[0]), torch.as_tensor(posed_joints[0]))
-        return pose.numpy().astype(np.float32)
+        rests = torch.as_tensor(joints[0]), torch.as_tensor(posed_joints[0])
+        return retarget(torch.as_tensor(deltas[joint_bones]), *rests).numpy().astype(np.float32)
 
     poses = {"a-pose": to_smpl(np.tile(np.eye(3), (len(source.bones), 1, 1)))}  # Anny's own rest posture
     for name, relative in MAKEHUMAN_POSES.items():
@@ -381,7 +382,10 @@ def compare(built: dict[str, np.ndarray], path: Path, atol: float = 1e-4) -> lis
                 differ.append(name)
                 continue
             a, b = built[name], shipped[name]
-            same = a.shape == b.shape and (np.allclose(a, b, atol=atol) if a.dtype.kind == "f" else np.array_equal(a, b))
+            if a.dtype.kind == "f":
+                same = a.shape == b.shape and np.allclose(a, b, atol=atol)
+            else:
+                same = np.array_equal(a, b)
             if not same:
                 differ.append(name)
         return differ

@@ -76,7 +76,8 @@ def _vertex_ids(arrays: dict, label: str) -> dict[str, int] | None:
     return None
 
 
-def _build_layer(kind: str, arrays: dict, num_betas: int, vertex_ids: dict | None, path: Path | None) -> torch.nn.Module:
+def _build_layer(kind: str, arrays: dict, num_betas: int, vertex_ids: dict | None,
+                 path: Path | None) -> torch.nn.Module:
     if kind in ("smplh", "smplx"):
         for side in "lr":  # files made for use without hand PCA may lack these; flat hands need neither
             arrays.setdefault(f"hands_components{side}", np.eye(45))

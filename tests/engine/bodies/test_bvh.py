@@ -102,7 +102,8 @@ class TestBvh:
     def test_name_variants(self):
         names = ["mixamorig:Hips", "mixamorig:Spine", "mixamorig:Spine1", "mixamorig:Spine2", "mixamorig:LeftUpLeg"]
         mapping = joint_map(names)
-        assert [mapping[JOINT_INDEX[j]] for j in ("pelvis", "spine1", "spine2", "spine3", "left_hip")] == [0, 1, 2, 3, 4]
+        found = [mapping[JOINT_INDEX[j]] for j in ("pelvis", "spine1", "spine2", "spine3", "left_hip")]
+        assert found == [0, 1, 2, 3, 4]
         cmu = joint_map(["Hips", "LowerBack", "Spine", "Spine1"])
         assert [cmu[JOINT_INDEX[j]] for j in ("spine1", "spine2", "spine3")] == [1, 2, 3]
 

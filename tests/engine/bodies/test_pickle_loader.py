@@ -54,7 +54,10 @@ class _Python2Pickler(pickle._Pickler):
     dispatch = dict(pickle._Pickler.dispatch)
 
     def _save_str(self, obj: bytes) -> None:
-        header = pickle.SHORT_BINSTRING + bytes([len(obj)]) if len(obj) < 256 else pickle.BINSTRING + struct.pack("<i", len(obj))
+        if len(obj) < 256:
+            header = pickle.SHORT_BINSTRING + bytes([len(obj)])
+        else:
+            header = pickle.BINSTRING + struct.pack("<i", len(obj))
         self.write(header + obj)
         self.memoize(obj)
 
