@@ -114,7 +114,6 @@ class BodyModel(torch.nn.Module):
         self.num_betas = int(layer.num_betas)
         self.num_pose_joints = KINDS[model_type].posable
         self.register_buffer("faces", layer.faces_tensor.clone())
-        self.register_buffer("parents", layer.parents.clone())
 
     @property
     def num_vertices(self) -> int:
@@ -136,11 +135,11 @@ class BodyModel(torch.nn.Module):
             raise ValueError(f"betas, pose and transl must be on one device, got {sorted(map(str, devices))}")
         device = devices.pop() if devices else self.faces.device
         batch = max((t.shape[0] for t in given.values() if t.ndim > 0), default=1)
-        if betas is not None and (betas.ndim != 2 or betas.shape[1] > self.num_betas):
-            if betas.ndim == 2:
-                raise ValueError(f"{self.name} has {self.num_betas} shape components (betas) but {betas.shape[1]} "
-                                 "betas were given")
+        if betas is not None and betas.ndim != 2:
             raise ValueError(f"betas must have shape (B, <= {self.num_betas}), got {tuple(betas.shape)}")
+        if betas is not None and betas.shape[1] > self.num_betas:
+            raise ValueError(f"{self.name} has {self.num_betas} shape components (betas) but {betas.shape[1]} betas "
+                             "were given")
         if pose is not None and (pose.ndim != 3 or pose.shape[1:] != (self.num_pose_joints, 3)):
             raise ValueError(f"pose must have shape (B, {self.num_pose_joints}, 3) (axis-angle per joint, root "
                              f"first), got {tuple(pose.shape)}")
