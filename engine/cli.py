@@ -10,6 +10,7 @@ from typing import Sequence
 
 import torch
 
+from .cli_app import add_app_commands
 from .device import default_device
 from .images import load_silhouette, save_silhouette
 from .learn.train import TrainConfig
@@ -110,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--fps", type=int, default=10, help="animation frame rate")
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.set_defaults(run=_replay)
+
+    add_app_commands(commands, kinds)
     return parser
 
 

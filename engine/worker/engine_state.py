@@ -142,6 +142,7 @@ class EngineState:
     # --- runs ---
 
     def _on_Run(self, command: p.Run) -> None:
+        self._stop_run()
         if self.observation is None:
             raise CommandError("no observation yet; make a new observation or open one")
         names = parse_solver_names(",".join(command.solvers))
@@ -149,7 +150,6 @@ class EngineState:
         x0 = problem.initial_estimate() if command.x0 is None else parse_pose(
             ",".join(str(v) for v in command.x0)).to(self.device)
         solvers = {name: make_solver(name, **command.options) for name in names}
-        self._stop_run()
         self.runs = [_SolverRun(name, solver.iterate(problem, self.observation, x0, self.ground_truth))
                      for name, solver in solvers.items()]
         self.paused = command.paused
