@@ -106,7 +106,7 @@ class Sidebar:
             self.textures.write("tex.observation", observation.image)
             size = observation.image.shape[0]
             dpg.set_value("side.observation", f"observation {size}x{size}, {observation.source}\n"
-                                              f"ground truth: {_pose_lines(observation.ground_truth)}")
+                                              f"ground truth:\n{_pose_lines(observation.ground_truth)}")
             self._observation_drawn = observation
         for name in SOLVER_FACTORIES:
             dpg.set_value(f"side.solver.{name}", name in state.settings.solvers)
