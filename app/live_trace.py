@@ -19,6 +19,8 @@ class LiveTrace:
     settings: dict[str, Any] = field(default_factory=dict)
     records: list[IterationDone] = field(default_factory=list)
     finished: bool = False
+    error: str = ""
+    """Why the solver stopped early, when it failed in the engine."""
     _series: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def append(self, record: IterationDone) -> None:

@@ -179,6 +179,12 @@ class AppState:
         if self.follow:
             self.cursor = self.timeline_length - 1
 
+    def _on_SolverFailed(self, result: p.SolverFailed) -> None:
+        trace = self.traces.get(result.solver)
+        if trace is not None:
+            trace.finished, trace.error = True, result.message
+        self.say(result.message, error=True)
+
     def _on_RunFinished(self, result: p.RunFinished) -> None:
         self.run_state = RunState.IDLE
         if result.cancelled:

@@ -24,8 +24,9 @@ DEFAULT_SPAN = {"rx": 40.0, "ry": 40.0, "rz": 40.0, "tx": 0.25, "ty": 0.25, "tz"
 """Half-width of the slice per axis: degrees for rotations, metres for translations."""
 
 
-def _offsets_to_poses(center: torch.Tensor, axes: tuple[str, str], offsets: torch.Tensor) -> torch.Tensor:
-    """(N, 7) poses: `center` (7,) moved by `offsets` (N, 2) along the two slice axes."""
+def slice_poses(center: torch.Tensor, axes: tuple[str, str], offsets: torch.Tensor) -> torch.Tensor:
+    """(N, 7) poses: `center` (7,) moved by `offsets` (N, 2) along the two slice axes (degrees, metres)."""
+    _check_axes(axes)
     rotation = torch.zeros(offsets.shape[0], 3, dtype=offsets.dtype)
     translation = center[4:].repeat(offsets.shape[0], 1)
     for column, axis in enumerate(axes):
@@ -69,7 +70,7 @@ def energy_slice(
     second = torch.linspace(-span[1], span[1], resolution)
     grid_second, grid_first = torch.meshgrid(second, first, indexing="ij")
     offsets = torch.stack([grid_first.reshape(-1), grid_second.reshape(-1)], dim=1)
-    poses = _offsets_to_poses(center, axes, offsets)
+    poses = slice_poses(center, axes, offsets)
     energies = []
     for start in range(0, len(poses), chunk):
         batch = poses[start:start + chunk].to(problem.device)

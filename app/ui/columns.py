@@ -58,7 +58,8 @@ class SolverColumns:
     def _refresh_column(self, slot: int, state: AppState, trace) -> None:
         dpg.set_value(f"column{slot}.title", trace.solver)
         if not len(trace) or state.observation is None:
-            dpg.set_value(f"column{slot}.status", "waiting for the engine")
+            dpg.set_value(f"column{slot}.status", "failed (see the log)" if trace.error else "waiting for the engine")
+            dpg.configure_item(f"column{slot}.status", color=FAILED if trace.error else RUNNING)
             dpg.set_value(f"column{slot}.values", "")
             return
         record = trace.at(state.cursor)

@@ -14,7 +14,7 @@ COLUMNS = ("solver", "status", "steps", "time (s)", "energy", "rot err (deg)", "
 def summary_row(trace: LiveTrace) -> tuple[str, ...]:
     """The table's cells for one solver (its latest record)."""
     if not len(trace):
-        return (trace.solver, "waiting") + ("",) * (len(COLUMNS) - 2)
+        return (trace.solver, "failed" if trace.error else "waiting") + ("",) * (len(COLUMNS) - 2)
     last = trace.records[-1]
     status = Status(last.status).name.lower().replace("_", " ") if trace.finished else "running"
     metric = lambda name, fmt: fmt.format(last.metrics[name]) if name in last.metrics else "-"  # noqa: E731

@@ -69,7 +69,12 @@ class EngineState:
         for run in self.runs:
             if run.finished:
                 continue
-            record = next(run.iterations, None)
+            try:
+                record = next(run.iterations, None)
+            except Exception as error:  # e.g. a checkpoint that does not fit the observation: stop this solver only
+                run.finished = True
+                self.emit(p.SolverFailed(run.name, f"{run.name} stopped: {_one_line(error)}"))
+                continue
             if record is None:
                 run.finished = True
                 continue

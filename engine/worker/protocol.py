@@ -167,6 +167,14 @@ class IterationDone:
 
 
 @dataclass(frozen=True)
+class SolverFailed:
+    """One solver of the run raised an error and stopped; the others go on."""
+
+    solver: str
+    message: str
+
+
+@dataclass(frozen=True)
 class RunFinished:
     cancelled: bool
 
