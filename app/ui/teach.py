@@ -15,8 +15,10 @@ from ..state import TEACH_PHASES, AppState
 from .textures import TexturePool
 
 ACTIVE = (250, 196, 60)
+PATH_COLOURS = ((255, 255, 255), (255, 120, 80), (90, 220, 255), (255, 90, 200), (160, 255, 120), (255, 230, 90))
+"""Bright lines that stand out on the viridis slice, one per solver column."""
 INACTIVE = (150, 150, 158)
-SMALL = 96
+SMALL = 112
 
 
 def update_rule(solver: str) -> str:
@@ -38,8 +40,8 @@ def phase_lines(state: AppState) -> list[str]:
     update = following.update if following.index > record.index else np.zeros_like(record.update)
     t = record.index
     return [
-        f"1 render   r_{t} = f(x_{t})   ({record.rendering.shape[0]} px silhouette, shown left)",
-        f"2 compare  E_{t} = E(r_{t}, y) = {record.energy:.4e}   (difference, shown right)",
+        f"1 render   r_{t} = f(x_{t})   ({record.rendering.shape[0]} px silhouette, below)",
+        f"2 compare  E_{t} = E(r_{t}, y) = {record.energy:.4e}   (difference, below)",
         f"3 update   x_{t + 1} = x_{t} + dx_{t},  |dx_{t}| = {np.linalg.norm(update):.4f}\n"
         f"           {update_rule(trace.solver)}",
     ]
@@ -53,10 +55,18 @@ class TeachPanel:
         textures.add("tex.teach.estimate")
         textures.add("tex.teach.difference")
         self._paths: list[int | str] = []
+        self._heat: int | str | None = None
         self._drawn_version = -1
         self._slice_drawn: object = None
 
     def build(self, parent: int | str) -> None:
+        self._path_themes = []
+        for colour in PATH_COLOURS:
+            with dpg.theme() as theme:
+                with dpg.theme_component(dpg.mvLineSeries):
+                    dpg.add_theme_color(dpg.mvPlotCol_Line, colour, category=dpg.mvThemeCat_Plots)
+                    dpg.add_theme_style(dpg.mvPlotStyleVar_LineWeight, 2.0, category=dpg.mvThemeCat_Plots)
+            self._path_themes.append(theme)
         with dpg.group(horizontal=True, parent=parent):
             with dpg.child_window(width=620, height=-1, border=False):
                 with dpg.group(horizontal=True):
@@ -67,9 +77,8 @@ class TeachPanel:
                 for index, _ in enumerate(TEACH_PHASES):
                     dpg.add_text("", tag=f"teach.phase{index}")
                 with dpg.group(horizontal=True):
-                    for caption, texture in (("y: observation", "tex.observation"),
-                                             ("f(x_t): rendering", "tex.teach.estimate"),
-                                             ("compare: difference", "tex.teach.difference")):
+                    for caption, texture in (("y", "tex.observation"), ("f(x_t)", "tex.teach.estimate"),
+                                             ("difference", "tex.teach.difference")):
                         with dpg.group():
                             dpg.add_text(caption, color=INACTIVE)
                             dpg.add_image(texture, width=SMALL, height=SMALL)
@@ -79,11 +88,12 @@ class TeachPanel:
                     dpg.add_combo(SLICE_AXES, default_value="rx", tag="teach.axis0", width=60)
                     dpg.add_combo(SLICE_AXES, default_value="ry", tag="teach.axis1", width=60)
                     dpg.add_button(label="compute around the estimate", tag="teach.slice", callback=self._slice)
-                with dpg.plot(tag="teach.plot", height=-1, width=-1, equal_aspects=False):
-                    dpg.add_plot_legend()
-                    dpg.add_plot_axis(dpg.mvXAxis, tag="teach.x", label="rx")
-                    dpg.add_plot_axis(dpg.mvYAxis, tag="teach.y", label="ry")
-                    dpg.add_heat_series([0.0], 1, 1, parent="teach.y", tag="teach.heat", format="", show=False)
+                with dpg.group(horizontal=True):
+                    with dpg.plot(tag="teach.plot", height=-1, width=-70):
+                        dpg.add_plot_legend()
+                        dpg.add_plot_axis(dpg.mvXAxis, tag="teach.x", label="rx")
+                        dpg.add_plot_axis(dpg.mvYAxis, tag="teach.y", label="ry")
+                    dpg.add_colormap_scale(tag="teach.scale", height=-1, width=60, colormap=dpg.mvPlotColormap_Viridis)
                 dpg.bind_colormap("teach.plot", dpg.mvPlotColormap_Viridis)
 
     def _slice(self) -> None:
@@ -108,32 +118,44 @@ class TeachPanel:
     def _refresh_slice(self, state: AppState) -> None:
         result = state.energy_slice
         if result is None:
-            dpg.configure_item("teach.heat", show=False)
             self._clear_paths()
+            if self._heat is not None:
+                dpg.delete_item(self._heat)
+                self._heat = None
             self._slice_drawn = None
             return
         if self._slice_drawn is not result:
-            (first, second), energy = result.coordinates, result.energy
-            dpg.configure_item("teach.heat", rows=energy.shape[0], cols=energy.shape[1], show=True,
-                               bounds_min=(float(first[0]), float(second[0])),
-                               bounds_max=(float(first[-1]), float(second[-1])),
-                               scale_min=float(energy.min()), scale_max=float(energy.max()))
-            # heat series rows run from the top (the largest second-axis value) down
-            dpg.set_value("teach.heat", [energy[::-1].ravel().tolist()])
-            dpg.configure_item("teach.x", label=result.axes[0])
-            dpg.configure_item("teach.y", label=result.axes[1])
-            dpg.fit_axis_data("teach.x")
-            dpg.fit_axis_data("teach.y")
+            self._draw_heat(result)
             self._slice_drawn = result
         self._clear_paths()
-        for name, trace in state.traces.items():
+        for column, (name, trace) in enumerate(state.traces.items()):
             if not len(trace):
                 continue
             end = trace.at(state.cursor).index
             path = np.stack([record.x for record in trace.records[: end + 1]])
             points = slice_coordinates(path, result.center, result.axes)
-            self._paths.append(dpg.add_line_series(points[:, 0].tolist(), points[:, 1].tolist(), label=name,
-                                                   parent="teach.y"))
+            series = dpg.add_line_series(points[:, 0].tolist(), points[:, 1].tolist(), label=name, parent="teach.y")
+            dpg.bind_item_theme(series, self._path_themes[column % len(self._path_themes)])
+            self._paths.append(series)
+
+    def _draw_heat(self, result) -> None:
+        """A plot series is rebuilt, not edited: its grid size is fixed when it is made."""
+        if self._heat is not None:
+            dpg.delete_item(self._heat)
+        (first, second), energy = result.coordinates, result.energy
+        low, high = float(energy.min()), float(energy.max())
+        high = high if high > low else low + 1e-6
+        # heat series rows run from the top (the largest second-axis value) down
+        self._heat = dpg.add_heat_series(energy[::-1].ravel().tolist(), energy.shape[0], energy.shape[1],
+                                         parent="teach.y", scale_min=low, scale_max=high, format="",
+                                         bounds_min=(float(first[0]), float(second[0])),
+                                         bounds_max=(float(first[-1]), float(second[-1])))
+        dpg.configure_item("teach.scale", min_scale=low, max_scale=high)
+        unit = {"r": "deg", "t": "m"}
+        dpg.configure_item("teach.x", label=f"{result.axes[0]} ({unit[result.axes[0][0]]})")
+        dpg.configure_item("teach.y", label=f"{result.axes[1]} ({unit[result.axes[1][0]]})")
+        dpg.set_axis_limits("teach.x", float(first[0]), float(first[-1]))
+        dpg.set_axis_limits("teach.y", float(second[0]), float(second[-1]))
 
     def _clear_paths(self) -> None:
         for item in self._paths:
