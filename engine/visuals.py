@@ -25,6 +25,11 @@ def _mask(image: np.ndarray) -> np.ndarray:
     return image >= threshold
 
 
+def _cases(observation: np.ndarray, rendering: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 index: observation set + 2 * rendering set."""
+    return _mask(observation).view(np.uint8) | (_mask(rendering).view(np.uint8) << 1)
+
+
 def estimate_image(rendering: np.ndarray) -> np.ndarray:
     """The rendering in grey levels."""
     values = rendering if rendering.dtype == np.uint8 else (np.clip(rendering, 0, 1) * 255).round().astype(np.uint8)
@@ -33,12 +38,12 @@ def estimate_image(rendering: np.ndarray) -> np.ndarray:
 
 def overlay_image(observation: np.ndarray, rendering: np.ndarray) -> np.ndarray:
     """The observation in grey with the estimate laid over it (see OVERLAY_COLOURS)."""
-    return OVERLAY_COLOURS[_mask(observation) + 2 * _mask(rendering)]
+    return np.take(OVERLAY_COLOURS, _cases(observation, rendering), axis=0)
 
 
 def difference_image(observation: np.ndarray, rendering: np.ndarray) -> np.ndarray:
     """Colour-coded agreement of the two silhouettes (see DIFFERENCE_COLOURS)."""
-    return DIFFERENCE_COLOURS[_mask(observation) + 2 * _mask(rendering)]
+    return np.take(DIFFERENCE_COLOURS, _cases(observation, rendering), axis=0)
 
 
 def panel_images(observation: np.ndarray, rendering: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -32,9 +32,10 @@ class TexturePool:
         if image.ndim == 2:
             image = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
             image = np.repeat(image[..., None], 3, axis=2)
-        rows, columns = _nearest_indices(image.shape[0]), _nearest_indices(image.shape[1])
+        if image.shape[:2] != (DISPLAY_SIZE, DISPLAY_SIZE):
+            image = image[_nearest_indices(image.shape[0])][:, _nearest_indices(image.shape[1])]
         view = self.buffers[tag].reshape(DISPLAY_SIZE, DISPLAY_SIZE, 3)
-        np.multiply(image[rows][:, columns], 1.0 / 255.0, out=view, casting="unsafe")
+        np.multiply(image, np.float32(1.0 / 255.0), out=view, casting="unsafe")
         dpg.set_value(tag, self.buffers[tag])
 
     def clear(self, tag: str) -> None:
