@@ -1,5 +1,6 @@
 """Makes the README's pictures of the app: docs/app.png (the demo after its run, scrubbed back a little),
-docs/app-teach.png (the teaching panel with an energy slice) and docs/app.gif (the demo while it runs).
+docs/app-teach.png (the teaching panel with an energy slice), docs/app.gif (the demo while it runs) and
+docs/demo.gif (the demo's comparison as the app's Export writes it).
 
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py
@@ -63,6 +64,10 @@ def main() -> None:
     iio.imwrite(os.path.join(args.out, "app.gif"), np.stack(small + [small[-1]] * 8),
                 duration=int(GIF_FRAME_SECONDS * 1000), loop=0)
 
+    recording = os.path.join(args.out, "demo.gif")
+    app.controller.export(recording, max_frames=60)
+    settle(app, lambda: state.export_progress is None)
+
     app.controller.scrub(state.timeline_length // 3)
     capture(app, os.path.join(args.out, "app.png"))
     dpg.set_value("tabs", "tab.teach")
@@ -74,7 +79,7 @@ def main() -> None:
     settle(app, lambda: state.energy_slice is not None)
     capture(app, os.path.join(args.out, "app-teach.png"))
     app.close()
-    print(f"wrote {args.out}/app.png, app-teach.png and app.gif ({len(frames)} frames)")
+    print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames) and demo.gif")
 
 
 if __name__ == "__main__":
