@@ -37,14 +37,6 @@ def _measure(app: App, until: Callable[[], bool], timeout: float, each_frame: Ca
             "app_work_ms_max": float(work_ms.max()), "render_ms_mean": float(frames_ms.mean() - work_ms.mean())}
 
 
-def _wait(app: App, condition: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"bench gui: the app did not get {what} within {timeout:.0f} s")
-        app.frame()
-
-
 def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = VIEWPORT) -> dict[str, Any]:
     app = App(viewport=viewport)
     app.open()
@@ -53,7 +45,7 @@ def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = V
         state.settings.solvers = list(solvers)
         c.load_mesh(None)
         c.new_observation()
-        _wait(app, lambda: state.observation is not None, "an observation")
+        app.frame_until(lambda: state.observation is not None, "observation")
         started = time.monotonic()
         idle = _measure(app, lambda: time.monotonic() - started > IDLE_SECONDS, IDLE_SECONDS + 1)
         c.run()

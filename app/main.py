@@ -218,9 +218,22 @@ class App:
             self.dialogs.show_error(newest_error.text)
         self._errors_shown = len(messages)
 
+    def frame_until(self, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:
+        """Frames until condition() holds (scripts and tests); TimeoutError naming `what` otherwise."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {what} within {timeout:.0f} s; last message: {self.state.last_message}")
+            self.frame()
+
     def screenshot(self, path: str) -> None:
-        """Saves the window as a PNG (rendered on the next frames)."""
+        """Saves the window as a PNG; returns once the file is written."""
+        if os.path.exists(path):
+            os.remove(path)
         dpg.output_frame_buffer(file=path)
+        self.frame_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, f"screenshot {path}", 30)
+        for _ in range(2):  # the file is complete once the frame that wrote it has ended
+            self.frame()
 
 
 def start_demo(controller: Controller, solvers: tuple[str, ...] | None = None, seed: int = 0) -> None:

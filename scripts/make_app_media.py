@@ -27,19 +27,7 @@ GIF_FRAME_SECONDS = 0.25
 
 def capture(app: App, path: str) -> np.ndarray:
     app.screenshot(path)
-    while not (os.path.exists(path) and os.path.getsize(path) > 0):
-        app.frame()
-    for _ in range(2):
-        app.frame()
     return np.asarray(iio.imread(path))[..., :3]
-
-
-def settle(app: App, condition, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out; last message: {app.state.last_message}")
-        app.frame()
 
 
 def main() -> None:
@@ -50,7 +38,7 @@ def main() -> None:
     app.open()
     state, frames = app.state, []
     start_demo(app.controller)
-    settle(app, lambda: state.run_state == RunState.RUNNING)
+    app.frame_until(lambda: state.run_state == RunState.RUNNING, "run")
     with tempfile.TemporaryDirectory() as scratch:
         last = 0.0
         while not (state.run_state == RunState.IDLE and state.all_finished):
@@ -66,7 +54,7 @@ def main() -> None:
 
     recording = os.path.join(args.out, "demo.gif")
     app.controller.export(recording, max_frames=60)
-    settle(app, lambda: state.export_progress is None)
+    app.frame_until(lambda: state.export_progress is None, "export")
 
     app.controller.scrub(state.timeline_length // 3)
     capture(app, os.path.join(args.out, "app.png"))
@@ -76,7 +64,7 @@ def main() -> None:
     dpg.set_value("teach.axis0", "ry")
     dpg.set_value("teach.axis1", "tx")
     app.controller.compute_energy_slice()
-    settle(app, lambda: state.energy_slice is not None)
+    app.frame_until(lambda: state.energy_slice is not None, "energy slice")
     capture(app, os.path.join(args.out, "app-teach.png"))
     app.close()
     print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames) and demo.gif")

@@ -9,23 +9,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 import dearpygui.dearpygui as dpg
 
 from app.main import App
 from app.state import RunState
-
-TIMEOUT = 240.0
-
-
-def pump(app: App, condition, what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"e2e: timed out waiting for {what}; last message: {app.state.last_message}")
-        app.frame()
-
 
 def click(tag: str, value=None) -> None:
     """Calls an item's callback as Dear PyGui would when the user clicks it or sets its value."""
@@ -39,9 +27,6 @@ def click(tag: str, value=None) -> None:
 
 def screenshot(app: App, path: str) -> str:
     app.screenshot(path)
-    pump(app, lambda: os.path.exists(path) and os.path.getsize(path) > 0, f"screenshot {path}", 30)
-    for _ in range(2):
-        app.frame()
     return path
 
 
@@ -49,17 +34,17 @@ def main(out: str, mesh_file: str) -> None:
     app = App()
     app.open()
     state, seen = app.state, {}
-    pump(app, lambda: state.engine_ready, "the engine")
+    app.frame_until(lambda: state.engine_ready, "engine start")
     app.dialogs.handlers["mesh"](mesh_file)
-    pump(app, lambda: state.mesh is not None, "the mesh")
+    app.frame_until(lambda: state.mesh is not None, "mesh")
     click("side.random")
-    pump(app, lambda: state.observation is not None, "the observation")
+    app.frame_until(lambda: state.observation is not None, "observation")
     for name in ("nmr", "softras", "feedback"):
         dpg.set_value(f"side.solver.{name}", name in ("nmr", "feedback"))
     click("side.max_iterations", 40)
     app.sidebar._solvers_changed()
     click("side.run")
-    pump(app, lambda: state.run_state == RunState.IDLE and state.all_finished, "the run")
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "end of the run")
     seen["solvers"] = list(state.traces)
     seen["steps"] = {name: trace.last_index for name, trace in state.traces.items()}
     seen["fps"] = app.fps
@@ -81,7 +66,7 @@ def main(out: str, mesh_file: str) -> None:
 
     gif = os.path.join(out, "comparison.gif")
     app.dialogs.handlers["export"](gif)
-    pump(app, lambda: state.export_progress is None and os.path.exists(gif), "the export")
+    app.frame_until(lambda: state.export_progress is None and os.path.exists(gif), "export")
     seen["gif"] = gif
 
     session = os.path.join(out, "session.npz")
@@ -90,14 +75,14 @@ def main(out: str, mesh_file: str) -> None:
     app.frame()
     seen["after_reset"] = len(state.traces)
     app.dialogs.handlers["open_session"](session)
-    pump(app, lambda: state.engine_ready and len(state.traces) == 2, "the session")
+    app.frame_until(lambda: state.engine_ready and len(state.traces) == 2, "reopened session")
     seen["reopened_steps"] = {name: trace.last_index for name, trace in state.traces.items()}
 
     bad = os.path.join(out, "bad.obj")
     with open(bad, "w") as handle:
         handle.write("this is not a mesh\n")
     app.dialogs.handlers["mesh"](bad)
-    pump(app, lambda: state.last_message is not None and state.last_message.error, "the bad-file message")
+    app.frame_until(lambda: state.last_message is not None and state.last_message.error, "bad-file message")
     app.frame()
     seen["bad_file_message"] = state.last_message.text
     seen["error_modal_shown"] = dpg.is_item_shown("error.modal")
