@@ -26,11 +26,6 @@ FRAME_WINDOW = 120
 """Frames over which the frame rate is averaged."""
 
 
-def display_available() -> bool:
-    """Whether a window can be opened here (an X11 or Wayland display)."""
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 class App:
     def __init__(self, controller: Controller | None = None, viewport: tuple[int, int] = VIEWPORT):
         self.controller = controller or Controller()

@@ -10,7 +10,6 @@ import sys
 from .demo import DEMO_SEED, DEMO_SOLVERS, record_demo
 from .solvers.registry import parse_solver_names
 
-NO_DISPLAY = "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
 
 
 def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse._SubParsersAction) -> None:
@@ -37,11 +36,12 @@ def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse
 
 
 def _require_display(command: str) -> None:
-    from app.main import display_available
+    from app.display import display_problem
 
-    if not display_available():
-        raise RuntimeError(f"{NO_DISPLAY}: `feedbacklab {command}` needs a desktop session; on a headless "
-                           f"machine run it under xvfb-run, or `feedbacklab demo` records the demo to a file")
+    problem = display_problem()
+    if problem is not None:
+        raise RuntimeError(f"{problem}: `feedbacklab {command}` needs a desktop session; on a headless machine "
+                           f"run it under xvfb-run, or `feedbacklab demo` records the demo to a file")
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -52,10 +52,11 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from app.main import display_available
+    from app.display import display_problem
 
     solvers = tuple(parse_solver_names(args.solvers))
-    if display_available():
+    problem = display_problem()
+    if problem is None:
         from app.main import run_app
 
         return run_app(demo=True, solvers=solvers, seed=args.seed)
@@ -64,7 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
     directory = os.path.dirname(os.path.abspath(args.record))
     if not os.path.isdir(directory):
         raise ValueError(f"--record {args.record}: directory {directory} does not exist")
-    print(f"feedbacklab: {NO_DISPLAY}, so the app cannot open; recording the demo to {args.record} instead",
+    print(f"feedbacklab: {problem}, so the app cannot open; recording the demo to {args.record} instead",
           file=sys.stderr)
     frames = record_demo(args.record, solvers, args.seed)
     print(f"wrote {args.record} ({frames} frames): {', '.join(solvers)} on the built-in problem", file=sys.stderr)
@@ -72,10 +73,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench_gui(args: argparse.Namespace) -> int:
+    window, solvers = _window_size(args.window), tuple(parse_solver_names(args.solvers))
     _require_display("bench gui")
     from app.bench import frame_rate_benchmark, format_report
 
-    report = frame_rate_benchmark(tuple(parse_solver_names(args.solvers)), _window_size(args.window))
+    report = frame_rate_benchmark(solvers, window)
     print(format_report(report))
     if args.out:
         with open(args.out, "w") as handle:

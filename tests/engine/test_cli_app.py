@@ -8,7 +8,6 @@ from engine.cli import main
 @pytest.fixture
 def no_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
 
 
 def test_demo_without_display_records_instead(no_display, tmp_path, capsys):
@@ -32,7 +31,12 @@ def test_bad_app_commands(no_display, argv, words, capsys):
     assert words in err and err.count("\n") == 1
 
 
-def test_bench_gui_window_size(monkeypatch, capsys):
+def test_unreachable_display_is_an_error_not_a_crash(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":12345")
+    assert main(["gui"]) == 2
+    assert "cannot open the display ':12345'" in capsys.readouterr().err
+
+
+def test_bench_gui_window_size(capsys):
     assert main(["bench", "gui", "--window", "big"]) == 2
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
