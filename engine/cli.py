@@ -10,12 +10,13 @@ from typing import Sequence
 
 import torch
 
+from .cli_app import add_app_commands
 from .device import default_device
 from .images import load_silhouette, save_silhouette
 from .learn.train import TrainConfig
-from .meshes import DEFAULT_MAX_FACES, Mesh, load_mesh
+from .meshes import DEFAULT_MAX_FACES, Mesh
 from .problems.pose6d import Pose6DConfig, Pose6DProblem, format_pose, parse_pose
-from .procedural import ObjectSpec, default_mesh
+from .procedural import resolve_mesh
 from .solvers.registry import SOLVER_FACTORIES, parse_solver_names
 from .summary import markdown_table, summarize
 from .trace import Comparison
@@ -122,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--fps", type=int, default=10, help="animation frame rate")
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.set_defaults(run=_replay)
+
+    add_app_commands(commands, kinds)
     return parser
 
 
@@ -139,17 +142,9 @@ def _solver_arguments(parser: argparse.ArgumentParser, default: str) -> None:
                                              "(default: the shipped one in assets/checkpoints/)")
 
 
-def resolve_mesh(spec: str | None) -> Mesh:
-    """A file path, a procedural object name ('chair-7'), or the default object."""
-    if spec is None:
-        return default_mesh()
-    category, _, index = spec.rpartition("-")
-    if not os.path.exists(spec) and index.isdigit() and category:
-        try:
-            return ObjectSpec(category, int(index)).build()
-        except ValueError:
-            pass
-    mesh = load_mesh(spec)
+def _resolve_mesh(spec: str | None) -> Mesh:
+    """resolve_mesh, telling the user when the mesh was simplified."""
+    mesh = resolve_mesh(spec)
     if mesh.simplified_from is not None:
         print(f"note: {spec} has {mesh.simplified_from} faces; simplified to {mesh.num_faces} "
               f"(the limit is {DEFAULT_MAX_FACES})", file=sys.stderr)
@@ -185,7 +180,7 @@ def _check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> N
 def _render(args: argparse.Namespace) -> int:
     _check_output(args.out, (".png", ".jpg", ".jpeg", ".bmp"), "--out")
     config = replace(Pose6DConfig(), image_size=_check_size(args.size))
-    problem = Pose6DProblem.for_meshes(resolve_mesh(args.mesh), 1, config)
+    problem = Pose6DProblem.for_meshes(_resolve_mesh(args.mesh), 1, config)
     pose = parse_pose(args.pose) if args.pose else problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
     silhouette = problem.render(pose)[0]
     if not silhouette.any():
@@ -242,7 +237,7 @@ def _solve(args: argparse.Namespace) -> int:
     _check_output(args.trace, (".npz",), "--trace")
     names = parse_solver_names(args.solvers)
     options = _solver_options(args)
-    mesh = resolve_mesh(args.mesh)
+    mesh = _resolve_mesh(args.mesh)
     ground_truth = parse_pose(args.gt_pose) if args.gt_pose else None
     if args.observation:
         observation = torch.from_numpy(load_silhouette(args.observation))[None]

@@ -28,7 +28,7 @@ def run_comparison(
     for name in solver_names:
         solver = make_solver(name, **(solver_options or {}))
         trace = Trace.collect(name, solver.iterate(problem, observation, x0, ground_truth), keep_renderings,
-                              settings=_jsonable(asdict(solver.params)))
+                              settings=jsonable(asdict(solver.params)))
         traces[name] = trace
         if on_solver_done is not None:
             on_solver_done(name, trace)
@@ -43,5 +43,6 @@ def run_comparison(
     )
 
 
-def _jsonable(settings: dict[str, Any]) -> dict[str, Any]:
+def jsonable(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as JSON-friendly values (tuples become lists)."""
     return {key: list(value) if isinstance(value, tuple) else value for key, value in settings.items()}

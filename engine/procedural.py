@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -26,7 +27,7 @@ from typing import Callable
 import numpy as np
 import trimesh
 
-from engine.meshes import Mesh, mesh_from_trimesh
+from engine.meshes import Mesh, load_mesh, mesh_from_trimesh
 
 CATEGORIES = ("car", "plane", "chair", "bench", "table", "sofa", "cabinet", "bed", "monitor", "lamp")
 OBJECTS_PER_CATEGORY = 50
@@ -104,6 +105,19 @@ def default_mesh() -> Mesh:
 
 
 # --------------------------------------------------------------------------------------------------- internals
+
+
+def resolve_mesh(spec: str | None) -> Mesh:
+    """A mesh file path, a procedural object name ('chair-7'), or the default object (None)."""
+    if spec is None:
+        return default_mesh()
+    category, _, index = spec.rpartition("-")
+    if not os.path.exists(spec) and index.isdigit() and category:
+        try:
+            return ObjectSpec(category, int(index)).build()
+        except ValueError:
+            pass
+    return load_mesh(spec)
 
 
 def _check_category(category: str) -> None:

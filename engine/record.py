@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .solvers.base import Status
 from .trace import Comparison, Trace
+from .visuals import DIFFERENCE_COLOURS, DIFFERENCE_LEGEND, OVERLAY_COLOURS, PANELS, panel_images
 
 FORMATS = (".gif", ".mp4")
 ALWAYS_SHOWN = 10
@@ -48,12 +49,7 @@ DIM = (150, 150, 158)
 DONE = (70, 190, 110)
 FAILED = (220, 70, 70)
 CURVE = (250, 196, 60)
-DIFFERENCE_COLOURS = np.array(
-    [(0, 0, 0), (235, 60, 60), (60, 120, 255), (255, 255, 255)], dtype=np.uint8
-)
-"""Indexed by observation set + 2 * rendering set: neither, observation only, estimate only, both."""
 LEGEND_TITLE = "difference: "
-LEGEND = (("observation only", 1), ("estimate only", 2), ("both", 3))
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,7 @@ def _wrap_legend(width: int) -> tuple[tuple[tuple[str, int], ...], ...]:
     starts after the title, and may hold nothing else)."""
     lines: list[list[tuple[str, int]]] = [[]]
     used = round(_font(TEXT_SIZE).getlength(LEGEND_TITLE))
-    for entry in LEGEND:
+    for entry in DIFFERENCE_LEGEND:
         entry_width = _legend_entry_width(entry[0])
         if used > 0 and used + entry_width > width:
             lines.append([])
@@ -156,7 +152,7 @@ def _background(layout: _Layout) -> Image.Image:
             draw.line([(left, 0), (left, layout.legend_y - PAD)], fill=FRAME)
         draw.text((left + PAD, PAD), _fit(name, title, layout.column_width - 2 * PAD), font=title, fill=TEXT)
         x = left + layout.image_x
-        for y, caption in zip(layout.image_ys, ("observation", "estimate", "difference")):
+        for y, caption in zip(layout.image_ys, PANELS):
             draw.text((left + PAD, y - LINE), caption, font=text, fill=DIM)
             draw.rectangle([x - 1, y - 1, x + image_width, y + image_height], outline=FRAME)
         draw.rectangle(_plot_box(layout, left), outline=FRAME)
@@ -219,17 +215,12 @@ def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int = 2) 
     picture = _background(layout).copy()
     draw = ImageDraw.Draw(picture)
     observation = comparison.observation[item]
-    observed = observation >= 0.5
-    observation_image = _scaled((np.clip(observation, 0, 1) * 255).round().astype(np.uint8), layout)
     log_range = _energy_range(comparison, item)
     for column, trace in enumerate(comparison.traces.values()):
         left = column * layout.column_width
         k = int(trace.at(t)[item])
-        rendering = trace.renderings[k, item]
-        difference = DIFFERENCE_COLOURS[observed + 2 * (rendering >= 128)]
-        images = (observation_image, _scaled(rendering, layout), _scaled(difference, layout))
-        for y, image in zip(layout.image_ys, images):
-            picture.paste(image, (left + layout.image_x, y))
+        for y, image in zip(layout.image_ys, panel_images(observation, trace.renderings[k, item])):
+            picture.paste(_scaled(image, layout), (left + layout.image_x, y))
         _draw_state(draw, layout, left, trace, t, item, log_range)
     return np.array(picture)
 
@@ -349,7 +340,7 @@ def _gif_palette() -> Image.Image:
     ramps = [np.linspace(0, 255, 176)[:, None].repeat(3, axis=1)]
     for start, end in ((BACKGROUND, TEXT), (BACKGROUND, DIM), (DONE, WHITE), (FAILED, WHITE)):
         ramps.append(np.linspace(start, end, 16))
-    ramps.append(np.array([BACKGROUND, FRAME, CURVE, *DIFFERENCE_COLOURS[1:3]]))
+    ramps.append(np.array([BACKGROUND, FRAME, CURVE, *DIFFERENCE_COLOURS[1:3], *OVERLAY_COLOURS[1:]]))
     palette = Image.new("P", (1, 1))
     palette.putpalette(np.concatenate(ramps).round().astype(np.uint8).tobytes())
     return palette

@@ -52,12 +52,46 @@ def random_axis_angle_quaternions(
     return quaternion_from_axis_angle(axis, sign * magnitude * math.pi / 180.0).float()
 
 
+def quaternion_multiply(q1: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
+    """Hamilton product q1 * q2 (..., 4): the rotation q2 followed by q1."""
+    _check_quaternion(q1)
+    _check_quaternion(q2)
+    w1, x1, y1, z1 = q1.unbind(-1)
+    w2, x2, y2, z2 = q2.unbind(-1)
+    return torch.stack([
+        w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+        w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+        w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+        w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+    ], dim=-1)
+
+
+def quaternion_conjugate(q: torch.Tensor) -> torch.Tensor:
+    """The inverse rotation of unit quaternions (..., 4)."""
+    _check_quaternion(q)
+    return q * q.new_tensor([1.0, -1.0, -1.0, -1.0])
+
+
+def quaternion_from_rotation_vector(rotation_vector: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions (..., 4) of rotation vectors (..., 3) (axis times angle in radians; zero is fine)."""
+    angle = rotation_vector.norm(dim=-1)
+    return quaternion_from_axis_angle(rotation_vector, angle)
+
+
+def quaternion_to_rotation_vector(q: torch.Tensor) -> torch.Tensor:
+    """Rotation vectors (..., 3) of quaternions (..., 4), angle in [0, pi] (q and -q give the same vector)."""
+    q = normalize_quaternion(q)
+    q = torch.where(q[..., :1] < 0, -q, q)
+    sine = q[..., 1:].norm(dim=-1, keepdim=True)
+    angle = 2.0 * torch.atan2(sine, q[..., :1])
+    return q[..., 1:] * torch.where(sine > 1e-8, angle / sine.clamp(min=1e-12), torch.full_like(sine, 2.0))
+
+
 def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
     """Rotation matrices (..., 3, 3) of axis-angle vectors (..., 3) (direction = axis, norm = angle in radians)."""
     if axis_angle.shape[-1] != 3:
         raise ValueError(f"axis-angle vectors must have shape (..., 3), got {tuple(axis_angle.shape)}")
-    angle = axis_angle.norm(dim=-1)
-    return quaternion_to_matrix(quaternion_from_axis_angle(axis_angle, angle))
+    return quaternion_to_matrix(quaternion_from_rotation_vector(axis_angle))
 
 
 def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:
@@ -87,12 +121,7 @@ def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:
 
 def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
     """Axis-angle vectors (..., 3), angle in [0, pi], of rotation matrices (..., 3, 3)."""
-    q = matrix_to_quaternion(matrix)
-    sin_half = q[..., 1:].norm(dim=-1)
-    angle = 2.0 * torch.atan2(sin_half, q[..., 0])
-    # angle / sin(angle / 2) -> 2 as the angle -> 0
-    scale = torch.where(sin_half > 1e-8, angle / sin_half.clamp(min=1e-8), torch.full_like(angle, 2.0))
-    return q[..., 1:] * scale[..., None]
+    return quaternion_to_rotation_vector(matrix_to_quaternion(matrix))
 
 
 def euler_to_matrix(angles: torch.Tensor, order: str) -> torch.Tensor:

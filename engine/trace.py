@@ -141,6 +141,8 @@ class Comparison:
     parameter_names: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     """Anything else worth keeping: mesh names, problem settings, command line."""
+    attachments: dict[str, np.ndarray] = field(default_factory=dict)
+    """Extra arrays saved alongside (e.g. the app's mesh)."""
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes one compressed .npz (the suffix is added when missing)."""
@@ -152,6 +154,7 @@ class Comparison:
         meta = {"format": "feedbacklab-trace", "version": FORMAT_VERSION, "problem": self.problem,
                 "parameter_names": list(self.parameter_names), "solvers": list(self.traces),
                 "settings": [trace.settings for trace in self.traces.values()], "meta": self.meta}
+        arrays.update({f"attachment.{name}": value for name, value in self.attachments.items()})
         arrays["meta.json"] = np.array(json.dumps(meta))
         np.savez_compressed(path, **arrays)
 
@@ -177,7 +180,8 @@ class Comparison:
                 traces[solver] = Trace._from_arrays(solver, own, settings)
             return cls(problem=meta["problem"], observation=arrays["observation"], x0=arrays["x0"], traces=traces,
                        ground_truth=arrays.get("ground_truth"), parameter_names=tuple(meta["parameter_names"]),
-                       meta=meta["meta"])
+                       meta=meta["meta"], attachments={key[len("attachment."):]: value for key, value in arrays.items()
+                                                       if key.startswith("attachment.")})
         except KeyError as error:
             raise TraceError(f"{path}: trace file is missing {error}; it may be truncated") from None
 

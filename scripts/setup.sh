@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Sets feedbacklab up on a fresh Debian/Ubuntu machine: the system OpenGL libraries for headless rendering
-# (apt, as root, only when missing) and the Python dependencies in .venv (CPU torch when no NVIDIA GPU).
+# Sets feedbacklab up on a fresh Debian/Ubuntu machine: the system OpenGL and X11 libraries for headless
+# rendering and the app, Xvfb for the app's tests (apt, as root, only when missing), and the Python
+# dependencies in .venv (CPU torch when no NVIDIA GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-gl_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa)
+gl_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa libgl1 libx11-6 xvfb xauth)
 missing=()
 for pkg in "${gl_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing system OpenGL libraries: ${missing[*]}"
+  echo "setup: installing system libraries: ${missing[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq

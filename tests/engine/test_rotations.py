@@ -8,8 +8,12 @@ from engine.rotations import (
     euler_to_matrix,
     matrix_to_axis_angle,
     normalize_quaternion,
+    quaternion_conjugate,
     quaternion_from_axis_angle,
+    quaternion_from_rotation_vector,
+    quaternion_multiply,
     quaternion_to_matrix,
+    quaternion_to_rotation_vector,
     random_axis_angle_quaternions,
     rotation_angle_between,
 )
@@ -56,6 +60,20 @@ def test_bad_shapes_rejected():
         normalize_quaternion(torch.zeros(3, 3))
     with pytest.raises(ValueError):
         quaternion_from_axis_angle(torch.zeros(3, 4), torch.zeros(3))
+
+
+def test_rotation_vector_round_trip_and_products():
+    vectors = torch.tensor([[0.3, -0.2, 0.5], [0.0, 0.0, 0.0], [3.0, 0.0, 0.0]])
+    q = quaternion_from_rotation_vector(vectors)
+    assert torch.allclose(quaternion_to_rotation_vector(q), vectors, atol=1e-5)
+    assert torch.allclose(quaternion_to_rotation_vector(-q), vectors, atol=1e-5)  # q and -q: one rotation
+    a, b = q[0], quaternion_from_rotation_vector(torch.tensor([0.1, 0.7, -0.4]))
+    product = quaternion_to_matrix(quaternion_multiply(a, b))
+    assert torch.allclose(product, quaternion_to_matrix(a) @ quaternion_to_matrix(b), atol=1e-6)
+    identity = quaternion_multiply(a, quaternion_conjugate(a))
+    assert torch.allclose(identity, torch.tensor([1.0, 0, 0, 0]), atol=1e-6)
+    with pytest.raises(ValueError, match="w, x, y, z"):
+        quaternion_multiply(torch.zeros(3), a)
 
 
 class TestAxisAngleAndEuler:

@@ -56,3 +56,11 @@ def test_foreign_npz_and_missing_file(tmp_path):
         Comparison.load(tmp_path / "other.npz")
     with pytest.raises(TraceError, match="no such trace file"):
         Comparison.load(tmp_path / "missing.npz")
+
+
+def test_attachments_round_trip(tmp_path):
+    comparison = Comparison("pose6d", np.zeros((1, 4, 4), np.float32), np.zeros((1, 7), np.float32), {},
+                            attachments={"mesh_faces": np.arange(6).reshape(2, 3)})
+    comparison.save(tmp_path / "c.npz")
+    loaded = Comparison.load(tmp_path / "c.npz")
+    assert np.array_equal(loaded.attachments["mesh_faces"], np.arange(6).reshape(2, 3)) and loaded.traces == {}

@@ -1,0 +1,311 @@
+"""What the user's actions do: commands to the engine, changes to the state; and the engine's results and
+health, checked once per frame by poll()."""
+from __future__ import annotations
+
+import collections
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from engine.energy_slice import DEFAULT_SPAN
+from engine.trace import Comparison
+from engine.worker import protocol as p
+from engine.worker.process import EngineProcess
+
+from .recent import RecentFiles
+from .session import SessionError, load_session, save_session
+from .state import TEACH_PHASES, AppState, RunState
+
+MAX_QUICK_RESTARTS = 3
+QUICK_RESTART_WINDOW = 60.0
+"""An engine that dies this many times within this many seconds is not restarted again."""
+PLAY_SPEED = 20.0
+"""Timeline positions per second when replaying stored iterations."""
+
+
+class Controller:
+    def __init__(self, engine: EngineProcess | None = None, state: AppState | None = None,
+                 recent: RecentFiles | None = None):
+        self.engine = engine or EngineProcess()
+        self.state = state or AppState()
+        self.recent = recent or RecentFiles()
+        self.slice_axes: tuple[str, str] = ("rx", "ry")
+        self._pending_loads: collections.deque[tuple[str, str]] = collections.deque()
+        """(kind, path) of file loads sent and not answered yet, in command order."""
+        self._restoring: collections.Counter[str] = collections.Counter()
+        """Results that only restore what the app already shows (after a restart or opening a session)."""
+        self._deaths: list[float] = []
+        self._last_tick = time.perf_counter()
+        self._play_position = 0.0
+        self.run_on_next_observation = False
+        """Start a run as soon as the next observation arrives (the demo)."""
+
+    # --- engine lifecycle ---
+
+    def start(self) -> None:
+        self.engine.start()
+
+    def close(self) -> None:
+        self.engine.stop()
+
+    def poll(self, budget_seconds: float = 0.004) -> None:
+        """Once per frame: notice a dead engine, take the results that arrived, move the playback cursor."""
+        if self.engine.starts and not self.engine.alive:
+            self._engine_died()
+        for result in self.engine.poll(budget_seconds):
+            self._take(result)
+        self._tick_playback()
+
+    def _send(self, command: Any) -> None:
+        if not self.engine.alive:
+            self.state.say("the engine is not running; it restarts on its own unless it failed repeatedly",
+                           error=True)
+            return
+        self.engine.send(command)
+
+    def _engine_died(self) -> None:
+        code = self.engine.exit_code
+        now = time.monotonic()
+        self._deaths = [t for t in self._deaths if now - t < QUICK_RESTART_WINDOW] + [now]
+        state = self.state
+        state.engine_ready = False
+        state.run_state = RunState.IDLE
+        state.export_progress = None
+        self._pending_loads.clear()
+        if len(self._deaths) > MAX_QUICK_RESTARTS:
+            state.say(f"the engine died {len(self._deaths)} times within a minute (exit code {code}); not restarting "
+                      "it. Save your session and start the app again from a terminal to see why", error=True)
+            self.engine.stop()
+            self.engine.starts = 0
+            return
+        state.say(f"the engine stopped unexpectedly (exit code {code}); restarted it with the loaded mesh and "
+                  "observation; the run stopped where it was", error=True)
+        self.engine.restart()
+        self._restore()
+
+    def _restore(self) -> None:
+        """Gives the (new) engine the mesh and observation the app holds."""
+        state = self.state
+        if state.mesh is not None:
+            self._restoring["MeshLoaded"] += 1
+            self.engine.send(p.SetMesh(state.mesh.name, state.mesh.vertices, state.mesh.faces))
+        if state.observation is not None:
+            self._restoring["ObservationReady"] += 1
+            self.engine.send(p.SetObservation(state.observation.image, state.observation.ground_truth,
+                                              state.observation.source))
+
+    def _take(self, result: Any) -> None:
+        state = self.state
+        kind = type(result).__name__
+        restoring = self._restoring[kind] > 0
+        if restoring:
+            self._restoring[kind] -= 1
+            if kind == "MeshLoaded":
+                state.mesh.note = result.note or state.mesh.note
+            state.changed()
+            return
+        if isinstance(result, p.Failed) and result.command in ("SetMesh", "SetObservation"):
+            self._restoring["MeshLoaded" if result.command == "SetMesh" else "ObservationReady"] -= 1
+        if isinstance(result, (p.MeshLoaded, p.ObservationReady)) or (
+                isinstance(result, p.Failed) and result.command in ("LoadMesh", "LoadObservation")):
+            self._settle_load(result)
+        if isinstance(result, p.MeshLoaded):
+            state.clear_run()
+        state.apply(result)
+        if isinstance(result, p.ObservationReady) and self.run_on_next_observation:
+            self.run_on_next_observation = False
+            self.run()
+
+    def _settle_load(self, result: Any) -> None:
+        """Adds a file that loaded to the recent files."""
+        expected = "mesh" if isinstance(result, p.MeshLoaded) or getattr(result, "command", "") == "LoadMesh" \
+            else "observation"
+        if self._pending_loads and self._pending_loads[0][0] == expected:
+            kind, path = self._pending_loads.popleft()
+            if not isinstance(result, p.Failed) and path:
+                self.recent.add(kind, path)
+
+    # --- problem ---
+
+    def load_mesh(self, spec: str | None) -> None:
+        """A mesh file, a procedural object name ('chair-7') or the built-in default (None)."""
+        is_file = spec is not None and os.path.exists(spec)
+        self._pending_loads.append(("mesh", spec if is_file else ""))
+        self._send(p.LoadMesh(spec))
+
+    def open_observation(self, path: str) -> None:
+        self._pending_loads.append(("observation", path))
+        self._send(p.LoadObservation(path))
+
+    def new_observation(self, pose: tuple[float, ...] | None = None) -> None:
+        """An observation of the loaded mesh at `pose`, or at a random pose (the seed then moves on)."""
+        settings = self.state.settings
+        self._send(p.NewObservation(pose, settings.seed, settings.image_size))
+        if pose is None:
+            settings.seed += 1
+
+    # --- running and stepping ---
+
+    def run(self) -> None:
+        """Computes: resumes a paused run, or starts a new one with the chosen solvers."""
+        state = self.state
+        state.playing = False
+        if state.run_state == RunState.PAUSED:
+            self._send(p.Resume())
+            state.run_state = RunState.RUNNING
+            state.set_cursor(state.timeline_length - 1, follow=True)
+            return
+        self._start_run(paused=False)
+
+    def _start_run(self, paused: bool) -> bool:
+        state = self.state
+        if not state.settings.solvers:
+            state.say("choose at least one solver", error=True)
+            return False
+        if state.observation is None:
+            state.say("no observation yet: make a new observation or open one", error=True)
+            return False
+        self._send(p.Run(tuple(state.settings.solvers), state.settings.solver_options(), paused=paused))
+        state.run_state = RunState.PAUSED if paused else RunState.RUNNING
+        state.follow = True
+        state.changed()
+        return True
+
+    def pause(self) -> None:
+        state = self.state
+        state.playing = False
+        if state.run_state == RunState.RUNNING:
+            self._send(p.Pause())
+            state.run_state = RunState.PAUSED
+        state.changed()
+
+    def cancel(self) -> None:
+        if self.state.run_state != RunState.IDLE:
+            self._send(p.Cancel())
+
+    def reset(self) -> None:
+        """Stops any run and forgets its traces; the mesh and observation stay."""
+        self.cancel()
+        self.state.clear_run()
+
+    def step_forward(self) -> None:
+        """One iteration on: from the stored trace when it is there, else computed by the engine."""
+        state = self.state
+        state.playing = False
+        if state.cursor < state.timeline_length - 1:
+            state.set_cursor(state.cursor + 1, follow=False)
+        elif state.run_state == RunState.RUNNING:
+            self.pause()
+        elif state.run_state == RunState.PAUSED:
+            self._send(p.Advance())
+            state.follow = True
+        elif not state.traces and self._start_run(paused=True):
+            self._send(p.Advance())
+
+    def step_back(self) -> None:
+        """One iteration back, from the stored trace (no recomputation)."""
+        state = self.state
+        state.playing = False
+        state.set_cursor(state.cursor - 1, follow=False)
+
+    def scrub(self, t: int) -> None:
+        """Moves every column to timeline position t (finished solvers hold their last iteration)."""
+        state = self.state
+        state.playing = False
+        state.set_cursor(t, follow=t >= state.timeline_length - 1 and state.run_state == RunState.RUNNING)
+
+    def toggle_playback(self) -> None:
+        """Replays the stored iterations from the cursor (from the start when at the end)."""
+        state = self.state
+        if state.playing:
+            state.playing = False
+        elif state.timeline_length > 1:
+            if state.cursor >= state.timeline_length - 1:
+                state.set_cursor(0)
+            state.playing, state.follow = True, False
+            self._play_position = float(state.cursor)
+        state.changed()
+
+    def _tick_playback(self) -> None:
+        now = time.perf_counter()
+        elapsed, self._last_tick = now - self._last_tick, now
+        state = self.state
+        if not state.playing:
+            return
+        self._play_position += elapsed * PLAY_SPEED
+        state.set_cursor(int(self._play_position))
+        if state.cursor >= state.timeline_length - 1:
+            state.playing = False
+
+    # --- teaching ---
+
+    def teach_step(self) -> None:
+        """The next phase of the selected solver's loop: render, compare, update, then the next iteration."""
+        state = self.state
+        state.teach_phase += 1
+        if state.teach_phase == len(TEACH_PHASES):
+            state.teach_phase = 0
+            self.step_forward()
+        state.changed()
+
+    def compute_energy_slice(self) -> None:
+        """The energy around the selected solver's estimate at the cursor, over self.slice_axes."""
+        state = self.state
+        trace = state.traces.get(state.teach_solver or "")
+        if trace is None or not len(trace):
+            state.say("run a solver first: the slice is taken around its current estimate", error=True)
+            return
+        center = trace.at(state.cursor).x
+        span = tuple(DEFAULT_SPAN[axis] for axis in self.slice_axes)
+        self._send(p.EnergySlice(tuple(float(v) for v in center), self.slice_axes, span))
+
+    # --- files ---
+
+    def comparison(self) -> Comparison:
+        """The traces so far as an engine Comparison (batch of one)."""
+        state = self.state
+        traces = {name: trace.to_trace() for name, trace in state.traces.items() if len(trace)}
+        if not traces or state.observation is None:
+            raise ValueError("nothing to record yet: run at least one solver")
+        ground_truth = state.observation.ground_truth
+        return Comparison("pose6d", state.observation.image[None], np.asarray(state.x0)[None], traces,
+                          None if ground_truth is None else ground_truth[None], state.parameter_names,
+                          meta={"mesh": state.mesh.name if state.mesh else "", "observation": state.observation.source})
+
+    def export(self, path: str, fps: int = 10, max_frames: int = 120) -> None:
+        """Records the comparison as on screen to a .gif or .mp4 (in the engine, with progress)."""
+        try:
+            comparison = self.comparison()
+        except ValueError as error:
+            self.state.say(str(error), error=True)
+            return
+        self.state.export_progress = (0, 1)
+        self._send(p.Export(comparison, path, fps, max_frames))
+
+    def save_session(self, path: str) -> None:
+        try:
+            save_session(path, self.state)
+        except SessionError as error:
+            self.state.say(str(error), error=True)
+            return
+        self.recent.add("session", path)
+        self.state.say(f"saved session {path}")
+
+    def open_session(self, path: str) -> None:
+        try:
+            session = load_session(path)
+        except SessionError as error:
+            self.state.say(str(error), error=True)
+            return
+        self.cancel()
+        state = self.state
+        state.clear_run()
+        state.mesh, state.observation, state.settings = session.mesh, session.observation, session.settings
+        state.traces, state.x0, state.parameter_names = session.traces, session.x0, session.parameter_names
+        state.teach_solver = next(iter(session.traces), None)
+        state.set_cursor(session.cursor, follow=False)
+        self._restore()
+        self.recent.add("session", path)
+        state.say(f"opened session {path}")

@@ -1,0 +1,260 @@
+"""The desktop app: one window, built once; each frame drains the engine's results, redraws what changed and
+renders. `App` can be driven frame by frame (scripts, tests) or run until the window closes."""
+from __future__ import annotations
+
+import collections
+import os
+import time
+from typing import Callable
+
+import dearpygui.dearpygui as dpg
+
+from .controller import Controller
+from .recent import KINDS
+from .state import AppState
+from .ui.columns import SolverColumns
+from .ui.dialogs import Dialogs
+from .ui.plots import Plots
+from .ui.sidebar import Sidebar
+from .ui.summary import SummaryTable
+from .ui.teach import TeachPanel
+from .ui.textures import TexturePool
+
+TITLE = "feedbacklab"
+VIEWPORT = (1560, 1000)
+FRAME_WINDOW = 120
+"""Frames over which the frame rate is averaged."""
+
+
+class App:
+    def __init__(self, controller: Controller | None = None, viewport: tuple[int, int] = VIEWPORT):
+        self.controller = controller or Controller()
+        self.viewport = viewport
+        self.frame_times: collections.deque[float] = collections.deque(maxlen=FRAME_WINDOW)
+        self.last_work_seconds = 0.0
+        """The app's own work in the last frame (engine results and view updates), without rendering."""
+        self._last_frame = time.perf_counter()
+        self._errors_shown = 0
+        self._recent_drawn: tuple = ()
+        self._timeline_drawn: tuple = ()
+
+    @property
+    def state(self) -> AppState:
+        return self.controller.state
+
+    # --- lifecycle ---
+
+    def open(self) -> None:
+        """Creates the window and starts the engine."""
+        dpg.create_context()
+        c = self.controller
+        with dpg.texture_registry() as registry:
+            self.textures = TexturePool(registry)
+        self.dialogs = Dialogs({"mesh": c.load_mesh, "observation": c.open_observation,
+                                "open_session": c.open_session, "save_session": c.save_session,
+                                "export": c.export})
+        self.sidebar = Sidebar(c, self.dialogs, self.textures)
+        self.columns = SolverColumns(self.textures)
+        self.plots = Plots(c.scrub)
+        self.summary = SummaryTable()
+        self.teach = TeachPanel(self.textures, c.teach_step, self._teach_solver, self._energy_slice)
+        self._build()
+        dpg.create_viewport(title=TITLE, width=self.viewport[0], height=self.viewport[1])
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        dpg.set_primary_window("main", True)
+        c.start()
+
+    def _build(self) -> None:
+        self.dialogs.build()
+        with dpg.window(tag="main"):
+            self._menu()
+            with dpg.group(horizontal=True):
+                self.sidebar.build(dpg.last_container())
+                with dpg.group(tag="workspace"):
+                    with dpg.group(horizontal=True):
+                        dpg.add_text("t = 0 / 0", tag="timeline.label")
+                        dpg.add_slider_int(tag="timeline", width=-1, min_value=0, max_value=0,
+                                           callback=lambda s, v: self.controller.scrub(v))
+                    with dpg.child_window(height=600, tag="columns", horizontal_scrollbar=True, border=False):
+                        self.columns.build("columns")
+                    with dpg.tab_bar(tag="tabs"):
+                        with dpg.tab(label="Plots", tag="tab.plots"):
+                            self.plots.build("tab.plots")
+                        with dpg.tab(label="Summary", tag="tab.summary"):
+                            self.summary.build("tab.summary")
+                        with dpg.tab(label="Teach", tag="tab.teach"):
+                            self.teach.build("tab.teach")
+                        with dpg.tab(label="Log", tag="tab.log"):
+                            dpg.add_child_window(tag="log", height=-1)
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(dpg.mvKey_Right, callback=self._key(self.controller.step_forward))
+            dpg.add_key_press_handler(dpg.mvKey_Left, callback=self._key(self.controller.step_back))
+
+    def _key(self, action: Callable[[], None]) -> Callable:
+        """A shortcut that does nothing while the user types in a text field."""
+        def handler(sender, app_data) -> None:
+            if not dpg.is_any_item_active():
+                action()
+        return handler
+
+    def _menu(self) -> None:
+        c = self.controller
+        with dpg.menu_bar():
+            with dpg.menu(label="File"):
+                dpg.add_menu_item(label="Open mesh...", callback=lambda: self.dialogs.open("mesh"))
+                dpg.add_menu_item(label="Open observation...", callback=lambda: self.dialogs.open("observation"))
+                dpg.add_menu_item(label="New observation (random pose)", callback=lambda: c.new_observation())
+                with dpg.menu(label="Recent", tag="menu.recent"):
+                    pass
+                dpg.add_separator()
+                dpg.add_menu_item(label="Open session...", callback=lambda: self.dialogs.open("open_session"))
+                dpg.add_menu_item(label="Save session...", callback=lambda: self.dialogs.open("save_session"))
+                dpg.add_menu_item(label="Export GIF / MP4...", callback=lambda: self.dialogs.open("export"))
+                dpg.add_separator()
+                dpg.add_menu_item(label="Quit", callback=lambda: dpg.stop_dearpygui())
+            with dpg.menu(label="Run"):
+                dpg.add_menu_item(label="Run", callback=lambda: c.run())
+                dpg.add_menu_item(label="Pause", callback=lambda: c.pause())
+                dpg.add_menu_item(label="Step forward  (Right)", callback=lambda: c.step_forward())
+                dpg.add_menu_item(label="Step back  (Left)", callback=lambda: c.step_back())
+                dpg.add_menu_item(label="Cancel", callback=lambda: c.cancel())
+                dpg.add_menu_item(label="Reset", callback=lambda: c.reset())
+
+    def _teach_solver(self, name: str) -> None:
+        self.state.teach_solver = name
+        self.state.energy_slice = None
+        self.state.changed()
+
+    def _energy_slice(self, axes: tuple[str, str]) -> None:
+        self.controller.slice_axes = axes
+        self.controller.compute_energy_slice()
+
+    def close(self) -> None:
+        self.controller.close()
+        dpg.destroy_context()
+
+    @property
+    def running(self) -> bool:
+        return dpg.is_dearpygui_running()
+
+    def run(self) -> None:
+        """Frames until the window is closed."""
+        try:
+            while self.running:
+                self.frame()
+        finally:
+            self.close()
+
+    # --- frames ---
+
+    def frame(self) -> None:
+        now = time.perf_counter()
+        self.frame_times.append(now - self._last_frame)
+        self._last_frame = now
+        self.controller.poll()
+        self.refresh()
+        self.last_work_seconds = time.perf_counter() - now
+        dpg.render_dearpygui_frame()
+
+    @property
+    def fps(self) -> float:
+        if not self.frame_times:
+            return 0.0
+        return len(self.frame_times) / max(sum(self.frame_times), 1e-9)
+
+    def refresh(self) -> None:
+        state = self.state
+        self._refresh_timeline()
+        self.sidebar.refresh(state, self.fps)
+        self.columns.refresh(state)
+        self.plots.refresh(state)
+        self.summary.refresh(state)
+        self.teach.refresh(state)
+        self._refresh_recent()
+        self._refresh_messages()
+
+    def _refresh_timeline(self) -> None:
+        state = self.state
+        key = (state.cursor, state.timeline_length)
+        if key == self._timeline_drawn:
+            return
+        self._timeline_drawn = key
+        last = max(state.timeline_length - 1, 0)
+        dpg.configure_item("timeline", max_value=last)
+        dpg.set_value("timeline", state.cursor)
+        dpg.set_value("timeline.label", f"t = {state.cursor} / {last}")
+
+    def _refresh_recent(self) -> None:
+        recent = self.controller.recent
+        items = tuple((kind, tuple(recent.items(kind))) for kind in KINDS)
+        if items == self._recent_drawn:
+            return
+        self._recent_drawn = items
+        dpg.delete_item("menu.recent", children_only=True)
+        c = self.controller
+        open_by_kind = {"mesh": c.load_mesh, "observation": c.open_observation, "session": c.open_session}
+        for kind, paths in items:
+            for path in paths:
+                dpg.add_menu_item(label=f"{kind}: {os.path.basename(path)}", parent="menu.recent",
+                                  callback=lambda s, a, u: u[0](u[1]), user_data=(open_by_kind[kind], path))
+        if not any(paths for _, paths in items):
+            dpg.add_menu_item(label="(nothing yet)", parent="menu.recent", enabled=False)
+
+    def _refresh_messages(self) -> None:
+        messages = self.state.messages
+        if len(messages) == self._errors_shown:
+            return
+        for message in messages[self._errors_shown:]:
+            dpg.add_text(message.text, parent="log", wrap=1100,
+                         color=(235, 120, 120) if message.error else (200, 200, 200))
+        newest_error = next((m for m in reversed(messages[self._errors_shown:]) if m.error), None)
+        if newest_error is not None:
+            self.dialogs.show_error(newest_error.text)
+        self._errors_shown = len(messages)
+
+    def frame_until(self, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:
+        """Frames until condition() holds (scripts and tests); TimeoutError naming `what` otherwise."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {what} within {timeout:.0f} s; last message: {self.state.last_message}")
+            self.frame()
+
+    def screenshot(self, path: str) -> None:
+        """Saves the window as a PNG; returns once the file is written."""
+        if os.path.exists(path):
+            os.remove(path)
+        dpg.output_frame_buffer(file=path)
+        self.frame_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, f"screenshot {path}", 30)
+        for _ in range(2):  # the file is complete once the frame that wrote it has ended
+            self.frame()
+
+
+def start_demo(controller: Controller, solvers: tuple[str, ...] | None = None, seed: int = 0) -> None:
+    """Built-in mesh, an observation from a random pose, the demo solvers started."""
+    if solvers is not None:
+        controller.state.settings.solvers = list(solvers)
+    controller.state.settings.seed = seed
+    controller.load_mesh(None)
+    controller.new_observation()
+    controller.run_on_next_observation = True
+
+
+def run_app(demo: bool = False, mesh: str | None = None, observation: str | None = None,
+            session: str | None = None, solvers: tuple[str, ...] | None = None, seed: int = 0) -> int:
+    """Opens the app until its window is closed."""
+    app = App()
+    app.open()
+    if demo:
+        start_demo(app.controller, solvers, seed)
+    else:
+        if mesh is not None:
+            app.controller.load_mesh(mesh)
+        if observation is not None:
+            app.controller.open_observation(observation)
+        if session is not None:
+            app.controller.open_session(session)
+    app.run()
+    return 0
+

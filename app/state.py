@@ -1,0 +1,211 @@
+"""Everything the app shows, as plain data: the loaded mesh and observation, the solvers' traces and the
+timeline cursor. No Dear PyGui here, so that the app's logic is testable without a window.
+
+Every change bumps `version`, so views redraw only when something changed.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.demo import DEMO_MAX_ITERATIONS, DEMO_SOLVERS
+from engine.worker import protocol as p
+
+from .live_trace import LiveTrace
+
+MAX_MESSAGES = 200
+TEACH_PHASES = ("render", "compare", "update")
+"""The steps of one feedback iteration (Alg. 1 of Deep Feedback Inverse Problem Solver): render f(x_t),
+compare it with the observation y, update x_t to x_{t+1}."""
+
+
+class RunState(enum.Enum):
+    IDLE = "idle"
+    """No run in the engine (none yet, finished, or cancelled)."""
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+@dataclass
+class MeshInfo:
+    name: str
+    vertices: np.ndarray
+    faces: np.ndarray
+    note: str = ""
+
+
+@dataclass
+class ObservationInfo:
+    image: np.ndarray
+    """(H, W) float32 silhouette."""
+    ground_truth: np.ndarray | None
+    source: str
+
+
+@dataclass
+class RunSettings:
+    """What the user chose in the side panel: the solvers to compare and their shared options."""
+
+    solvers: list[str] = field(default_factory=lambda: list(DEMO_SOLVERS))
+    max_iterations: int = DEMO_MAX_ITERATIONS
+    learning_rate: float | None = None
+    """None: each optimizer's default."""
+    image_size: int = 128
+    seed: int = 0
+    """Seed of the next random observation."""
+
+    def solver_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"max_iterations": self.max_iterations}
+        if self.learning_rate is not None:
+            options["learning_rate"] = self.learning_rate
+        return options
+
+
+@dataclass
+class Message:
+    text: str
+    error: bool = False
+
+
+@dataclass
+class AppState:
+    settings: RunSettings = field(default_factory=RunSettings)
+    mesh: MeshInfo | None = None
+    observation: ObservationInfo | None = None
+    traces: dict[str, LiveTrace] = field(default_factory=dict)
+    x0: np.ndarray | None = None
+    parameter_names: tuple[str, ...] = ()
+    run_state: RunState = RunState.IDLE
+    cursor: int = 0
+    follow: bool = True
+    """The cursor moves to the newest iteration as results arrive."""
+    playing: bool = False
+    """The cursor plays through stored iterations (replay, not recomputation)."""
+    teach_solver: str | None = None
+    teach_phase: int = 0
+    """Index into TEACH_PHASES."""
+    energy_slice: p.EnergySliceReady | None = None
+    export_progress: tuple[int, int] | None = None
+    engine_device: str = ""
+    engine_ready: bool = False
+    messages: list[Message] = field(default_factory=list)
+    version: int = 0
+
+    # --- reading ---
+
+    @property
+    def timeline_length(self) -> int:
+        """Positions on the shared timeline: the longest trace so far."""
+        return max((len(trace) for trace in self.traces.values()), default=0)
+
+    @property
+    def all_finished(self) -> bool:
+        return bool(self.traces) and all(trace.finished for trace in self.traces.values())
+
+    @property
+    def last_message(self) -> Message | None:
+        return self.messages[-1] if self.messages else None
+
+    # --- changing ---
+
+    def changed(self) -> None:
+        self.version += 1
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.messages.append(Message(text, error))
+        del self.messages[:-MAX_MESSAGES]
+        self.changed()
+
+    def clear_run(self) -> None:
+        """Forget the traces (a new problem, or reset)."""
+        self.traces = {}
+        self.x0 = None
+        self.cursor = 0
+        self.follow = True
+        self.playing = False
+        self.teach_phase = 0
+        self.energy_slice = None
+        self.run_state = RunState.IDLE
+        self.changed()
+
+    def set_cursor(self, t: int, follow: bool | None = None) -> None:
+        """Moves the cursor to t, clamped to the timeline."""
+        self.cursor = int(min(max(t, 0), max(self.timeline_length - 1, 0)))
+        if follow is not None:
+            self.follow = follow
+        self.changed()
+
+    def apply(self, result: Any) -> None:
+        """Takes one result from the engine into the state."""
+        handler = getattr(self, f"_on_{type(result).__name__}", None)
+        if handler is None:
+            raise TypeError(f"the app does not handle engine results of type {type(result).__name__}")
+        handler(result)
+        self.changed()
+
+    def _on_Ready(self, result: p.Ready) -> None:
+        self.engine_ready = True
+        self.engine_device = result.device
+
+    def _on_MeshLoaded(self, result: p.MeshLoaded) -> None:
+        self.mesh = MeshInfo(result.name, result.vertices, result.faces, result.note)
+        self.say(f"mesh {result.name}: {len(result.vertices)} vertices, {len(result.faces)} faces"
+                 + (f" ({result.note})" if result.note else ""))
+
+    def _on_ObservationReady(self, result: p.ObservationReady) -> None:
+        self.observation = ObservationInfo(result.image, result.ground_truth, result.source)
+        size = result.image.shape[0]
+        self.say(f"observation {size}x{size} from {result.source}")
+
+    def _on_RunStarted(self, result: p.RunStarted) -> None:
+        self.traces = {name: LiveTrace(name, result.settings.get(name, {})) for name in result.solvers}
+        self.x0 = result.x0
+        self.parameter_names = result.parameter_names
+        self.cursor = 0
+        self.energy_slice = None
+        if self.teach_solver not in self.traces:
+            self.teach_solver = result.solvers[0]
+        if self.run_state != RunState.PAUSED:
+            self.run_state = RunState.RUNNING
+
+    def _on_IterationDone(self, result: p.IterationDone) -> None:
+        trace = self.traces.get(result.solver)
+        if trace is None:  # a late record of a run the app already dropped
+            return
+        trace.append(result)
+        if self.follow:
+            self.cursor = self.timeline_length - 1
+
+    def _on_SolverFailed(self, result: p.SolverFailed) -> None:
+        trace = self.traces.get(result.solver)
+        if trace is not None:
+            trace.finished, trace.error = True, result.message
+        self.say(result.message, error=True)
+
+    def _on_RunFinished(self, result: p.RunFinished) -> None:
+        self.run_state = RunState.IDLE
+        if result.cancelled:
+            self.say(f"run cancelled at iteration {self.timeline_length - 1}")
+        elif self.traces:
+            steps = ", ".join(f"{name} {trace.last_index}" for name, trace in self.traces.items())
+            self.say(f"run finished; steps: {steps}")
+
+    def _on_EnergySliceReady(self, result: p.EnergySliceReady) -> None:
+        self.energy_slice = result
+
+    def _on_ExportProgress(self, result: p.ExportProgress) -> None:
+        self.export_progress = (result.done, result.total)
+
+    def _on_ExportFinished(self, result: p.ExportFinished) -> None:
+        self.export_progress = None
+        self.say(f"wrote {result.path} ({result.frames} frames)")
+
+    def _on_Failed(self, result: p.Failed) -> None:
+        if result.command == "Export":
+            self.export_progress = None
+        if result.command == "Run":
+            self.run_state = RunState.IDLE
+        self.say(result.message, error=True)

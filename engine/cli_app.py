@@ -1,0 +1,95 @@
+"""The app's commands: `gui`, `demo` and `bench gui`. The app is imported only when a window opens, so that
+every other command works without Dear PyGui or a display."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .demo import DEMO_SEED, DEMO_SOLVERS, record_demo
+from .solvers.registry import parse_solver_names
+
+
+
+def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse._SubParsersAction) -> None:
+    gui = commands.add_parser("gui", help="open the desktop app")
+    gui.add_argument("--mesh", help="mesh file or procedural object name to load at start")
+    gui.add_argument("--observation", help="silhouette PNG/JPG to load at start")
+    gui.add_argument("--session", help="app session (.npz) to open at start")
+    gui.set_defaults(run=_gui)
+
+    demo = commands.add_parser("demo", help="open the app on the built-in problem with solvers running; "
+                                            "without a display, record the demo to a file instead")
+    demo.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the random ground-truth pose")
+    demo.add_argument("--record", default="demo.gif",
+                      help="where the demo is recorded when there is no display (.gif or .mp4)")
+    demo.set_defaults(run=_demo)
+
+    bench = bench_kinds.add_parser("gui", help="app frame rate while solvers run and while scrubbing "
+                                               "(needs a display; use xvfb-run on a headless machine)")
+    bench.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
+    bench.add_argument("--window", default="1560x1000", help="window size WIDTHxHEIGHT")
+    bench.add_argument("--out", help="also write the results as JSON")
+    bench.set_defaults(run=_bench_gui)
+
+
+def _require_display(command: str) -> None:
+    from app.display import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        raise RuntimeError(f"{problem}: `feedbacklab {command}` needs a desktop session; on a headless machine "
+                           f"run it under xvfb-run, or `feedbacklab demo` records the demo to a file")
+
+
+def _gui(args: argparse.Namespace) -> int:
+    _require_display("gui")
+    from app.main import run_app
+
+    return run_app(mesh=args.mesh, observation=args.observation, session=args.session)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.display import display_problem
+
+    solvers = tuple(parse_solver_names(args.solvers))
+    problem = display_problem()
+    if problem is None:
+        from app.main import run_app
+
+        return run_app(demo=True, solvers=solvers, seed=args.seed)
+    if not args.record.lower().endswith((".gif", ".mp4")):
+        raise ValueError(f"--record {args.record}: choose a file ending in .gif or .mp4")
+    directory = os.path.dirname(os.path.abspath(args.record))
+    if not os.path.isdir(directory):
+        raise ValueError(f"--record {args.record}: directory {directory} does not exist")
+    print(f"feedbacklab: {problem}, so the app cannot open; recording the demo to {args.record} instead",
+          file=sys.stderr)
+    frames = record_demo(args.record, solvers, args.seed)
+    print(f"wrote {args.record} ({frames} frames): {', '.join(solvers)} on the built-in problem", file=sys.stderr)
+    return 0
+
+
+def _bench_gui(args: argparse.Namespace) -> int:
+    window, solvers = _window_size(args.window), tuple(parse_solver_names(args.solvers))
+    _require_display("bench gui")
+    from app.bench import frame_rate_benchmark, format_report
+
+    report = frame_rate_benchmark(solvers, window)
+    print(format_report(report))
+    if args.out:
+        with open(args.out, "w") as handle:
+            json.dump(report, handle, indent=2)
+    return 0
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--window {text!r}: give the size as WIDTHxHEIGHT, e.g. 1560x1000") from None
+    if not (320 <= width <= 8192 and 240 <= height <= 8192):
+        raise ValueError(f"--window {text}: choose between 320x240 and 8192x8192")
+    return width, height

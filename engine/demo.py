@@ -1,0 +1,40 @@
+"""The built-in demo problem, shared by the app's `demo` and its headless fallback: the default mesh, an
+observation rendered from a seeded random pose, and a few solvers of both kinds side by side."""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Callable
+
+import torch
+
+from .compare import run_comparison
+from .device import default_device
+from .problems.pose6d import Pose6DConfig, Pose6DProblem
+from .procedural import default_mesh
+from .record import record_comparison
+from .trace import Comparison
+
+DEMO_SOLVERS = ("nmr", "softras", "feedback")
+DEMO_MAX_ITERATIONS = 300
+DEMO_SEED = 0
+
+
+def demo_comparison(solvers: tuple[str, ...] = DEMO_SOLVERS, seed: int = DEMO_SEED,
+                    max_iterations: int = DEMO_MAX_ITERATIONS, image_size: int = 128) -> Comparison:
+    """Solves the demo problem with every solver, as the app's demo does."""
+    device = default_device()
+    mesh = default_mesh()
+    problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=image_size), device)
+    ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(seed))
+    observation = problem.render(ground_truth)
+    return run_comparison(problem, "pose6d", observation, list(solvers), ground_truth=ground_truth,
+                          solver_options={"max_iterations": max_iterations},
+                          meta={"mesh": mesh.name, "observation": f"random pose (seed {seed})",
+                                "image_size": image_size})
+
+
+def record_demo(path: str | os.PathLike, solvers: tuple[str, ...] = DEMO_SOLVERS, seed: int = DEMO_SEED,
+                progress: Callable[[int, int], None] | None = None) -> int:
+    """The demo recorded to a .gif or .mp4 instead of shown (no display); returns the number of frames."""
+    return record_comparison(demo_comparison(solvers, seed), path, progress=progress)

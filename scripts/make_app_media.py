@@ -1,0 +1,74 @@
+"""Makes the README's pictures of the app: docs/app.png (the demo after its run, scrubbed back a little),
+docs/app-teach.png (the teaching panel with an energy slice), docs/app.gif (the demo while it runs) and
+docs/demo.gif (the demo's comparison as the app's Export writes it).
+
+Needs a display; on a headless machine:
+    xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import dearpygui.dearpygui as dpg
+import imageio.v3 as iio
+import numpy as np
+from PIL import Image
+
+from app.main import App, start_demo
+from app.state import RunState
+
+GIF_WIDTH = 780
+GIF_FRAME_SECONDS = 0.25
+"""Seconds of the app's time between two frames of the GIF (played back at that pace too)."""
+
+
+def capture(app: App, path: str) -> np.ndarray:
+    app.screenshot(path)
+    return np.asarray(iio.imread(path))[..., :3]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="docs", help="output directory")
+    args = parser.parse_args()
+    app = App()
+    app.open()
+    state, frames = app.state, []
+    start_demo(app.controller)
+    app.frame_until(lambda: state.run_state == RunState.RUNNING, "run")
+    with tempfile.TemporaryDirectory() as scratch:
+        last = 0.0
+        while not (state.run_state == RunState.IDLE and state.all_finished):
+            if time.monotonic() - last > GIF_FRAME_SECONDS:
+                last = time.monotonic()
+                frames.append(capture(app, os.path.join(scratch, f"{len(frames)}.png")))
+            app.frame()
+        frames.append(capture(app, os.path.join(scratch, "end.png")))
+    height = round(frames[0].shape[0] * GIF_WIDTH / frames[0].shape[1])
+    small = [np.asarray(Image.fromarray(f).resize((GIF_WIDTH, height), Image.Resampling.LANCZOS)) for f in frames]
+    iio.imwrite(os.path.join(args.out, "app.gif"), np.stack(small + [small[-1]] * 8),
+                duration=int(GIF_FRAME_SECONDS * 1000), loop=0)
+
+    recording = os.path.join(args.out, "demo.gif")
+    app.controller.export(recording, max_frames=60)
+    app.frame_until(lambda: state.export_progress is None, "export")
+
+    app.controller.scrub(state.timeline_length // 3)
+    capture(app, os.path.join(args.out, "app.png"))
+    dpg.set_value("tabs", "tab.teach")
+    app.controller.scrub(8)
+    app.controller.slice_axes = ("ry", "tx")
+    dpg.set_value("teach.axis0", "ry")
+    dpg.set_value("teach.axis1", "tx")
+    app.controller.compute_energy_slice()
+    app.frame_until(lambda: state.energy_slice is not None, "energy slice")
+    capture(app, os.path.join(args.out, "app-teach.png"))
+    app.close()
+    print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames) and demo.gif")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Drives the real app under a display (run by test_e2e.py through xvfb-run): loads a mesh file, makes an
+observation, runs two solvers through the side panel's buttons, steps, scrubs, exports a GIF, saves and
+reopens the session, feeds it a bad file, and takes screenshots. Prints one JSON line of what it saw.
+
+Usage: python e2e_driver.py OUT_DIR MESH_FILE
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import dearpygui.dearpygui as dpg
+
+from app.main import App
+from app.state import RunState
+
+def click(tag: str, value=None) -> None:
+    """Calls an item's callback as Dear PyGui would when the user clicks it or sets its value."""
+    callback = dpg.get_item_callback(tag)
+    if value is None:
+        callback()
+    else:
+        dpg.set_value(tag, value)
+        callback(tag, value)
+
+
+def screenshot(app: App, path: str) -> str:
+    app.screenshot(path)
+    return path
+
+
+def main(out: str, mesh_file: str) -> None:
+    app = App()
+    app.open()
+    state, seen = app.state, {}
+    app.frame_until(lambda: state.engine_ready, "engine start")
+    app.dialogs.handlers["mesh"](mesh_file)
+    app.frame_until(lambda: state.mesh is not None, "mesh")
+    click("side.random")
+    app.frame_until(lambda: state.observation is not None, "observation")
+    for name in ("nmr", "softras", "feedback"):
+        dpg.set_value(f"side.solver.{name}", name in ("nmr", "feedback"))
+    click("side.max_iterations", 40)
+    app.sidebar._solvers_changed()
+    click("side.run")
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "end of the run")
+    seen["solvers"] = list(state.traces)
+    seen["steps"] = {name: trace.last_index for name, trace in state.traces.items()}
+    seen["fps"] = app.fps
+
+    click("timeline", 2)
+    app.frame()
+    seen["after_scrub"] = [state.cursor, dpg.get_value("column0.status"), dpg.get_value("column1.status")]
+    seen["before_step"] = screenshot(app, os.path.join(out, "before_step.png"))
+    click("side.step")
+    app.frame()
+    seen["after_step_cursor"] = state.cursor
+    seen["after_step"] = screenshot(app, os.path.join(out, "after_step.png"))
+    click("side.back")
+    app.frame()
+    seen["after_back_cursor"] = state.cursor
+    click("timeline", state.timeline_length - 1)
+    app.frame()
+    seen["end_status"] = [dpg.get_value("column0.status"), dpg.get_value("column1.status")]
+
+    gif = os.path.join(out, "comparison.gif")
+    app.dialogs.handlers["export"](gif)
+    app.frame_until(lambda: state.export_progress is None and os.path.exists(gif), "export")
+    seen["gif"] = gif
+
+    session = os.path.join(out, "session.npz")
+    app.dialogs.handlers["save_session"](session)
+    click("side.reset")
+    app.frame()
+    seen["after_reset"] = len(state.traces)
+    app.dialogs.handlers["open_session"](session)
+    app.frame_until(lambda: state.engine_ready and len(state.traces) == 2, "reopened session")
+    seen["reopened_steps"] = {name: trace.last_index for name, trace in state.traces.items()}
+
+    bad = os.path.join(out, "bad.obj")
+    with open(bad, "w") as handle:
+        handle.write("this is not a mesh\n")
+    app.dialogs.handlers["mesh"](bad)
+    app.frame_until(lambda: state.last_message is not None and state.last_message.error, "bad-file message")
+    app.frame()
+    seen["bad_file_message"] = state.last_message.text
+    seen["error_modal_shown"] = dpg.is_item_shown("error.modal")
+    seen["mesh_after_bad_file"] = state.mesh.name
+    seen["final"] = screenshot(app, os.path.join(out, "final.png"))
+    app.close()
+    print(json.dumps(seen))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import os
+
+import imageio.v3 as iio
+import numpy as np
+import trimesh
+
+from app.state import RunState
+from engine.worker import protocol as p
+
+from .conftest import settle
+
+
+def test_load_and_observe(controller, tmp_path):
+    mesh_file = tmp_path / "box.obj"
+    trimesh.creation.box((1, 0.5, 0.3)).export(mesh_file)
+    controller.load_mesh(str(mesh_file))
+    controller.new_observation()
+    settle(controller)
+    state = controller.state
+    assert state.mesh.name == "box" and len(state.mesh.faces) == 12
+    assert state.observation.image.shape == (128, 128) and state.observation.ground_truth.shape == (7,)
+    assert controller.recent.items("mesh") == [str(mesh_file)]
+    assert state.settings.seed == 1  # the next random observation differs
+
+
+def test_bad_mesh_keeps_what_was_loaded(controller, tmp_path):
+    controller.load_mesh(None)
+    settle(controller)
+    bad = tmp_path / "bad.ply"
+    bad.write_text("garbage")
+    controller.load_mesh(str(bad))
+    settle(controller)
+    state = controller.state
+    assert state.last_message.error and "bad.ply" in state.last_message.text
+    assert state.mesh.name == "car-001"
+    assert controller.recent.items("mesh") == []
+
+
+def test_run_without_observation_is_a_message(controller):
+    controller.run()
+    assert controller.state.last_message.error and "observation" in controller.state.last_message.text
+    assert controller.state.run_state == RunState.IDLE
+
+
+def test_typed_pose_observation(controller):
+    controller.load_mesh(None)
+    controller.new_observation((1, 0, 0, 0, 0.05, 0, 0))
+    settle(controller)
+    assert np.allclose(controller.state.observation.ground_truth, [1, 0, 0, 0, 0.05, 0, 0])
+    controller.new_observation((1, 0, 0, 0, 9, 0, 0))
+    settle(controller)
+    assert "outside the image" in controller.state.last_message.text
+
+
+def test_run_side_by_side_and_step_through(solved):
+    state = solved.state
+    assert list(state.traces) == ["nmr", "feedback"]
+    assert state.traces["feedback"].last_index == 5
+    assert state.cursor == state.timeline_length - 1 == state.traces["nmr"].last_index
+    sent_before = len(solved.engine.sent)
+    solved.step_back()
+    solved.step_back()
+    assert state.cursor == state.timeline_length - 3 and not state.follow
+    solved.step_forward()
+    assert state.cursor == state.timeline_length - 2
+    solved.scrub(3)
+    assert state.cursor == 3
+    assert state.traces["feedback"].at(3).index == 3 and state.traces["feedback"].at(9).index == 5
+    solved.scrub(10_000)
+    assert state.cursor == state.timeline_length - 1
+    assert len(solved.engine.sent) == sent_before  # stepping and scrubbing never recompute
+
+
+def test_pause_step_resume(controller):
+    controller.state.settings.solvers = ["nmr"]
+    controller.load_mesh(None)
+    controller.new_observation()
+    settle(controller)
+    controller.step_forward()  # no run yet: starts one paused and computes iteration 0
+    settle(controller)
+    state = controller.state
+    assert state.run_state == RunState.PAUSED and state.timeline_length == 1
+    controller.step_forward()
+    settle(controller)
+    assert state.timeline_length == 2 and state.cursor == 1
+    controller.run()
+    settle(controller)
+    assert state.run_state == RunState.IDLE and state.traces["nmr"].finished
+
+
+def test_cancel_mid_run_keeps_the_iterations(controller):
+    controller.load_mesh(None)
+    controller.new_observation()
+    settle(controller)
+    controller.state.settings.solvers = ["softras"]
+    controller.run()
+    for _ in range(4):
+        controller.poll()
+    controller.cancel()
+    settle(controller)
+    state = controller.state
+    assert state.run_state == RunState.IDLE and 1 <= state.timeline_length < 12
+    assert not state.traces["softras"].finished and "cancelled" in state.messages[-1].text
+
+
+def test_reset(solved):
+    solved.reset()
+    assert solved.state.traces == {} and solved.state.cursor == 0
+    assert solved.state.mesh is not None and solved.state.observation is not None
+
+
+def test_replay_from_stored_iterations(solved):
+    state = solved.state
+    solved.scrub(0)
+    solved.toggle_playback()
+    assert state.playing
+    solved._play_position = state.timeline_length  # as if enough time had passed
+    solved.poll()
+    assert state.cursor == state.timeline_length - 1 and not state.playing
+
+
+def test_teach_phases_walk_the_loop(solved):
+    state = solved.state
+    solved.scrub(0)
+    assert state.teach_solver == "nmr" and state.teach_phase == 0
+    solved.teach_step()
+    solved.teach_step()
+    assert state.teach_phase == 2 and state.cursor == 0
+    solved.teach_step()
+    assert state.teach_phase == 0 and state.cursor == 1
+
+
+def test_energy_slice_around_the_estimate(solved):
+    solved.slice_axes = ("tx", "tz")
+    solved.compute_energy_slice()
+    settle(solved)
+    result = solved.state.energy_slice
+    assert result.axes == ("tx", "tz") and result.energy.shape == (15, 15)
+    assert np.allclose(result.center, solved.state.traces["nmr"].at(solved.state.cursor).x)
+
+
+def test_export_gif(solved, tmp_path):
+    path = tmp_path / "run.gif"
+    solved.export(str(path))
+    settle(solved)
+    frames = iio.imread(path, index=None)
+    assert frames.shape[0] == solved.state.timeline_length
+    assert solved.state.export_progress is None and "wrote" in solved.state.last_message.text
+
+
+def test_export_errors_are_messages(solved, tmp_path):
+    solved.reset()
+    solved.export(str(tmp_path / "x.gif"))
+    assert "nothing to record" in solved.state.last_message.text
+    solved.run()
+    settle(solved)
+    solved.export(str(tmp_path / "x.avi"))
+    settle(solved)
+    assert solved.state.last_message.error and ".avi" in solved.state.last_message.text
+    assert solved.state.export_progress is None
+
+
+def test_session_round_trip(solved, tmp_path):
+    path = str(tmp_path / "session.npz")
+    state = solved.state
+    solved.scrub(4)
+    steps = {name: trace.last_index for name, trace in state.traces.items()}
+    rendering = state.traces["nmr"].at(4).rendering.copy()
+    solved.save_session(path)
+    solved.reset()
+    solved.load_mesh("chair-3")
+    settle(solved)
+    solved.open_session(path)
+    settle(solved)
+    assert {name: trace.last_index for name, trace in state.traces.items()} == steps
+    assert state.mesh.name == "car-001" and state.cursor == 4
+    assert np.array_equal(state.traces["nmr"].at(4).rendering, rendering)
+    assert solved.recent.items("session") == [os.path.abspath(path)]
+    restore = [type(c).__name__ for c in solved.engine.sent[-2:]]
+    assert restore == ["SetMesh", "SetObservation"]
+    solved.run()  # the engine got the session's problem back
+    settle(solved)
+    assert state.all_finished
+
+
+def test_session_errors(solved, tmp_path):
+    state = solved.state
+    trace_file = tmp_path / "trace.npz"
+    solved.comparison().save(trace_file)
+    solved.open_session(str(tmp_path / "nothing.npz"))
+    assert state.last_message.error and "nothing.npz" in state.last_message.text
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a zip")
+    solved.open_session(str(garbage))
+    assert "not a feedbacklab session" in state.last_message.text
+    solved.open_session(str(trace_file))
+    assert "not an app session" in state.last_message.text
+    solved.save_session(str(tmp_path / "s.txt"))
+    assert ".npz" in state.last_message.text
+    assert list(state.traces) == ["nmr", "feedback"]  # nothing was lost
+    solved.reset()
+    solved.state.mesh = None
+    solved.save_session(str(tmp_path / "empty.npz"))
+    assert "nothing to save" in state.last_message.text
+
+
+def test_engine_failure_message(controller):
+    controller._take(p.Failed("Run", "the run stopped: boom"))
+    assert controller.state.run_state == RunState.IDLE and controller.state.last_message.error

@@ -1,0 +1,119 @@
+"""AppState, LiveTrace, recent files and the views' text: the app's logic without a window."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.live_trace import LiveTrace
+from app.recent import RecentFiles, config_dir
+from app.state import AppState, RunState
+from app.ui.summary import summary_row
+from app.ui.teach import phase_lines, update_rule
+from engine.solvers.base import Status
+from engine.worker import protocol as p
+
+
+def record(solver: str, index: int, status: Status = Status.RUNNING, energy: float = 1.0) -> p.IterationDone:
+    return p.IterationDone(solver, index, np.full(7, float(index), np.float32), np.full((8, 8), index, np.uint8),
+                           energy, np.ones(7, np.float32), 0.1 * (index + 1), 0.1, int(status),
+                           {"iou": 0.5, "rotation_error_deg": 10.0 - index})
+
+
+def started(*solvers: str) -> p.RunStarted:
+    return p.RunStarted(solvers, np.zeros(7, np.float32), tuple("qw qx qy qz tx ty tz".split()), {})
+
+
+def test_live_trace_holds_the_last_record():
+    trace = LiveTrace("feedback")
+    for t in range(3):
+        trace.append(record("feedback", t, Status.CONVERGED if t == 2 else Status.RUNNING))
+    assert trace.finished and trace.last_index == 2
+    assert trace.at(10).index == 2 and trace.at(-1).index == 0
+    assert np.array_equal(trace.series("rotation_error_deg"), [10, 9, 8])
+    with pytest.raises(ValueError, match="arrived after"):
+        trace.append(record("feedback", 7))
+    with pytest.raises(IndexError):
+        LiveTrace("empty").at(0)
+
+
+def test_live_trace_to_engine_trace_and_back():
+    trace = LiveTrace("nmr", {"learning_rate": 0.01})
+    for t in range(4):
+        trace.append(record("nmr", t, Status.MAX_ITERATIONS if t == 3 else Status.RUNNING, energy=1.0 / (t + 1)))
+    engine_trace = trace.to_trace()
+    assert engine_trace.x.shape == (4, 1, 7) and engine_trace.renderings.shape == (4, 1, 8, 8)
+    assert engine_trace.metrics["iou"].shape == (4, 1) and engine_trace.steps()[0] == 3
+    back = LiveTrace.from_trace(engine_trace)
+    assert back.finished and [r.index for r in back.records] == [0, 1, 2, 3]
+    assert back.records[2].energy == pytest.approx(1 / 3) and back.settings == {"learning_rate": 0.01}
+    with pytest.raises(ValueError, match="no iterations"):
+        LiveTrace("empty").to_trace()
+
+
+def test_state_follows_new_iterations_unless_scrubbed():
+    state = AppState()
+    state.apply(started("a", "b"))
+    assert state.run_state == RunState.RUNNING and state.teach_solver == "a"
+    for t in range(5):
+        state.apply(record("a", t))
+    state.apply(record("b", 0, Status.CONVERGED))
+    assert state.timeline_length == 5 and state.cursor == 4
+    state.set_cursor(1, follow=False)
+    state.apply(record("a", 5))
+    assert state.cursor == 1
+    state.set_cursor(99)
+    assert state.cursor == 5
+    version = state.version
+    state.apply(p.RunFinished(cancelled=False))
+    assert state.version > version and state.run_state == RunState.IDLE and "a 5, b 0" in state.messages[-1].text
+
+
+def test_state_failures_and_unknown_results():
+    state = AppState()
+    state.apply(started("a", "b"))
+    state.apply(p.SolverFailed("b", "b stopped: checkpoint does not fit"))
+    assert state.traces["b"].finished and state.traces["b"].error and state.messages[-1].error
+    assert summary_row(state.traces["b"])[1] == "failed"
+    state.apply(p.Failed("Run", "boom"))
+    assert state.run_state == RunState.IDLE
+    state.apply(record("gone", 0))  # a late record of a dropped run is ignored
+    with pytest.raises(TypeError, match="does not handle"):
+        state.apply("nonsense")
+
+
+def test_summary_and_teaching_text():
+    state = AppState()
+    state.apply(started("nmr"))
+    assert "render" in phase_lines(state)[0]
+    for t in range(3):
+        state.apply(record("nmr", t, Status.CONVERGED if t == 2 else Status.RUNNING))
+    state.set_cursor(1)
+    lines = phase_lines(state)
+    assert "r_1 = f(x_1)" in lines[0] and "E_1" in lines[1] and "|dx_1| = 2.6458" in lines[2]
+    row = summary_row(state.traces["nmr"])
+    assert row[:3] == ("nmr", "converged", "2") and row[5] == "8.00"
+    assert "network" in update_rule("feedback-shared") and "L-BFGS" in update_rule("nmr-lbfgs")
+    assert "Adam" in update_rule("softras")
+
+
+def test_recent_files(tmp_path, monkeypatch):
+    recent = RecentFiles(tmp_path / "cfg" / "recent.json")
+    files = [tmp_path / f"m{i}.obj" for i in range(12)]
+    for f in files:
+        f.write_text("")
+        recent.add("mesh", str(f))
+    recent.add("mesh", str(files[3]))
+    again = RecentFiles(tmp_path / "cfg" / "recent.json")
+    assert again.items("mesh")[0] == str(files[3]) and len(again.items("mesh")) == 10
+    files[3].unlink()
+    assert str(files[3]) not in again.items("mesh")
+    (tmp_path / "cfg" / "recent.json").write_text("{broken")
+    assert RecentFiles(tmp_path / "cfg" / "recent.json").items("mesh") == []
+    (tmp_path / "cfg" / "recent.json").write_text(json.dumps([1, 2]))
+    assert RecentFiles(tmp_path / "cfg" / "recent.json").items("session") == []
+    with pytest.raises(ValueError, match="kind"):
+        recent.add("video", "x")
+    monkeypatch.setenv("FEEDBACKLAB_CONFIG_DIR", str(tmp_path / "elsewhere"))
+    assert config_dir() == tmp_path / "elsewhere"
