@@ -16,6 +16,8 @@ from typing import Any
 from . import protocol as p
 
 START_TIMEOUT = 120.0
+ORPHAN_CHECK_SECONDS = 1.0
+"""How often an idle engine checks that the app that started it is still alive."""
 """Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
 
 
@@ -35,15 +37,18 @@ def _serve(commands: Any, results: Any, device: str | None, threads: int) -> Non
     torch.set_num_threads(threads)
     state = EngineState(results.put, torch.device(device) if device else default_device())
     results.put(p.Ready(str(state.device)))
-    while True:
+    app = os.getppid()
+    while os.getppid() == app:  # else the app was killed without shutting the engine down
         try:
-            command = commands.get_nowait() if state.running else commands.get()
+            command = commands.get_nowait() if state.running else commands.get(timeout=ORPHAN_CHECK_SECONDS)
         except queue.Empty:
             command = None
         if isinstance(command, p.Shutdown):
             return
         if command is not None:
             state.handle(command)
+            continue
+        if not state.running:
             continue
         try:
             state.advance()

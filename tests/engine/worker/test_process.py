@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from engine.worker import protocol as p
@@ -39,3 +45,25 @@ def test_stop_and_restart(engine):
 
 def test_threads_leave_a_core_to_the_ui():
     assert engine_threads() >= 1
+
+
+def test_engine_exits_when_its_app_is_killed():
+    """An app killed without shutting its engine down leaves no engine process behind."""
+    script = ("from engine.worker.process import EngineProcess\n"
+              "from engine.worker import protocol as p\n"
+              "import time\n"
+              "if __name__ == '__main__':\n"
+              "    e = EngineProcess('cpu'); e.start(); e.wait_for(p.Ready); print(e.pid, flush=True); time.sleep(600)\n")
+    app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    engine_pid = int(app.stdout.readline())
+    app.send_signal(signal.SIGKILL)
+    app.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(engine_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(engine_pid, signal.SIGKILL)
+    raise AssertionError("the engine outlived its app")
