@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import os
+import signal
 import time
 from typing import Callable
 
@@ -246,6 +247,7 @@ def run_app(demo: bool = False, mesh: str | None = None, observation: str | None
     """Opens the app until its window is closed."""
     app = App()
     app.open()
+    signal.signal(signal.SIGTERM, lambda *_: dpg.stop_dearpygui())  # close cleanly, engine included
     if demo:
         start_demo(app.controller, solvers, seed)
     else:
