@@ -3,7 +3,6 @@ health, checked once per frame by poll()."""
 from __future__ import annotations
 
 import collections
-import os
 import time
 from typing import Any
 
@@ -32,8 +31,6 @@ class Controller:
         self.state = state or AppState()
         self.recent = recent or RecentFiles()
         self.slice_axes: tuple[str, str] = ("rx", "ry")
-        self._pending_loads: collections.deque[tuple[str, str]] = collections.deque()
-        """(kind, path) of file loads sent and not answered yet, in command order."""
         self._restoring: collections.Counter[str] = collections.Counter()
         """Results that only restore what the app already shows (after a restart or opening a session)."""
         self._deaths: list[float] = []
@@ -73,7 +70,6 @@ class Controller:
         state.engine_ready = False
         state.run_state = RunState.IDLE
         state.export_progress = None
-        self._pending_loads.clear()
         if len(self._deaths) > MAX_QUICK_RESTARTS:
             state.say(f"the engine died {len(self._deaths)} times within a minute (exit code {code}); not restarting "
                       "it. Save your session and start the app again from a terminal to see why", error=True)
@@ -108,9 +104,8 @@ class Controller:
             return
         if isinstance(result, p.Failed) and result.command in ("SetMesh", "SetObservation"):
             self._restoring["MeshLoaded" if result.command == "SetMesh" else "ObservationReady"] -= 1
-        if isinstance(result, (p.MeshLoaded, p.ObservationReady)) or (
-                isinstance(result, p.Failed) and result.command in ("LoadMesh", "LoadObservation")):
-            self._settle_load(result)
+        if isinstance(result, (p.MeshLoaded, p.ObservationReady)) and result.path:
+            self.recent.add("mesh" if isinstance(result, p.MeshLoaded) else "observation", result.path)
         if isinstance(result, p.MeshLoaded):
             state.clear_run()
         state.apply(result)
@@ -118,25 +113,13 @@ class Controller:
             self.run_on_next_observation = False
             self.run()
 
-    def _settle_load(self, result: Any) -> None:
-        """Adds a file that loaded to the recent files."""
-        expected = "mesh" if isinstance(result, p.MeshLoaded) or getattr(result, "command", "") == "LoadMesh" \
-            else "observation"
-        if self._pending_loads and self._pending_loads[0][0] == expected:
-            kind, path = self._pending_loads.popleft()
-            if not isinstance(result, p.Failed) and path:
-                self.recent.add(kind, path)
-
     # --- problem ---
 
     def load_mesh(self, spec: str | None) -> None:
         """A mesh file, a procedural object name ('chair-7') or the built-in default (None)."""
-        is_file = spec is not None and os.path.exists(spec)
-        self._pending_loads.append(("mesh", spec if is_file else ""))
         self._send(p.LoadMesh(spec))
 
     def open_observation(self, path: str) -> None:
-        self._pending_loads.append(("observation", path))
         self._send(p.LoadObservation(path))
 
     def new_observation(self, pose: tuple[float, ...] | None = None) -> None:

@@ -5,6 +5,7 @@ Written without processes or queues so that it can be tested directly; engine.wo
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Iterator
 
@@ -92,17 +93,17 @@ class EngineState:
             raise CommandError("no mesh loaded; open a mesh first")
         return Pose6DProblem.for_meshes(self.mesh, 1, replace(Pose6DConfig(), image_size=image_size), self.device)
 
-    def _set_mesh(self, mesh: Mesh, note: str = "") -> None:
+    def _set_mesh(self, mesh: Mesh, note: str = "", path: str | None = None) -> None:
         self._stop_run()
         self.mesh = mesh
-        self.emit(p.MeshLoaded(mesh.name, mesh.vertices.numpy(), mesh.faces.numpy(), note))
+        self.emit(p.MeshLoaded(mesh.name, mesh.vertices.numpy(), mesh.faces.numpy(), note, path))
 
     def _on_LoadMesh(self, command: p.LoadMesh) -> None:
         mesh = resolve_mesh(command.spec)
         note = ""
         if mesh.simplified_from is not None:
             note = f"simplified from {mesh.simplified_from} to {mesh.num_faces} faces"
-        self._set_mesh(mesh, note)
+        self._set_mesh(mesh, note, command.spec if command.spec and os.path.isfile(command.spec) else None)
 
     def _on_SetMesh(self, command: p.SetMesh) -> None:
         vertices = torch.as_tensor(np.asarray(command.vertices, dtype=np.float32))
@@ -113,12 +114,13 @@ class EngineState:
             raise CommandError(f"mesh {command.name!r} has face indices outside its {len(vertices)} vertices")
         self._set_mesh(Mesh(vertices, faces, command.name, np.eye(4)))
 
-    def _set_observation(self, image: np.ndarray, ground_truth: np.ndarray | None, source: str) -> None:
+    def _set_observation(self, image: np.ndarray, ground_truth: np.ndarray | None, source: str,
+                         path: str | None = None) -> None:
         self._stop_run()
         self.observation = torch.as_tensor(np.asarray(image, dtype=np.float32))[None].to(self.device)
         self.ground_truth = None if ground_truth is None else torch.as_tensor(
             np.asarray(ground_truth, dtype=np.float32)).reshape(1, -1).to(self.device)
-        self.emit(p.ObservationReady(np.asarray(image, dtype=np.float32), ground_truth, source))
+        self.emit(p.ObservationReady(np.asarray(image, dtype=np.float32), ground_truth, source, path))
 
     def _on_NewObservation(self, command: p.NewObservation) -> None:
         if not 16 <= command.image_size <= 1024:
@@ -136,7 +138,7 @@ class EngineState:
         self._set_observation(silhouette.cpu().numpy(), pose[0].cpu().numpy(), source)
 
     def _on_LoadObservation(self, command: p.LoadObservation) -> None:
-        self._set_observation(load_silhouette(command.path), None, command.path)
+        self._set_observation(load_silhouette(command.path), None, command.path, command.path)
 
     def _on_SetObservation(self, command: p.SetObservation) -> None:
         image = np.asarray(command.image, dtype=np.float32)

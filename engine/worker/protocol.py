@@ -129,6 +129,8 @@ class MeshLoaded:
     faces: np.ndarray
     note: str = ""
     """E.g. that the mesh was simplified."""
+    path: str | None = None
+    """The file it was read from (None: built-in, procedural, or given by the app)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class ObservationReady:
     ground_truth: np.ndarray | None
     """(D,) or None when unknown."""
     source: str
+    path: str | None = None
+    """The image file it was read from (None: rendered, or given by the app)."""
 
 
 @dataclass(frozen=True)

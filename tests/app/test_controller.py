@@ -209,3 +209,19 @@ def test_session_errors(solved, tmp_path):
 def test_engine_failure_message(controller):
     controller._take(p.Failed("Run", "the run stopped: boom"))
     assert controller.state.run_state == RunState.IDLE and controller.state.last_message.error
+
+
+def test_recent_files_only_list_files_that_loaded(controller, tmp_path):
+    controller.load_mesh(None)
+    settle(controller)
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    image = np.zeros((32, 32), np.uint8)
+    image[8:20, 10:24] = 255
+    iio.imwrite(good, image)
+    bad.write_bytes(b"not an image")
+    controller.new_observation()  # its result arrives first, and must not be taken for the file's
+    controller.open_observation(str(bad))
+    controller.open_observation(str(good))
+    settle(controller)
+    assert controller.recent.items("observation") == [str(good)]
+    assert controller.recent.items("mesh") == []  # the built-in mesh is no file
