@@ -49,7 +49,7 @@ class Controller:
 
     def poll(self, budget_seconds: float = 0.004) -> None:
         """Once per frame: notice a dead engine, take the results that arrived, move the playback cursor."""
-        if self.engine.starts and not self.engine.alive:
+        if self.engine.exit_code is not None:  # started and exited without being stopped
             self._engine_died()
         for result in self.engine.poll(budget_seconds):
             self._take(result)
@@ -74,7 +74,6 @@ class Controller:
             state.say(f"the engine died {len(self._deaths)} times within a minute (exit code {code}); not restarting "
                       "it. Save your session and start the app again from a terminal to see why", error=True)
             self.engine.stop()
-            self.engine.starts = 0
             return
         state.say(f"the engine stopped unexpectedly (exit code {code}); restarted it with the loaded mesh and "
                   "observation; the run stopped where it was", error=True)
@@ -98,8 +97,6 @@ class Controller:
         restoring = self._restoring[kind] > 0
         if restoring:
             self._restoring[kind] -= 1
-            if kind == "MeshLoaded":
-                state.mesh.note = result.note or state.mesh.note
             state.changed()
             return
         if isinstance(result, p.Failed) and result.command in ("SetMesh", "SetObservation"):

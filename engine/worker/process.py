@@ -89,6 +89,7 @@ class EngineProcess:
 
     @property
     def exit_code(self) -> int | None:
+        """The exit code of a process that ended on its own; None while it runs or after stop()."""
         return None if self._process is None else self._process.exitcode
 
     @property

@@ -6,6 +6,8 @@ import imageio.v3 as iio
 import numpy as np
 import trimesh
 
+from app.controller import MAX_QUICK_RESTARTS, Controller
+from app.recent import RecentFiles
 from app.state import RunState
 from engine.worker import protocol as p
 
@@ -225,3 +227,31 @@ def test_recent_files_only_list_files_that_loaded(controller, tmp_path):
     settle(controller)
     assert controller.recent.items("observation") == [str(good)]
     assert controller.recent.items("mesh") == []  # the built-in mesh is no file
+
+
+class _DyingEngine:
+    """An engine process that exits right after every start."""
+
+    def __init__(self):
+        self.starts, self.exit_code, self.alive = 0, None, False
+
+    def start(self):
+        self.starts += 1
+        self.exit_code = -11
+
+    restart = start
+
+    def stop(self):
+        self.exit_code = None
+
+    def poll(self, budget_seconds=0.0):
+        return []
+
+
+def test_an_engine_that_keeps_dying_is_given_up(tmp_path):
+    controller = Controller(_DyingEngine(), recent=RecentFiles(tmp_path / "recent.json"))
+    controller.start()
+    for _ in range(10):
+        controller.poll()
+    assert controller.engine.starts == MAX_QUICK_RESTARTS + 1
+    assert "not restarting" in controller.state.last_message.text and "-11" in controller.state.last_message.text
