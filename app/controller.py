@@ -6,10 +6,7 @@ import collections
 import time
 from typing import Any
 
-import numpy as np
-
 from engine.energy_slice import DEFAULT_SPAN
-from engine.trace import Comparison
 from engine.worker import protocol as p
 from engine.worker.process import EngineProcess
 
@@ -243,24 +240,12 @@ class Controller:
 
     # --- files ---
 
-    def comparison(self) -> Comparison:
-        """The traces so far as an engine Comparison (batch of one)."""
-        state = self.state
-        traces = {name: trace.to_trace() for name, trace in state.traces.items() if len(trace)}
-        if not traces or state.observation is None:
-            raise ValueError("nothing to record yet: run at least one solver")
-        ground_truth = state.observation.ground_truth
-        return Comparison("pose6d", state.observation.image[None], np.asarray(state.x0)[None], traces,
-                          None if ground_truth is None else ground_truth[None], state.parameter_names,
-                          meta={"mesh": state.mesh.name if state.mesh else "", "observation": state.observation.source})
-
     def export(self, path: str, fps: int = 10, max_frames: int = 120) -> None:
         """Records the comparison as on screen to a .gif or .mp4 (in the engine, with progress)."""
-        try:
-            comparison = self.comparison()
-        except ValueError as error:
-            self.state.say(str(error), error=True)
+        if not any(len(trace) for trace in self.state.traces.values()):
+            self.state.say("nothing to record yet: run at least one solver", error=True)
             return
+        comparison = self.state.comparison()
         self.state.export_progress = (0, 1)
         self._send(p.Export(comparison, path, fps, max_frames))
 

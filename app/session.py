@@ -40,17 +40,11 @@ def save_session(path: str, state: AppState) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise SessionError(f"{path}: directory {directory} does not exist")
-    traces = {name: trace.to_trace() for name, trace in state.traces.items() if len(trace)}
-    x0 = state.x0 if state.x0 is not None else np.zeros(len(state.parameter_names), dtype=np.float32)
-    comparison = Comparison(
-        problem="pose6d", observation=state.observation.image[None], x0=np.asarray(x0)[None], traces=traces,
-        ground_truth=None if state.observation.ground_truth is None else state.observation.ground_truth[None],
-        parameter_names=state.parameter_names,
-        meta={"format": SESSION_FORMAT, "version": SESSION_VERSION, "mesh": state.mesh.name,
-              "mesh_note": state.mesh.note, "observation": state.observation.source,
-              "settings": asdict(state.settings), "cursor": state.cursor, "has_run": state.x0 is not None},
-        attachments={"mesh_vertices": state.mesh.vertices, "mesh_faces": state.mesh.faces},
-    )
+    comparison = state.comparison()
+    comparison.meta.update({"format": SESSION_FORMAT, "version": SESSION_VERSION, "mesh_note": state.mesh.note,
+                            "settings": asdict(state.settings), "cursor": state.cursor,
+                            "has_run": state.x0 is not None})
+    comparison.attachments = {"mesh_vertices": state.mesh.vertices, "mesh_faces": state.mesh.faces}
     try:
         comparison.save(path)
     except OSError as error:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from engine.demo import DEMO_MAX_ITERATIONS, DEMO_SOLVERS
+from engine.trace import Comparison
 from engine.worker import protocol as p
 
 from .live_trace import LiveTrace
@@ -108,6 +109,18 @@ class AppState:
     @property
     def last_message(self) -> Message | None:
         return self.messages[-1] if self.messages else None
+
+    def comparison(self) -> Comparison:
+        """The observation and every solver's iterations so far as an engine Comparison (batch of one), for
+        recording and sessions; x0 is zeros before any run."""
+        if self.observation is None:
+            raise ValueError("no observation yet: make a new observation or open one")
+        traces = {name: trace.to_trace() for name, trace in self.traces.items() if len(trace)}
+        x0 = self.x0 if self.x0 is not None else np.zeros(len(self.parameter_names), dtype=np.float32)
+        truth = self.observation.ground_truth
+        return Comparison("pose6d", self.observation.image[None], np.asarray(x0)[None], traces,
+                          None if truth is None else truth[None], self.parameter_names,
+                          meta={"mesh": self.mesh.name if self.mesh else "", "observation": self.observation.source})
 
     # --- changing ---
 

@@ -190,7 +190,7 @@ def test_session_round_trip(solved, tmp_path):
 def test_session_errors(solved, tmp_path):
     state = solved.state
     trace_file = tmp_path / "trace.npz"
-    solved.comparison().save(trace_file)
+    solved.state.comparison().save(trace_file)
     solved.open_session(str(tmp_path / "nothing.npz"))
     assert state.last_message.error and "nothing.npz" in state.last_message.text
     garbage = tmp_path / "garbage.npz"
