@@ -36,7 +36,7 @@ class App:
         """The app's own work in the last frame (engine results and view updates), without rendering."""
         self._last_frame = time.perf_counter()
         self._errors_shown = 0
-        self._recent_drawn: tuple = ()
+        self._recent_drawn = -1
         self._timeline_drawn: tuple = ()
 
     @property
@@ -188,10 +188,10 @@ class App:
 
     def _refresh_recent(self) -> None:
         recent = self.controller.recent
-        items = tuple((kind, tuple(recent.items(kind))) for kind in KINDS)
-        if items == self._recent_drawn:
+        if recent.version == self._recent_drawn:  # rebuilt on change only: items() looks at the disk
             return
-        self._recent_drawn = items
+        self._recent_drawn = recent.version
+        items = tuple((kind, tuple(recent.items(kind))) for kind in KINDS)
         dpg.delete_item("menu.recent", children_only=True)
         c = self.controller
         open_by_kind = {"mesh": c.load_mesh, "observation": c.open_observation, "session": c.open_session}

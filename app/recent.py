@@ -25,6 +25,8 @@ class RecentFiles:
     def __init__(self, path: Path | None = None):
         self.path = path or config_dir() / "recent.json"
         self._entries = self._read()
+        self.version = 0
+        """Bumped by every add(), so that a menu is rebuilt only when the list changed."""
 
     def _read(self) -> dict[str, list[str]]:
         try:
@@ -44,6 +46,7 @@ class RecentFiles:
             raise ValueError(f"recent-file kind must be one of {', '.join(KINDS)}, got {kind!r}")
         path = os.path.abspath(path)
         self._entries[kind] = [path] + [item for item in self._entries[kind] if item != path][: LIMIT - 1]
+        self.version += 1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(self._entries, indent=1))

@@ -28,7 +28,7 @@ class SolverColumns:
     def __init__(self, textures: TexturePool):
         self.textures = textures
         self._shown: dict[int, tuple] = {}
-        """slot -> (solver, record index, observation id) last drawn, to skip unchanged columns."""
+        """slot -> (record, observation) last drawn, to skip unchanged columns (compared by identity)."""
         for slot in range(MAX_COLUMNS):
             for panel in PANELS:
                 textures.add(texture_tag(slot, panel))
@@ -63,10 +63,10 @@ class SolverColumns:
             dpg.set_value(f"column{slot}.values", "")
             return
         record = trace.at(state.cursor)
-        key = (trace.solver, record.index, id(state.observation))
-        if self._shown.get(slot) == key:
+        shown = self._shown.get(slot)
+        if shown is not None and shown[0] is record and shown[1] is state.observation:
             return
-        self._shown[slot] = key
+        self._shown[slot] = (record, state.observation)
         for panel, image in zip(PANELS, panel_images(state.observation.image, record.rendering)):
             self.textures.write(texture_tag(slot, panel), image)
         dpg.set_value(f"column{slot}.status", _status_text(trace, record.index))

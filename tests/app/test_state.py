@@ -105,6 +105,7 @@ def test_recent_files(tmp_path, monkeypatch):
         f.write_text("")
         recent.add("mesh", str(f))
     recent.add("mesh", str(files[3]))
+    assert recent.version == 13
     again = RecentFiles(tmp_path / "cfg" / "recent.json")
     assert again.items("mesh")[0] == str(files[3]) and len(again.items("mesh")) == 10
     files[3].unlink()
