@@ -223,9 +223,10 @@ class App:
             self.frame()
 
     def screenshot(self, path: str) -> None:
-        """Saves the window as a PNG; returns once the file is written."""
+        """Saves the window, as the state is now, as a PNG; returns once the file is written."""
         if os.path.exists(path):
             os.remove(path)
+        self.frame()  # the frame buffer holds the last frame drawn: draw the present state first
         dpg.output_frame_buffer(file=path)
         self.frame_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, f"screenshot {path}", 30)
         for _ in range(2):  # the file is complete once the frame that wrote it has ended
