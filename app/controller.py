@@ -255,6 +255,7 @@ class Controller:
         except SessionError as error:
             self.state.say(str(error), error=True)
             return
+        self.state.mark_saved()
         self.recent.add("session", path)
         self.state.say(f"saved session {path}")
 
@@ -271,6 +272,7 @@ class Controller:
         state.traces, state.x0, state.parameter_names = session.traces, session.x0, session.parameter_names
         state.teach_solver = next(iter(session.traces), None)
         state.set_cursor(session.cursor, follow=False)
+        state.mark_saved()
         self._restore()
         self.recent.add("session", path)
         state.say(f"opened session {path}")

@@ -52,15 +52,17 @@ class App:
         with dpg.texture_registry() as registry:
             self.textures = TexturePool(registry)
         self.dialogs = Dialogs({"mesh": c.load_mesh, "observation": c.open_observation,
-                                "open_session": c.open_session, "save_session": c.save_session,
-                                "export": c.export})
+                                "open_session": c.open_session, "save_session": self._save_session,
+                                "export": c.export}, quit_now=dpg.stop_dearpygui)
         self.sidebar = Sidebar(c, self.dialogs, self.textures)
         self.columns = SolverColumns(self.textures)
         self.plots = Plots(c.scrub)
         self.summary = SummaryTable()
         self.teach = TeachPanel(self.textures, c.teach_step, self._teach_solver, self._energy_slice)
         self._build()
-        dpg.create_viewport(title=TITLE, width=self.viewport[0], height=self.viewport[1])
+        # The close button asks first when runs are unsaved: it calls request_quit instead of closing.
+        dpg.create_viewport(title=TITLE, width=self.viewport[0], height=self.viewport[1], disable_close=True)
+        dpg.set_exit_callback(self.request_quit)
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window("main", True)
@@ -113,7 +115,7 @@ class App:
                 dpg.add_menu_item(label="Save session...", callback=lambda: self.dialogs.open("save_session"))
                 dpg.add_menu_item(label="Export GIF / MP4...", callback=lambda: self.dialogs.open("export"))
                 dpg.add_separator()
-                dpg.add_menu_item(label="Quit", callback=lambda: dpg.stop_dearpygui())
+                dpg.add_menu_item(label="Quit", callback=lambda: self.request_quit())
             with dpg.menu(label="Run"):
                 dpg.add_menu_item(label="Run", callback=lambda: c.run())
                 dpg.add_menu_item(label="Pause", callback=lambda: c.pause())
@@ -130,6 +132,21 @@ class App:
     def _energy_slice(self, axes: tuple[str, str]) -> None:
         self.controller.slice_axes = axes
         self.controller.compute_energy_slice()
+
+    def request_quit(self) -> None:
+        """Quit from the menu or the window's close button; asks first when computed iterations are unsaved."""
+        state = self.state
+        if not state.unsaved_work:
+            dpg.stop_dearpygui()
+            return
+        runs = len([trace for trace in state.traces.values() if len(trace)])
+        self.dialogs.ask_quit(f"{state.iterations_computed} iterations of {runs} solver run{'s' * (runs > 1)} are")
+
+    def _save_session(self, path: str) -> None:
+        self.controller.save_session(path)
+        if self.dialogs.quit_after_save and not self.state.unsaved_work:
+            dpg.stop_dearpygui()
+        self.dialogs.quit_after_save = False
 
     def close(self) -> None:
         self.controller.close()
@@ -226,7 +243,8 @@ class App:
         """Saves the window, as the state is now, as a PNG; returns once the file is written."""
         if os.path.exists(path):
             os.remove(path)
-        self.frame()  # the frame buffer holds the last frame drawn: draw the present state first
+        for _ in range(2):  # the frame buffer holds the last frame drawn, and a modal opened now shows a frame later
+            self.frame()
         dpg.output_frame_buffer(file=path)
         self.frame_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, f"screenshot {path}", 30)
         for _ in range(2):  # the file is complete once the frame that wrote it has ended

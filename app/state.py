@@ -94,6 +94,10 @@ class AppState:
     engine_ready: bool = False
     messages: list[Message] = field(default_factory=list)
     version: int = 0
+    work_version: int = 0
+    """Counts changes to the traces (a run started, an iteration arrived, a session opened)."""
+    saved_work_version: int = 0
+    """work_version when the traces were last saved to or opened from a session."""
 
     # --- reading ---
 
@@ -105,6 +109,19 @@ class AppState:
     @property
     def all_finished(self) -> bool:
         return bool(self.traces) and all(trace.finished for trace in self.traces.values())
+
+    @property
+    def iterations_computed(self) -> int:
+        return sum(len(trace) for trace in self.traces.values())
+
+    @property
+    def unsaved_work(self) -> bool:
+        """Computed iterations that no saved session holds: quitting now would lose them."""
+        return self.iterations_computed > 0 and self.work_version != self.saved_work_version
+
+    def mark_saved(self) -> None:
+        """The traces as they are now are in a session file."""
+        self.saved_work_version = self.work_version
 
     @property
     def last_message(self) -> Message | None:
@@ -135,6 +152,7 @@ class AppState:
     def clear_run(self) -> None:
         """Forget the traces (a new problem, or reset)."""
         self.traces = {}
+        self.work_version += 1
         self.x0 = None
         self.cursor = 0
         self.follow = True
@@ -175,6 +193,7 @@ class AppState:
 
     def _on_RunStarted(self, result: p.RunStarted) -> None:
         self.traces = {name: LiveTrace(name, result.settings.get(name, {})) for name in result.solvers}
+        self.work_version += 1
         self.x0 = result.x0
         self.parameter_names = result.parameter_names
         self.cursor = 0
@@ -189,6 +208,7 @@ class AppState:
         if trace is None:  # a late record of a run the app already dropped
             return
         trace.append(result)
+        self.work_version += 1
         if self.follow:
             self.cursor = self.timeline_length - 1
 

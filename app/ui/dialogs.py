@@ -20,13 +20,17 @@ DIALOGS = {
 
 
 class Dialogs:
-    def __init__(self, handlers: dict[str, Callable[[str], None]]):
+    def __init__(self, handlers: dict[str, Callable[[str], None]], quit_now: Callable[[], None]):
         self.handlers = handlers
+        self.quit_now = quit_now
+        self.quit_after_save = False
+        """The quit question was answered with "Save session...": quit once that save succeeds."""
 
     def build(self) -> None:
         for name, (title, extensions, saving) in DIALOGS.items():
             with dpg.file_dialog(label=title, tag=f"dialog.{name}", show=False, modal=True, width=720, height=460,
-                                 callback=self._chosen, user_data=name, default_path=os.getcwd(),
+                                 callback=self._chosen, cancel_callback=self._cancelled, user_data=name,
+                                 default_path=os.getcwd(),
                                  default_filename="" if not saving else _default_name(name)):
                 if len(extensions) > 1 and not saving:
                     dpg.add_file_extension("{" + ",".join(extensions) + "}", color=(250, 196, 60))
@@ -38,6 +42,14 @@ class Dialogs:
                         width=560, pos=(320, 240)):
             dpg.add_text("", tag="error.text", wrap=530, color=(235, 120, 120))
             dpg.add_button(label="OK", width=80, callback=lambda: dpg.configure_item("error.modal", show=False))
+        with dpg.window(label="Quit feedbacklab?", tag="quit.modal", modal=True, show=False, no_resize=True,
+                        width=560, pos=(320, 240)):
+            dpg.add_text("", tag="quit.text", wrap=530)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Save session...", tag="quit.save", callback=self._save_then_quit)
+                dpg.add_button(label="Quit without saving", tag="quit.discard", callback=lambda: self.quit_now())
+                dpg.add_button(label="Cancel", tag="quit.cancel",
+                               callback=lambda: dpg.configure_item("quit.modal", show=False))
 
     def open(self, name: str) -> None:
         dpg.show_item(f"dialog.{name}")
@@ -46,6 +58,20 @@ class Dialogs:
         path = app_data.get("file_path_name", "")
         if path:
             self.handlers[name](path)
+
+    def _cancelled(self, sender, app_data, name: str) -> None:
+        if name == "save_session":
+            self.quit_after_save = False
+
+    def ask_quit(self, unsaved: str) -> None:
+        """Asks whether to save `unsaved` (a description of the work) before quitting."""
+        dpg.set_value("quit.text", f"{unsaved} not saved in a session. Save before quitting?")
+        dpg.configure_item("quit.modal", show=True)
+
+    def _save_then_quit(self) -> None:
+        dpg.configure_item("quit.modal", show=False)
+        self.quit_after_save = True
+        self.open("save_session")
 
     @staticmethod
     def show_error(text: str) -> None:

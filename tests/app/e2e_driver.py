@@ -12,8 +12,9 @@ import sys
 
 import dearpygui.dearpygui as dpg
 
-from app.main import App
+from app.main import TITLE, App
 from app.state import RunState
+from x11_close import request_close
 
 def click(tag: str, value=None) -> None:
     """Calls an item's callback as Dear PyGui would when the user clicks it or sets its value."""
@@ -69,8 +70,17 @@ def main(out: str, mesh_file: str) -> None:
     app.frame_until(lambda: state.export_progress is None and os.path.exists(gif), "export")
     seen["gif"] = gif
 
+    seen["unsaved_before_save"] = state.unsaved_work
+    request_close(TITLE)  # the window's close button, with runs not saved yet: the app asks, and stays
+    app.frame_until(lambda: dpg.is_item_shown("quit.modal"), "quit question")
+    seen["quit_question"] = dpg.get_value("quit.text")
+    seen["running_after_close_button"] = app.running
+    click("quit.cancel")
+    app.frame()
+
     session = os.path.join(out, "session.npz")
     app.dialogs.handlers["save_session"](session)
+    seen["unsaved_after_save"] = state.unsaved_work
     click("side.reset")
     app.frame()
     seen["after_reset"] = len(state.traces)
@@ -88,6 +98,9 @@ def main(out: str, mesh_file: str) -> None:
     seen["error_modal_shown"] = dpg.is_item_shown("error.modal")
     seen["mesh_after_bad_file"] = state.mesh.name
     seen["final"] = screenshot(app, os.path.join(out, "final.png"))
+    request_close(TITLE)  # nothing unsaved now (the runs came from the reopened session): it closes
+    app.frame_until(lambda: not app.running, "window closed by its close button", timeout=30)
+    seen["closed_by_close_button"] = not app.running
     app.close()
     print(json.dumps(seen))
 

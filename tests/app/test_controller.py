@@ -170,7 +170,9 @@ def test_session_round_trip(solved, tmp_path):
     solved.scrub(4)
     steps = {name: trace.last_index for name, trace in state.traces.items()}
     rendering = state.traces["nmr"].at(4).rendering.copy()
+    assert state.unsaved_work
     solved.save_session(path)
+    assert not state.unsaved_work
     solved.reset()
     solved.load_mesh("chair-3")
     settle(solved)
@@ -179,12 +181,13 @@ def test_session_round_trip(solved, tmp_path):
     assert {name: trace.last_index for name, trace in state.traces.items()} == steps
     assert state.mesh.name == "car-001" and state.cursor == 4
     assert np.array_equal(state.traces["nmr"].at(4).rendering, rendering)
+    assert not state.unsaved_work  # what was just opened is in its file
     assert solved.recent.items("session") == [os.path.abspath(path)]
     restore = [type(c).__name__ for c in solved.engine.sent[-2:]]
     assert restore == ["SetMesh", "SetObservation"]
     solved.run()  # the engine got the session's problem back
     settle(solved)
-    assert state.all_finished
+    assert state.all_finished and state.unsaved_work
 
 
 def test_session_errors(solved, tmp_path):
@@ -202,6 +205,7 @@ def test_session_errors(solved, tmp_path):
     solved.save_session(str(tmp_path / "s.txt"))
     assert ".npz" in state.last_message.text
     assert list(state.traces) == ["nmr", "feedback"]  # nothing was lost
+    assert state.unsaved_work  # and a failed save does not count as saved
     solved.reset()
     solved.state.mesh = None
     solved.save_session(str(tmp_path / "empty.npz"))

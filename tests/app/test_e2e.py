@@ -55,3 +55,6 @@ def test_app_end_to_end(tmp_path):
     assert seen["after_reset"] == 0 and seen["reopened_steps"] == seen["steps"]
     assert "bad.obj" in seen["bad_file_message"] and seen["error_modal_shown"]
     assert seen["mesh_after_bad_file"] == "box"
+    assert seen["unsaved_before_save"] and seen["running_after_close_button"]
+    assert seen["quit_question"].startswith(f"{seen['steps']['nmr'] + 1 + 6} iterations of 2 solver runs are not saved")
+    assert not seen["unsaved_after_save"] and seen["closed_by_close_button"]

@@ -70,6 +70,21 @@ def test_state_follows_new_iterations_unless_scrubbed():
     assert state.version > version and state.run_state == RunState.IDLE and "a 5, b 0" in state.messages[-1].text
 
 
+def test_unsaved_work_follows_the_traces():
+    state = AppState()
+    assert not state.unsaved_work  # nothing computed, nothing to lose
+    state.apply(started("nmr"))
+    assert not state.unsaved_work
+    state.apply(record("nmr", 0))
+    assert state.unsaved_work and state.iterations_computed == 1
+    state.mark_saved()
+    assert not state.unsaved_work
+    state.apply(record("nmr", 1))
+    assert state.unsaved_work
+    state.clear_run()
+    assert not state.unsaved_work
+
+
 def test_state_failures_and_unknown_results():
     state = AppState()
     state.apply(started("a", "b"))
