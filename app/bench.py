@@ -1,13 +1,14 @@
 """`feedbacklab bench gui`: the app's frame rate with the engine idle, while solvers run, and while the
 timeline is scrubbed back and forth over stored iterations; each frame's time is split into the app's own
-work (results and view updates) and rendering (Dear PyGui drawing and GL)."""
+work (results and view updates) and rendering (Dear PyGui drawing and GL). An empty Dear PyGui window of the
+same size, measured first in the same run, gives the frame rate this display and OpenGL allow at all."""
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
 
+import dearpygui.dearpygui as dpg
 import numpy as np
-
 
 from .main import VIEWPORT, App
 from .state import RunState
@@ -30,6 +31,11 @@ def _measure(app: App, until: Callable[[], bool], timeout: float, each_frame: Ca
         frames.append(now - last)
         work.append(app.last_work_seconds)
         last = now
+    return _frame_stats(frames, work)
+
+
+def _frame_stats(frames: list[float], work: list[float]) -> dict[str, float]:
+    """Frame and app-work times in seconds to the report's figures; the first frame (a warm-up) is left out."""
     frames_ms, work_ms = np.array(frames[1:]) * 1e3, np.array(work[1:]) * 1e3
     return {"frames": int(len(frames_ms)), "fps_mean": float(1e3 / frames_ms.mean()),
             "fps_worst_5pct": float(1e3 / np.percentile(frames_ms, 95)),
@@ -37,7 +43,30 @@ def _measure(app: App, until: Callable[[], bool], timeout: float, each_frame: Ca
             "app_work_ms_max": float(work_ms.max()), "render_ms_mean": float(frames_ms.mean() - work_ms.mean())}
 
 
+def empty_window(viewport: tuple[int, int], seconds: float = IDLE_SECONDS) -> dict[str, float]:
+    """Frame times of a window holding one line of text: drawing that costs the same in any app."""
+    dpg.create_context()
+    try:
+        with dpg.window(tag="empty"):
+            dpg.add_text("empty window")
+        dpg.create_viewport(title="feedbacklab bench", width=viewport[0], height=viewport[1])
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        dpg.set_primary_window("empty", True)
+        frames = []
+        started = last = time.perf_counter()
+        while last - started < seconds:
+            dpg.render_dearpygui_frame()
+            now = time.perf_counter()
+            frames.append(now - last)
+            last = now
+    finally:
+        dpg.destroy_context()
+    return _frame_stats(frames, [0.0] * len(frames))
+
+
 def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = VIEWPORT) -> dict[str, Any]:
+    empty = empty_window(viewport)
     app = App(viewport=viewport)
     app.open()
     try:
@@ -56,7 +85,7 @@ def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = V
         scrubbing = _measure(app, lambda: time.monotonic() - started > SCRUB_SECONDS, SCRUB_SECONDS + 1,
                              lambda: c.scrub(int(next(positions))))
         return {"solvers": list(solvers), "viewport": list(viewport), "timeline": length, "device": state.engine_device,
-                "idle": idle, "running": running, "scrubbing": scrubbing}
+                "empty window": empty, "idle": idle, "running": running, "scrubbing": scrubbing}
     finally:
         app.close()
 
@@ -67,7 +96,7 @@ def format_report(report: dict[str, Any]) -> str:
              f"({report['timeline']} timeline positions, engine on {report['device']})",
              "| phase | frames | fps mean | fps worst 5% | app work ms mean / max | render ms mean |",
              "|---|---|---|---|---|---|"]
-    for phase in ("idle", "running", "scrubbing"):
+    for phase in ("empty window", "idle", "running", "scrubbing"):
         r = report[phase]
         lines.append(f"| {phase} | {r['frames']} | {r['fps_mean']:.1f} | {r['fps_worst_5pct']:.1f} | "
                      f"{r['app_work_ms_mean']:.1f} / {r['app_work_ms_max']:.1f} | {r['render_ms_mean']:.1f} |")
