@@ -269,6 +269,7 @@ class WalkCycle:
                         side = "left" if bone.endswith(".L") else "right"
                         override.update(self._limb(f, sampled, deltas[f], posed[f], side, kind, chain, end, target, pole,
                                                    excess[f"{side}_{kind}"]))
+                        deltas[f, b] = override[b]  # the chain's first bone is this one
         return deltas, posed, excess
 
     def _helper(self, name: str, sampled: dict, f: int, deltas: np.ndarray, posed: np.ndarray
