@@ -510,7 +510,10 @@ def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     travel = posed_heads[:, pelvis] - heads[0, pelvis]
     poses["walk-cycle"] = to_smpl(deltas[:WALK_LOOP])
     poses["walk-cycle-transl"] = travel[:WALK_LOOP].astype(np.float32)
-    poses["walk-cycle-stride"] = (travel[WALK_LOOP] - travel[0]).astype(np.float32)
+    # The travel per loop is the feet's (level within a millimetre); the root's keys end 1.8 cm higher than they
+    # start, which would make the looped walk climb.
+    feet = [source.bones.index(JOINT_BONES[f"{side}_ankle"]) for side in ("left", "right")]
+    poses["walk-cycle-stride"] = (posed_heads[WALK_LOOP, feet] - posed_heads[0, feet]).mean(axis=0).astype(np.float32)
     log(f"poses: {', '.join(poses)}")
     log("walk cycle: " + ", ".join(f"{limb} out of reach in {np.count_nonzero(e[:WALK_LOOP] > 0)} frames"
                                    f"{f' (max {1000 * e.max():.0f} mm)' if e.max() > 0 else ''}"
