@@ -110,8 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--model", help="a SMPL / SMPL-H / SMPL-X / MANO .pkl or .npz (default: the shipped body)")
     show.add_argument("--betas", help="comma-separated shape coefficients, e.g. '1.5,-0.5' (default: zeros)")
     show.add_argument("--pose", help="a library pose (a-pose, makehuman-t-pose, t-pose, arms-down, arms-up, stride, "
-                                     "squat, reach), a .npy/.npz of axis-angle (24, 3) or (72,) poses, or a .bvh file")
-    show.add_argument("--frame", type=int, default=0, help="frame of a pose sequence or .bvh")
+                                     "squat, reach), the walk-cycle motion, a .npy/.npz of axis-angle (24, 3) or "
+                                     "(72,) poses, or a .bvh file")
+    show.add_argument("--frame", type=int, default=0, help="frame of walk-cycle, a pose sequence or a .bvh")
     show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
     show.add_argument("--out", required=True, help="output PNG")
     show.set_defaults(run=_body_show)

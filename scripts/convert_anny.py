@@ -208,7 +208,7 @@ class WalkCycle:
     )
 
     def __init__(self, source: "AnnySource", heads: np.ndarray, frames: np.ndarray, leg_parent: str | None = None,
-                 arm_parent: str | None = "root", leg_scale: float = 1.0, arm_scale: float = 1.0) -> None:
+                 arm_parent: str | None = "spine01", leg_scale: float = 1.0, arm_scale: float = 1.0) -> None:
         self.bones, self.parents = source.bones, source.bone_parents
         self.heads, self.frames = heads, frames  # rest, (104, 3) and (104, 3, 3), SMPL's frame
         data = json.loads((source.data / WALK_CYCLE).read_text())
@@ -504,7 +504,7 @@ def build(log=print) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     for name, relative in MAKEHUMAN_POSES.items():
         bone_rotations = json.loads((source.data / relative).read_text())["bone_rotations"]
         poses[name] = to_smpl(source.pose_deltas(bone_rotations, frames[0]))
-    walk = WalkCycle(source, heads[0], frames[0], leg_parent=None, arm_parent="spine01")
+    walk = WalkCycle(source, heads[0], frames[0])  # MPFB2's default helper parents (see the README)
     deltas, posed_heads, excess = walk.solve(np.arange(WALK_LOOP + 1))
     pelvis = source.bones.index(JOINT_BONES["pelvis"])
     travel = posed_heads[:, pelvis] - heads[0, pelvis]
