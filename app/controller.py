@@ -12,7 +12,7 @@ from engine.worker.process import EngineProcess
 
 from .recent import RecentFiles
 from .session import SessionError, load_session, save_session
-from .state import TEACH_PHASES, AppState, RunState
+from .state import NO_OBSERVATION, TEACH_PHASES, AppState, RunState
 
 MAX_QUICK_RESTARTS = 3
 QUICK_RESTART_WINDOW = 60.0
@@ -142,7 +142,7 @@ class Controller:
             state.say("choose at least one solver", error=True)
             return False
         if state.observation is None:
-            state.say("no observation yet: make a new observation or open one", error=True)
+            state.say(NO_OBSERVATION, error=True)
             return False
         self._send(p.Run(tuple(state.settings.solvers), state.settings.solver_options(), paused=paused))
         state.run_state = RunState.PAUSED if paused else RunState.RUNNING

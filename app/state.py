@@ -71,6 +71,9 @@ class Message:
     error: bool = False
 
 
+NO_OBSERVATION = "no observation yet: make a new observation or open one"
+
+
 @dataclass
 class AppState:
     settings: RunSettings = field(default_factory=RunSettings)
@@ -131,7 +134,7 @@ class AppState:
         """The observation and every solver's iterations so far as an engine Comparison (batch of one), for
         recording and sessions; x0 is zeros before any run."""
         if self.observation is None:
-            raise ValueError("no observation yet: make a new observation or open one")
+            raise ValueError(NO_OBSERVATION)
         traces = {name: trace.to_trace() for name, trace in self.traces.items() if len(trace)}
         x0 = self.x0 if self.x0 is not None else np.zeros(len(self.parameter_names), dtype=np.float32)
         truth = self.observation.ground_truth
