@@ -72,7 +72,7 @@ def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = V
     try:
         c, state = app.controller, app.state
         state.settings.solvers = list(solvers)
-        c.load_mesh(None)
+        c.load_default_inputs()
         c.new_observation()
         app.frame_until(lambda: state.observation is not None, "observation")
         started = time.monotonic()

@@ -6,17 +6,20 @@ import collections
 import time
 from typing import Any
 
-from engine.energy_slice import DEFAULT_SPAN
+from engine.problems.spec import config_from_dict, config_to_dict
 from engine.worker import protocol as p
 from engine.worker.process import EngineProcess
 
-from .recent import RecentFiles
+from .recent import SESSION, RecentFiles, file_kind
 from .session import SessionError, load_session, save_session
 from .state import NO_OBSERVATION, TEACH_PHASES, AppState, RunState
 
 MAX_QUICK_RESTARTS = 3
 QUICK_RESTART_WINDOW = 60.0
 """An engine that dies this many times within this many seconds is not restarted again."""
+RESTORES = {"SetProblem": "ProblemChanged", "SetInput": "InputLoaded", "LoadInput": "InputLoaded",
+            "SetObservation": "ObservationReady"}
+"""Command -> the result that confirms it, for the commands that give the engine back what the app holds."""
 PLAY_SPEED = 20.0
 """Timeline positions per second when replaying stored iterations."""
 
@@ -27,7 +30,8 @@ class Controller:
         self.engine = engine or EngineProcess()
         self.state = state or AppState()
         self.recent = recent or RecentFiles()
-        self.slice_axes: tuple[str, str] = ("rx", "ry")
+        self.slice_axes: tuple[str, str] | None = None
+        """SliceAxis keys of the next energy slice; None: the problem's first two."""
         self._restoring: collections.Counter[str] = collections.Counter()
         """Results that only restore what the app already shows (after a restart or opening a session)."""
         self._deaths: list[float] = []
@@ -72,21 +76,28 @@ class Controller:
                       "it. Save your session and start the app again from a terminal to see why", error=True)
             self.engine.stop()
             return
-        state.say(f"the engine stopped unexpectedly (exit code {code}); restarted it with the loaded mesh and "
-                  "observation; the run stopped where it was", error=True)
+        state.say(f"the engine stopped unexpectedly (exit code {code}); restarted it with the problem, its "
+                  "inputs and the observation; the run stopped where it was", error=True)
         self.engine.restart()
         self._restore()
 
     def _restore(self) -> None:
-        """Gives the (new) engine the mesh and observation the app holds."""
+        """Gives the (new) engine the problem, inputs and observation the app holds; their confirmations only
+        restore what the app already shows, so they are not applied again."""
         state = self.state
-        if state.mesh is not None:
-            self._restoring["MeshLoaded"] += 1
-            self.engine.send(p.SetMesh(state.mesh.name, state.mesh.vertices, state.mesh.faces))
+        commands: list[Any] = [p.SetProblem(state.problem, state.config)]
+        entries = {entry.key: entry for entry in state.spec.inputs}
+        for key, info in state.inputs.items():
+            if entries[key].from_arrays is not None:
+                commands.append(p.SetInput(key, info.name, info.arrays))
+            else:  # the problem cannot take it as arrays: read its file again (or its default)
+                commands.append(p.LoadInput(key, info.path))
         if state.observation is not None:
-            self._restoring["ObservationReady"] += 1
-            self.engine.send(p.SetObservation(state.observation.image, state.observation.ground_truth,
-                                              state.observation.source))
+            commands.append(p.SetObservation(state.observation.observation, state.observation.ground_truth,
+                                             state.observation.source))
+        for command in commands:
+            self._restoring[RESTORES[type(command).__name__]] += 1
+            self.engine.send(command)
 
     def _take(self, result: Any) -> None:
         state = self.state
@@ -96,32 +107,69 @@ class Controller:
             self._restoring[kind] -= 1
             state.changed()
             return
-        if isinstance(result, p.Failed) and result.command in ("SetMesh", "SetObservation"):
-            self._restoring["MeshLoaded" if result.command == "SetMesh" else "ObservationReady"] -= 1
-        if isinstance(result, (p.MeshLoaded, p.ObservationReady)) and result.path:
-            self.recent.add("mesh" if isinstance(result, p.MeshLoaded) else "observation", result.path)
-        if isinstance(result, p.MeshLoaded):
-            state.clear_run()
+        if isinstance(result, p.Failed) and self._restoring[RESTORES.get(result.command, "")] > 0:
+            self._restoring[RESTORES[result.command]] -= 1
+        if isinstance(result, p.InputLoaded) and result.path:
+            self.recent.add(file_kind(state.problem, result.key), result.path)
         state.apply(result)
+        if isinstance(result, p.ProblemChanged):
+            self.slice_axes = None
+        if isinstance(result, p.ObservationReady) and result.path:
+            self.recent.add(file_kind(state.problem, "observation"), result.path)
         if isinstance(result, p.ObservationReady) and self.run_on_next_observation:
             self.run_on_next_observation = False
             self.run()
 
     # --- problem ---
 
-    def load_mesh(self, spec: str | None) -> None:
-        """A mesh file, a procedural object name ('chair-7') or the built-in default (None)."""
-        self._send(p.LoadMesh(spec))
+    def set_problem(self, name: str) -> None:
+        """Switch the engine to another problem, with its default config; the app follows on ProblemChanged."""
+        if name != self.state.problem:
+            self._send(p.SetProblem(name, {}))
+
+    def set_config(self, name: str, value: Any) -> None:
+        """Change one config field of the current problem; a value the config refuses is a message."""
+        state = self.state
+        try:
+            config = config_from_dict(state.spec.config, {**state.config, name: value})
+        except ValueError as error:
+            state.say(str(error), error=True)
+            return
+        self._send(p.SetProblem(state.problem, config_to_dict(config)))
+
+    def load_input(self, key: str, text: str | None) -> None:
+        """One of the problem's inputs from a file or name, or its built-in default (None)."""
+        self._send(p.LoadInput(key, text))
+
+    def load_default_inputs(self) -> None:
+        for entry in self.state.spec.inputs:
+            self.load_input(entry.key, None)
 
     def open_observation(self, path: str) -> None:
         self._send(p.LoadObservation(path))
 
-    def new_observation(self, pose: tuple[float, ...] | None = None) -> None:
-        """An observation of the loaded mesh at `pose`, or at a random pose (the seed then moves on)."""
+    def new_observation(self, ground_truth: tuple[float, ...] | None = None) -> None:
+        """An observation made by the problem's forward process at `ground_truth`, or at one drawn by the
+        problem's sampler (the seed then moves on)."""
         settings = self.state.settings
-        self._send(p.NewObservation(pose, settings.seed, settings.image_size))
-        if pose is None:
+        self._send(p.NewObservation(ground_truth, settings.seed))
+        if ground_truth is None:
             settings.seed += 1
+
+    def observation_from_text(self, text: str) -> None:
+        """An observation at a ground truth typed by the user (read by the problem's parse_x)."""
+        state = self.state
+        spec = state.spec
+        try:
+            x = spec.parse_x(text, config_from_dict(spec.config, state.config))
+        except ValueError as error:
+            state.say(" ".join(str(error).split()), error=True)
+            return
+        if x.ndim != 2 or x.shape[0] != 1:
+            state.say(f"type one estimate ({spec.x_hint or len(spec.parameter_names)} values), not {x.shape[0]}",
+                      error=True)
+            return
+        self.new_observation(tuple(float(v) for v in x[0]))
 
     # --- running and stepping ---
 
@@ -163,7 +211,7 @@ class Controller:
             self._send(p.Cancel())
 
     def reset(self) -> None:
-        """Stops any run and forgets its traces; the mesh and observation stay."""
+        """Stops any run and forgets its traces; the problem, its inputs and the observation stay."""
         self.cancel()
         self.state.clear_run()
 
@@ -219,7 +267,7 @@ class Controller:
     # --- teaching ---
 
     def teach_step(self) -> None:
-        """The next phase of the selected solver's loop: render, compare, update, then the next iteration."""
+        """The next phase of the selected solver's loop: forward, compare, update, then the next iteration."""
         state = self.state
         state.teach_phase += 1
         if state.teach_phase == len(TEACH_PHASES):
@@ -228,15 +276,25 @@ class Controller:
         state.changed()
 
     def compute_energy_slice(self) -> None:
-        """The energy around the selected solver's estimate at the cursor, over self.slice_axes."""
+        """The energy around the selected solver's estimate at the cursor, over self.slice_axes (default spans
+        from the problem's SliceAxis entries)."""
         state = self.state
+        spec = state.spec
+        if len(spec.slice_axes) < 2:
+            state.say(f"problem {spec.name} has no energy slice (it needs two slice axes)", error=True)
+            return
         trace = state.traces.get(state.teach_solver or "")
         if trace is None or not len(trace):
             state.say("run a solver first: the slice is taken around its current estimate", error=True)
             return
+        keys = self.slice_axes or (spec.slice_axes[0].key, spec.slice_axes[1].key)
+        try:
+            axes = (spec.slice_axis(keys[0]), spec.slice_axis(keys[1]))
+        except ValueError as error:
+            state.say(str(error), error=True)
+            return
         center = trace.at(state.cursor).x
-        span = tuple(DEFAULT_SPAN[axis] for axis in self.slice_axes)
-        self._send(p.EnergySlice(tuple(float(v) for v in center), self.slice_axes, span))
+        self._send(p.EnergySlice(tuple(float(v) for v in center), keys, (axes[0].span, axes[1].span)))
 
     # --- files ---
 
@@ -256,7 +314,7 @@ class Controller:
             self.state.say(str(error), error=True)
             return
         self.state.mark_saved()
-        self.recent.add("session", path)
+        self.recent.add(SESSION, path)
         self.state.say(f"saved session {path}")
 
     def open_session(self, path: str) -> None:
@@ -268,11 +326,13 @@ class Controller:
         self.cancel()
         state = self.state
         state.clear_run()
-        state.mesh, state.observation, state.settings = session.mesh, session.observation, session.settings
-        state.traces, state.x0, state.parameter_names = session.traces, session.x0, session.parameter_names
+        state.problem, state.config, state.inputs = session.problem, session.config, session.inputs
+        state.observation, state.settings = session.observation, session.settings
+        state.traces, state.x0 = session.traces, session.x0
         state.teach_solver = next(iter(session.traces), None)
         state.set_cursor(session.cursor, follow=False)
         state.mark_saved()
+        self.slice_axes = None
         self._restore()
-        self.recent.add("session", path)
+        self.recent.add(SESSION, path)
         state.say(f"opened session {path}")

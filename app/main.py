@@ -10,11 +10,14 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
+from engine.demo import DEMO_PROBLEM, DEMO_SOLVERS
+from engine.problems import registry
+
 from .controller import Controller
-from .recent import KINDS
+from .recent import SESSION, file_kind
 from .state import AppState
 from .ui.columns import SolverColumns
-from .ui.dialogs import Dialogs
+from .ui.dialogs import Dialogs, input_dialog, observation_dialog
 from .ui.plots import Plots
 from .ui.sidebar import Sidebar
 from .ui.summary import SummaryTable
@@ -36,7 +39,7 @@ class App:
         """The app's own work in the last frame (engine results and view updates), without rendering."""
         self._last_frame = time.perf_counter()
         self._errors_shown = 0
-        self._recent_drawn = -1
+        self._recent_drawn: tuple = ()
         self._timeline_drawn: tuple = ()
 
     @property
@@ -49,16 +52,20 @@ class App:
         """Creates the window and starts the engine."""
         dpg.create_context()
         c = self.controller
-        with dpg.texture_registry() as registry:
-            self.textures = TexturePool(registry)
-        self.dialogs = Dialogs({"mesh": c.load_mesh, "observation": c.open_observation,
-                                "open_session": c.open_session, "save_session": self._save_session,
-                                "export": c.export}, quit_now=dpg.stop_dearpygui)
+        with dpg.texture_registry() as textures:
+            self.textures = TexturePool(textures)
+        handlers: dict[str, Callable[[str], None]] = {
+            "open_session": c.open_session, "save_session": self._save_session, "export": c.export}
+        for name, spec in registry.problems().items():
+            handlers[observation_dialog(name)] = c.open_observation
+            for entry in spec.inputs:
+                handlers[input_dialog(name, entry.key)] = lambda path, key=entry.key: c.load_input(key, path)
+        self.dialogs = Dialogs(handlers, quit_now=dpg.stop_dearpygui)
         self.sidebar = Sidebar(c, self.dialogs, self.textures)
         self.columns = SolverColumns(self.textures)
         self.plots = Plots(c.scrub)
         self.summary = SummaryTable()
-        self.teach = TeachPanel(self.textures, c.teach_step, self._teach_solver, self._energy_slice)
+        self.teach = TeachPanel(c.teach_step, self._teach_solver, self._energy_slice)
         self._build()
         dpg.bind_theme(_no_overdraw_theme())
         # The close button asks first when runs are unsaved: it calls request_quit instead of closing.
@@ -106,9 +113,9 @@ class App:
         c = self.controller
         with dpg.menu_bar():
             with dpg.menu(label="File"):
-                dpg.add_menu_item(label="Open mesh...", callback=lambda: self.dialogs.open("mesh"))
-                dpg.add_menu_item(label="Open observation...", callback=lambda: self.dialogs.open("observation"))
-                dpg.add_menu_item(label="New observation (random pose)", callback=lambda: c.new_observation())
+                dpg.add_menu_item(label="Open observation...",
+                                  callback=lambda: self.dialogs.open(observation_dialog(self.state.problem)))
+                dpg.add_menu_item(label="New observation (random)", callback=lambda: c.new_observation())
                 with dpg.menu(label="Recent", tag="menu.recent"):
                     pass
                 dpg.add_separator()
@@ -205,19 +212,23 @@ class App:
         dpg.set_value("timeline.label", f"t = {state.cursor} / {last}")
 
     def _refresh_recent(self) -> None:
-        recent = self.controller.recent
-        if recent.version == self._recent_drawn:  # rebuilt on change only: items() looks at the disk
+        """The current problem's recent inputs and observations, and the sessions."""
+        recent, c, problem = self.controller.recent, self.controller, self.state.problem
+        if (recent.version, problem) == self._recent_drawn:  # rebuilt on change only: items() looks at the disk
             return
-        self._recent_drawn = recent.version
-        items = tuple((kind, tuple(recent.items(kind))) for kind in KINDS)
+        self._recent_drawn = (recent.version, problem)
+        opens: dict[str, tuple[str, Callable[[str], None]]] = {
+            file_kind(problem, entry.key): (entry.label.lower(), lambda path, key=entry.key: c.load_input(key, path))
+            for entry in self.state.spec.inputs}
+        opens[file_kind(problem, "observation")] = ("observation", c.open_observation)
+        opens[SESSION] = ("session", c.open_session)
+        items = tuple((label, action, tuple(recent.items(kind))) for kind, (label, action) in opens.items())
         dpg.delete_item("menu.recent", children_only=True)
-        c = self.controller
-        open_by_kind = {"mesh": c.load_mesh, "observation": c.open_observation, "session": c.open_session}
-        for kind, paths in items:
+        for label, action, paths in items:
             for path in paths:
-                dpg.add_menu_item(label=f"{kind}: {os.path.basename(path)}", parent="menu.recent",
-                                  callback=lambda s, a, u: u[0](u[1]), user_data=(open_by_kind[kind], path))
-        if not any(paths for _, paths in items):
+                dpg.add_menu_item(label=f"{label}: {os.path.basename(path)}", parent="menu.recent",
+                                  callback=lambda s, a, u: u[0](u[1]), user_data=(action, path))
+        if not any(paths for _, _, paths in items):
             dpg.add_menu_item(label="(nothing yet)", parent="menu.recent", enabled=False)
 
     def _refresh_messages(self) -> None:
@@ -263,26 +274,33 @@ def _no_overdraw_theme() -> int:
 
 
 def start_demo(controller: Controller, solvers: tuple[str, ...] | None = None, seed: int = 0) -> None:
-    """Built-in mesh, an observation from a random pose, the demo solvers started."""
-    if solvers is not None:
-        controller.state.settings.solvers = list(solvers)
-    controller.state.settings.seed = seed
-    controller.load_mesh(None)
+    """The demo problem (pose6d) with its built-in inputs, an observation from a random ground truth, the demo
+    solvers started."""
+    state = controller.state
+    if state.problem != DEMO_PROBLEM:
+        raise RuntimeError(f"the demo needs the engine on {DEMO_PROBLEM}, not {state.problem}")
+    state.settings.solvers = list(solvers or DEMO_SOLVERS)
+    state.settings.seed = seed
+    controller.load_default_inputs()
     controller.new_observation()
     controller.run_on_next_observation = True
 
 
-def run_app(demo: bool = False, mesh: str | None = None, observation: str | None = None,
-            session: str | None = None, solvers: tuple[str, ...] | None = None, seed: int = 0) -> int:
-    """Opens the app until its window is closed."""
+def run_app(demo: bool = False, problem: str | None = None, inputs: dict[str, str] | None = None,
+            observation: str | None = None, session: str | None = None, solvers: tuple[str, ...] | None = None,
+            seed: int = 0) -> int:
+    """Opens the app until its window is closed: the demo, or `problem` with `inputs` (key -> file) and an
+    observation file loaded at start."""
     app = App()
     app.open()
     signal.signal(signal.SIGTERM, lambda *_: dpg.stop_dearpygui())  # close cleanly, engine included
     if demo:
         start_demo(app.controller, solvers, seed)
     else:
-        if mesh is not None:
-            app.controller.load_mesh(mesh)
+        if problem is not None:
+            app.controller.set_problem(problem)
+        for key, path in (inputs or {}).items():
+            app.controller.load_input(key, path)
         if observation is not None:
             app.controller.open_observation(observation)
         if session is not None:

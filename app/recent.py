@@ -1,12 +1,22 @@
-"""Recently opened files, kept in the user's config directory between sessions."""
+"""Recently opened files, kept in the user's config directory between sessions.
+
+A kind is 'session', or 'PROBLEM:observation' and 'PROBLEM:INPUT' (e.g. 'pose6d:mesh'): a file is offered
+again only for the problem it was opened for (file_kind)."""
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
 
-KINDS = ("mesh", "observation", "session")
+SESSION = "session"
 LIMIT = 10
+OLD_KINDS = {"mesh": "pose6d:mesh", "observation": "pose6d:observation"}
+"""The first app's kinds (pose6d only)."""
+
+
+def file_kind(problem: str, what: str) -> str:
+    """The kind of a problem's file: what is 'observation' or an input key."""
+    return f"{problem}:{what}"
 
 
 def config_dir() -> Path:
@@ -32,20 +42,21 @@ class RecentFiles:
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            return {kind: [] for kind in KINDS}
+            return {}
         if not isinstance(data, dict):
-            data = {}
-        return {kind: [str(item) for item in data.get(kind, []) if isinstance(item, str)][:LIMIT] for kind in KINDS}
+            return {}
+        return {OLD_KINDS.get(kind, kind): [str(item) for item in items if isinstance(item, str)][:LIMIT]
+                for kind, items in data.items() if isinstance(kind, str) and isinstance(items, list)}
 
     def items(self, kind: str) -> list[str]:
-        return [path for path in self._entries[kind] if os.path.exists(path)]
+        return [path for path in self._entries.get(kind, []) if os.path.exists(path)]
 
     def add(self, kind: str, path: str) -> None:
         """Puts path first in its list and saves; a config directory that cannot be written is ignored."""
-        if kind not in KINDS:
-            raise ValueError(f"recent-file kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if kind != SESSION and kind.count(":") != 1:
+            raise ValueError(f"recent-file kind must be {SESSION!r} or 'PROBLEM:WHAT', got {kind!r}")
         path = os.path.abspath(path)
-        self._entries[kind] = [path] + [item for item in self._entries[kind] if item != path][: LIMIT - 1]
+        self._entries[kind] = [path] + [item for item in self._entries.get(kind, []) if item != path][: LIMIT - 1]
         self.version += 1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

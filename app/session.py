@@ -1,19 +1,26 @@
-"""App sessions on disk: mesh, observation, run settings and every trace in one .npz (the engine's
-Comparison format with the mesh attached), so that a session reopens exactly as it was saved."""
+"""App sessions on disk: the problem (name, config, inputs), the observation, run settings and every trace in
+one .npz (the engine's Comparison format, trace version 2, with the inputs attached as arrays), so that a
+session reopens exactly as it was saved. Sessions of the first app (version 1: pose6d, a mesh attached)
+still open, as pose6d."""
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
+from engine.problems import registry
+from engine.problems.spec import config_from_dict, config_to_dict
 from engine.trace import Comparison, TraceError
 
 from .live_trace import LiveTrace
-from .state import AppState, MeshInfo, ObservationInfo, RunSettings
+from .state import AppState, InputInfo, ObservationInfo, RunSettings
 
 SESSION_FORMAT = "feedbacklab-app-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2
+READABLE_SESSION_VERSIONS = (1, 2)
+V1_PROBLEM = "pose6d"
 
 
 class SessionError(ValueError):
@@ -22,29 +29,38 @@ class SessionError(ValueError):
 
 @dataclass
 class Session:
-    mesh: MeshInfo
+    problem: str
+    config: dict[str, Any]
+    inputs: dict[str, InputInfo]
     observation: ObservationInfo
     settings: RunSettings
     traces: dict[str, LiveTrace]
     x0: np.ndarray | None
-    parameter_names: tuple[str, ...]
     cursor: int
+
+
+def _attachment(key: str, array: str) -> str:
+    return f"input.{key}.{array}"
 
 
 def save_session(path: str, state: AppState) -> None:
     """Writes the session to path (.npz)."""
     if not path.lower().endswith(".npz"):
         raise SessionError(f"{path}: sessions are .npz files; choose a name ending in .npz")
-    if state.mesh is None or state.observation is None:
-        raise SessionError("nothing to save yet: load a mesh and make or open an observation first")
+    if state.observation is None:
+        raise SessionError("nothing to save yet: make or open an observation first")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise SessionError(f"{path}: directory {directory} does not exist")
     comparison = state.comparison()
-    comparison.meta.update({"format": SESSION_FORMAT, "version": SESSION_VERSION, "mesh_note": state.mesh.note,
-                            "settings": asdict(state.settings), "cursor": state.cursor,
-                            "has_run": state.x0 is not None})
-    comparison.attachments = {"mesh_vertices": state.mesh.vertices, "mesh_faces": state.mesh.faces}
+    comparison.meta.update({
+        "format": SESSION_FORMAT, "version": SESSION_VERSION, "settings": asdict(state.settings),
+        "cursor": state.cursor, "has_run": state.x0 is not None,
+        "inputs": {key: {"name": info.name, "description": info.description, "path": info.path,
+                         "arrays": list(info.arrays)} for key, info in state.inputs.items()},
+    })
+    comparison.attachments = {_attachment(key, name): array for key, info in state.inputs.items()
+                              for name, array in info.arrays.items()}
     try:
         comparison.save(path)
     except OSError as error:
@@ -52,28 +68,56 @@ def save_session(path: str, state: AppState) -> None:
 
 
 def load_session(path: str) -> Session:
-    """Reads a session written by save_session; SessionError otherwise."""
+    """Reads a session written by save_session (or by the first app); SessionError otherwise. Everything is
+    checked against the problem's spec here, so that a session that opens also restores in the engine."""
     try:
         comparison = Comparison.load(path)
     except TraceError as error:
         raise SessionError(str(error).replace("feedbacklab trace", "feedbacklab session")) from None
     meta = comparison.meta
-    if meta.get("format") != SESSION_FORMAT or "mesh_vertices" not in comparison.attachments:
-        raise SessionError(f"{path}: a solver trace, not an app session (it holds no mesh); open it with "
-                           "`feedbacklab replay`, or save sessions with File > Save session")
-    if meta.get("version") != SESSION_VERSION:
+    if meta.get("format") != SESSION_FORMAT:
+        raise SessionError(f"{path}: a solver trace, not an app session; open it with `feedbacklab replay`, or "
+                           "save sessions with File > Save session")
+    if meta.get("version") not in READABLE_SESSION_VERSIONS:
         raise SessionError(f"{path}: session version {meta.get('version')} is not supported (this app reads "
-                           f"version {SESSION_VERSION})")
+                           f"versions {', '.join(map(str, READABLE_SESSION_VERSIONS))})")
     try:
-        settings = RunSettings(**meta["settings"])
+        settings_values, config_values, inputs = _problem_parts(meta, comparison)
+        spec = registry.get_problem(comparison.problem)
+        config = config_to_dict(config_from_dict(spec.config, config_values))
+        settings = RunSettings(**settings_values)
+        entries = {entry.key: entry for entry in spec.inputs}
+        for key, info in inputs.items():
+            if key not in entries:
+                raise ValueError(f"problem {spec.name} has no input {key!r}")
+            if entries[key].from_arrays is not None:
+                entries[key].from_arrays(info.name, info.arrays)  # ValueError when the arrays do not fit
+        spec.observation.check(comparison.observation, 1)
         traces = {name: LiveTrace.from_trace(trace) for name, trace in comparison.traces.items()}
     except (TypeError, ValueError, KeyError) as error:
-        raise SessionError(f"{path}: the session is damaged ({error}); save it again") from None
+        raise SessionError(f"{path}: the session cannot be opened ({' '.join(str(error).split())})") from None
     ground_truth = None if comparison.ground_truth is None else comparison.ground_truth[0]
     return Session(
-        mesh=MeshInfo(meta["mesh"], comparison.attachments["mesh_vertices"], comparison.attachments["mesh_faces"],
-                      meta.get("mesh_note", "")),
+        problem=spec.name, config=config, inputs=inputs,
         observation=ObservationInfo(comparison.observation[0], ground_truth, meta.get("observation", path)),
         settings=settings, traces=traces, x0=comparison.x0[0] if meta.get("has_run") else None,
-        parameter_names=comparison.parameter_names, cursor=int(meta.get("cursor", 0)),
+        cursor=int(meta.get("cursor", 0)),
     )
+
+
+def _problem_parts(meta: dict[str, Any], comparison: Comparison
+                   ) -> tuple[dict[str, Any], dict[str, Any], dict[str, InputInfo]]:
+    """(run settings, config, inputs) of a session of either version."""
+    settings = dict(meta["settings"])
+    if meta["version"] == 1:  # pose6d only: the mesh as two arrays, the image size among the run settings
+        comparison.problem = V1_PROBLEM
+        config = {"image_size": settings.pop("image_size")} if "image_size" in settings else {}
+        arrays = {"vertices": comparison.attachments["mesh_vertices"], "faces": comparison.attachments["mesh_faces"]}
+        name = meta.get("mesh", "mesh")
+        description = f"mesh {name}: {len(arrays['vertices'])} vertices, {len(arrays['faces'])} faces"
+        return settings, config, {"mesh": InputInfo("mesh", name, description, arrays)}
+    inputs = {key: InputInfo(key, saved["name"], saved["description"],
+                             {name: comparison.attachments[_attachment(key, name)] for name in saved["arrays"]},
+                             saved.get("path"))
+              for key, saved in meta.get("inputs", {}).items()}
+    return settings, dict(comparison.config), inputs

@@ -1,5 +1,6 @@
-"""Everything the app shows, as plain data: the loaded mesh and observation, the solvers' traces and the
-timeline cursor. No Dear PyGui here, so that the app's logic is testable without a window.
+"""Everything the app shows, as plain data: the problem (name, config, the inputs the engine confirmed), the
+observation, the solvers' traces and the timeline cursor. What a problem is comes from its spec
+(engine.problems); no Dear PyGui here, so that the app's logic is testable without a window.
 
 Every change bumps `version`, so views redraw only when something changed.
 """
@@ -11,16 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from engine.demo import DEMO_MAX_ITERATIONS, DEMO_SOLVERS
+from engine.demo import DEMO_MAX_ITERATIONS, DEMO_PROBLEM
+from engine.problems import registry
+from engine.problems.spec import ProblemSpec, config_to_dict
 from engine.trace import Comparison
 from engine.worker import protocol as p
 
 from .live_trace import LiveTrace
 
 MAX_MESSAGES = 200
-TEACH_PHASES = ("render", "compare", "update")
-"""The steps of one feedback iteration (Alg. 1 of Deep Feedback Inverse Problem Solver): render f(x_t),
-compare it with the observation y, update x_t to x_{t+1}."""
+TEACH_PHASES = ("forward", "compare", "update")
+"""The steps of one feedback iteration (Alg. 1 of Deep Feedback Inverse Problem Solver): the forward process
+f(x_t), compared with the observation y, then x_t updated to x_{t+1}."""
 
 
 class RunState(enum.Enum):
@@ -31,17 +34,20 @@ class RunState(enum.Enum):
 
 
 @dataclass
-class MeshInfo:
+class InputInfo:
+    """An input the engine loaded (InputLoaded): what the side panel shows and what restores it."""
+
+    key: str
     name: str
-    vertices: np.ndarray
-    faces: np.ndarray
-    note: str = ""
+    description: str
+    arrays: dict[str, np.ndarray]
+    path: str | None = None
 
 
 @dataclass
 class ObservationInfo:
-    image: np.ndarray
-    """(H, W) float32 silhouette."""
+    observation: np.ndarray
+    """(*item shape) float32, as the problem's spec.observation describes."""
     ground_truth: np.ndarray | None
     source: str
 
@@ -50,11 +56,10 @@ class ObservationInfo:
 class RunSettings:
     """What the user chose in the side panel: the solvers to compare and their shared options."""
 
-    solvers: list[str] = field(default_factory=lambda: list(DEMO_SOLVERS))
+    solvers: list[str] = field(default_factory=lambda: list(registry.get_problem(DEMO_PROBLEM).default_solvers))
     max_iterations: int = DEMO_MAX_ITERATIONS
     learning_rate: float | None = None
     """None: each optimizer's default."""
-    image_size: int = 128
     seed: int = 0
     """Seed of the next random observation."""
 
@@ -74,14 +79,25 @@ class Message:
 NO_OBSERVATION = "no observation yet: make a new observation or open one"
 
 
+def default_config(problem: str) -> dict[str, Any]:
+    """The problem's default config as the engine reports it (config_to_dict)."""
+    spec = registry.get_problem(problem)
+    return config_to_dict(spec.config())
+
+
 @dataclass
 class AppState:
     settings: RunSettings = field(default_factory=RunSettings)
-    mesh: MeshInfo | None = None
+    problem: str = DEMO_PROBLEM
+    """The problem the engine holds (the engine starts with the demo problem)."""
+    config: dict[str, Any] = field(default_factory=lambda: default_config(DEMO_PROBLEM))
+    inputs: dict[str, InputInfo] = field(default_factory=dict)
+    """Input key -> what the engine loaded; a key not here is the problem's built-in default."""
+    problems: tuple[str, ...] = ()
+    """The problems the engine offers (Ready)."""
     observation: ObservationInfo | None = None
     traces: dict[str, LiveTrace] = field(default_factory=dict)
     x0: np.ndarray | None = None
-    parameter_names: tuple[str, ...] = ()
     run_state: RunState = RunState.IDLE
     cursor: int = 0
     follow: bool = True
@@ -103,6 +119,10 @@ class AppState:
     """work_version when the traces were last saved to or opened from a session."""
 
     # --- reading ---
+
+    @property
+    def spec(self) -> ProblemSpec:
+        return registry.get_problem(self.problem)
 
     @property
     def timeline_length(self) -> int:
@@ -135,12 +155,14 @@ class AppState:
         recording and sessions; x0 is zeros before any run."""
         if self.observation is None:
             raise ValueError(NO_OBSERVATION)
-        traces = {name: trace.to_trace() for name, trace in self.traces.items() if len(trace)}
-        x0 = self.x0 if self.x0 is not None else np.zeros(len(self.parameter_names), dtype=np.float32)
+        storage = self.spec.observation
+        traces = {name: trace.to_trace(storage) for name, trace in self.traces.items() if len(trace)}
+        x0 = self.x0 if self.x0 is not None else np.zeros(len(self.spec.parameter_names), dtype=np.float32)
         truth = self.observation.ground_truth
-        return Comparison("pose6d", self.observation.image[None], np.asarray(x0)[None], traces,
-                          None if truth is None else truth[None], self.parameter_names,
-                          meta={"mesh": self.mesh.name if self.mesh else "", "observation": self.observation.source})
+        return Comparison(self.problem, self.observation.observation[None], np.asarray(x0)[None], traces,
+                          None if truth is None else truth[None], self.spec.parameter_names, dict(self.config),
+                          meta={"inputs": {key: info.name for key, info in self.inputs.items()},
+                                "observation": self.observation.source})
 
     # --- changing ---
 
@@ -183,22 +205,41 @@ class AppState:
     def _on_Ready(self, result: p.Ready) -> None:
         self.engine_ready = True
         self.engine_device = result.device
+        self.problems = result.problems
 
-    def _on_MeshLoaded(self, result: p.MeshLoaded) -> None:
-        self.mesh = MeshInfo(result.name, result.vertices, result.faces, result.note)
-        self.say(f"mesh {result.name}: {len(result.vertices)} vertices, {len(result.faces)} faces"
-                 + (f" ({result.note})" if result.note else ""))
+    def _on_ProblemChanged(self, result: p.ProblemChanged) -> None:
+        """The engine stopped any run and kept only what fits: so does the app (nothing stale on screen)."""
+        switched = result.name != self.problem
+        self.clear_run()
+        self.problem, self.config = result.name, dict(result.config)
+        self.inputs = {key: info for key, info in self.inputs.items() if key in result.inputs_kept}
+        if not result.observation_kept:
+            self.observation = None
+        if switched:
+            offered = [entry.name for entry in self.spec.solvers]
+            self.settings.solvers = [name for name in self.settings.solvers if name in offered] or list(
+                self.spec.default_solvers)
+            self.teach_solver = None
+            self.say(f"problem {result.name}: {self.spec.title}")
+        else:
+            self.say(f"problem {result.name}: settings changed")
+
+    def _on_InputLoaded(self, result: p.InputLoaded) -> None:
+        self.clear_run()
+        self.inputs[result.key] = InputInfo(result.key, result.name, result.description, result.arrays, result.path)
+        if not result.observation_kept:
+            self.observation = None
+        self.say(result.description)
 
     def _on_ObservationReady(self, result: p.ObservationReady) -> None:
-        self.observation = ObservationInfo(result.image, result.ground_truth, result.source)
-        size = result.image.shape[0]
-        self.say(f"observation {size}x{size} from {result.source}")
+        self.observation = ObservationInfo(result.observation, result.ground_truth, result.source)
+        shape = "x".join(str(size) for size in result.observation.shape)
+        self.say(f"observation {shape} from {result.source}")
 
     def _on_RunStarted(self, result: p.RunStarted) -> None:
         self.traces = {name: LiveTrace(name, result.settings.get(name, {})) for name in result.solvers}
         self.work_version += 1
         self.x0 = result.x0
-        self.parameter_names = result.parameter_names
         self.cursor = 0
         self.energy_slice = None
         if self.teach_solver not in self.traces:

@@ -1,29 +1,26 @@
-"""The `feedbacklab` command line: render, solve, train, bench, body and replay."""
+"""The `feedbacklab` command line: problems, render, solve, train, bench, body and replay. Every problem's flags,
+solvers, metrics and subcommands come from its spec (engine/problems/NAME/)."""
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from dataclasses import asdict, replace
-from typing import Sequence
+import typing
+from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from .cli_app import add_app_commands
+from .cli_support import add_solver_arguments, check_output, check_size, solver_options
 from .device import default_device
-from .images import load_silhouette, save_silhouette
-from .learn.train import TrainConfig
-from .meshes import DEFAULT_MAX_FACES, Mesh
-from .problems.pose6d import Pose6DConfig, Pose6DProblem, format_pose, parse_pose
-from .procedural import resolve_mesh
-from .solvers.registry import SOLVER_FACTORIES, parse_solver_names
+from .problems.registry import get_problem, problems
+from .problems.spec import Instances, ProblemSpec, add_config_arguments, config_from_arguments
 from .summary import markdown_table, summarize
 from .trace import Comparison
 
-PROBLEMS = ("pose6d",)
-LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
-UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
+MAX_PRINTED_PARAMETERS = 12
+"""Final estimates are printed for problems with at most this many parameters."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,77 +29,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except (ValueError, OSError, RuntimeError) as error:  # user-facing errors carry one-line messages
-        print(f"feedbacklab: error: {error}", file=sys.stderr)
+        print(f"feedbacklab: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("feedbacklab: interrupted", file=sys.stderr)
         return 130
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors (an unknown problem, a missing flag) as one line, like every other error."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"feedbacklab: error: {self.prog.removeprefix('feedbacklab ')}: {message}; see "
+                     f"`{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="feedbacklab", description=__doc__)
+    parser = _OneLineParser(prog="feedbacklab", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    registered = problems()
 
-    render = commands.add_parser("render", help="render a silhouette observation with pyrender")
-    render.add_argument("problem", choices=PROBLEMS)
-    _mesh_argument(render)
-    render.add_argument("--pose", help="'qw,qx,qy,qz,tx,ty,tz' (default: a random pose from --seed)")
-    render.add_argument("--seed", type=int, default=0, help="seed of the random pose")
-    render.add_argument("--size", type=int, default=128, help="image size in pixels (square)")
-    render.add_argument("--out", required=True, help="output PNG")
-    render.set_defaults(run=_render)
+    listing = commands.add_parser("problems", help="list the problems, one line each")
+    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    listing.set_defaults(run=_problems)
 
-    solve = commands.add_parser("solve", help="run solvers side by side on one observation")
-    solve.add_argument("problem", choices=PROBLEMS)
-    _mesh_argument(solve)
-    solve.add_argument("--observation", help="silhouette PNG/JPG (default: rendered from --gt-pose or a random pose)")
-    solve.add_argument("--gt-pose", help="ground-truth 'qw,qx,qy,qz,tx,ty,tz': enables error metrics")
-    solve.add_argument("--init-pose", help="initial estimate (default: identity rotation, zero offset)")
-    solve.add_argument("--seed", type=int, default=0, help="seed of the random ground truth when none is given")
-    solve.add_argument("--size", type=int, default=128, help="image size when no observation is given")
-    _solver_arguments(solve, "nmr,softras")
-    solve.add_argument("--record", help="write a side-by-side animation (.gif or .mp4)")
-    solve.add_argument("--trace", help="save every iteration of every solver (.npz) for replay")
-    solve.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
-    solve.add_argument("--fps", type=int, default=10, help="animation frame rate")
-    solve.add_argument("--json", action="store_true", help="print the summary as JSON")
-    solve.set_defaults(run=_solve)
+    render = commands.add_parser("render", help="make an observation with a problem's forward process")
+    render_kinds = render.add_subparsers(dest="problem", required=True)
+    solve = commands.add_parser("solve", help="run solvers side by side on an observation")
+    solve_kinds = solve.add_subparsers(dest="problem", required=True)
+    for spec in registered.values():
+        _render_parser(render_kinds, spec)
+        _solve_parser(solve_kinds, spec)
 
-    train = commands.add_parser("train", help="train a learned solver (stage-wise, resumable)")
-    train.add_argument("problem", choices=PROBLEMS)
-    train.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
-    train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
-                                        "held out for validation (default: the procedural train/val splits)")
-    train.add_argument("--steps", type=int, default=5, help="feedback steps (stages)")
-    train.add_argument("--shared", action="store_true", help="one network for all steps")
-    train.add_argument("--regression", action="store_true", help="the deep regression baseline (no feedback)")
-    train.add_argument("--samples", type=int, default=TrainConfig.samples, help="training problems per stage")
-    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
-    train.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
-    train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
-    train.set_defaults(run=_train)
-
-    bench = commands.add_parser("bench", help="benchmarks: accuracy (pose6d) or step time (speed)")
-    kinds = bench.add_subparsers(dest="kind", required=True)
-    accuracy = kinds.add_parser("pose6d", help="solve n sampled pose problems; Table 1 of the paper")
-    accuracy.add_argument("--n", type=int, default=100, help="number of problems")
-    accuracy.add_argument("--meshes", help="mesh files and/or directories, comma-separated (default: procedural)")
-    accuracy.add_argument("--split", default="test", choices=("train", "val", "test"), help="procedural split")
-    accuracy.add_argument("--seed", type=int, default=0, help="seed of the sampled problems")
-    accuracy.add_argument("--rotation-range", help="'lo,hi' degrees of the ground-truth rotation (default 0,40)")
-    accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
-    _solver_arguments(accuracy, "nmr,softras")
-    accuracy.add_argument("--unseen", action="store_true",
-                          help="also run the learned solvers on unseen rotation ranges 40-45 ... 55-60 degrees")
-    accuracy.add_argument("--out", help="also write the results as JSON")
-    accuracy.set_defaults(run=_bench_accuracy)
-    speed = kinds.add_parser("speed", help="ms per optimizer step vs faces and image size; pyrender ms")
-    speed.add_argument("--solvers", default="nmr,softras", help="comma-separated solver names")
-    speed.add_argument("--faces", default="1000,5000,20000,80000", help="face counts at 128 px")
-    speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
-    speed.add_argument("--steps", type=int, default=30, help="timed steps per combination")
-    speed.add_argument("--out", help="also write the results as JSON")
-    speed.set_defaults(run=_bench_speed)
+    train = commands.add_parser("train", help="train a problem's learned solver (stage-wise, resumable)")
+    train_kinds = train.add_subparsers(dest="problem", required=True)
+    bench = commands.add_parser("bench", help="benchmarks: a problem's paper tables, step times, the app")
+    bench_kinds = bench.add_subparsers(dest="kind", required=True)
+    for spec in registered.values():
+        for command in spec.commands:
+            kinds = train_kinds if command.verb == "train" else bench_kinds
+            sub = kinds.add_parser(command.name, help=command.help)
+            command.add_arguments(sub)
+            sub.set_defaults(run=command.run)
 
     body = commands.add_parser("body", help="human body models (SMPL format)")
     body_commands = body.add_subparsers(dest="body_command", required=True)
@@ -119,76 +87,196 @@ def _parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="summarise (and record) a saved trace")
     replay.add_argument("trace_file", metavar="TRACE", help="a .npz written by `solve --trace`")
-    replay.add_argument("--record", help="write the side-by-side animation (.gif or .mp4)")
-    replay.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
-    replay.add_argument("--fps", type=int, default=10, help="animation frame rate")
+    _recording_arguments(replay)
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.set_defaults(run=_replay)
 
-    add_app_commands(commands, kinds)
+    add_app_commands(commands, bench_kinds)
     return parser
 
 
-def _mesh_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mesh", help="OBJ/PLY/STL/OFF/GLB/GLTF file, or a procedural object such as chair-7 "
-                                       "(default: the built-in object)")
+def _problem_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec) -> None:
+    """The problem's inputs and config flags."""
+    for entry in spec.inputs:
+        parser.add_argument(f"--{entry.key}", dest=f"input_{entry.key}", help=entry.help)
+    add_config_arguments(parser, spec.config, spec.flag_aliases)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random ground truth when none is given")
 
 
-def _solver_arguments(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument("--solvers", default=default, help=f"comma-separated, from {', '.join(SOLVER_FACTORIES)}")
-    parser.add_argument("--max-iterations", type=int, help="iteration limit of every solver (default 500)")
-    parser.add_argument("--lr", type=float, help="optimizers' step size (default 0.01)")
-    parser.add_argument("--sigma", type=float, help="SoftRas sharpness (default 1e-4; smaller is sharper)")
-    parser.add_argument("--checkpoint", help="learned solvers: a checkpoint from `feedbacklab train` "
-                                             "(default: the shipped one in assets/checkpoints/)")
+def _render_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None:
+    render = kinds.add_parser(spec.name, help=spec.summary)
+    _problem_arguments(render, spec)
+    render.add_argument("--gt", "--pose", dest="gt", help=f"the ground truth, {spec.x_hint} (default: a random one "
+                                                          "from --seed)")
+    render.add_argument("--out", required=True, help=f"output file ({', '.join(spec.observation_extensions)})")
+    render.add_argument("--json", action="store_true", help="print what was written as JSON")
+    render.set_defaults(run=_render, spec=spec)
 
 
-def _resolve_mesh(spec: str | None) -> Mesh:
-    """resolve_mesh, telling the user when the mesh was simplified."""
-    mesh = resolve_mesh(spec)
-    if mesh.simplified_from is not None:
-        print(f"note: {spec} has {mesh.simplified_from} faces; simplified to {mesh.num_faces} "
-              f"(the limit is {DEFAULT_MAX_FACES})", file=sys.stderr)
-    return mesh
+def _solve_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None:
+    solve = kinds.add_parser(spec.name, help=spec.summary)
+    _problem_arguments(solve, spec)
+    solve.add_argument("--observation", help=f"an observation file ({', '.join(spec.observation_extensions)}; "
+                                             "default: made from --gt or a random ground truth)")
+    solve.add_argument("--gt", "--gt-pose", dest="gt", help=f"the ground truth, {spec.x_hint}: enables error metrics")
+    solve.add_argument("--init", "--init-pose", dest="init",
+                       help=f"the initial estimate, {spec.x_hint} (default: the problem's)")
+    add_solver_arguments(solve, spec)
+    _recording_arguments(solve)
+    solve.add_argument("--trace", help="save every iteration of every solver (.npz) for replay")
+    solve.add_argument("--json", action="store_true", help="print the summary as JSON")
+    solve.set_defaults(run=_solve, spec=spec)
 
 
-def _solver_options(args: argparse.Namespace) -> dict:
-    options = {}
-    if args.max_iterations is not None:
-        if args.max_iterations < 1:
-            raise ValueError(f"--max-iterations must be at least 1, got {args.max_iterations}")
-        options["max_iterations"] = args.max_iterations
-    if args.lr is not None:
-        options["learning_rate"] = args.lr
-    if args.sigma is not None:
-        options["sigma"] = args.sigma
-    if args.checkpoint is not None:
-        options["checkpoint"] = args.checkpoint
-    return options
+def _recording_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--record", help="write a side-by-side animation (.gif or .mp4)")
+    parser.add_argument("--item", type=int, default=0, help="which problem of the batch to record")
+    parser.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
+    parser.add_argument("--fps", type=int, default=10, help="animation frame rate")
 
 
-def _check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> None:
-    """Fails before any work when an output cannot be written."""
-    if path is None:
-        return
-    if not path.lower().endswith(extensions):
-        raise ValueError(f"{flag} {path}: choose a file ending in {' or '.join(extensions)}")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{flag} {path}: directory {directory} does not exist")
+def _problems(args: argparse.Namespace) -> int:
+    registered = problems()
+    if args.json:
+        print(json.dumps({name: {"title": spec.title, "summary": spec.summary,
+                                 "solvers": [entry.name for entry in spec.solvers]}
+                          for name, spec in registered.items()}, indent=2))
+        return 0
+    width = max(len(name) for name in registered)
+    for name, spec in registered.items():
+        print(f"{name:<{width}}  {spec.title}: {spec.summary}; solvers: {spec.solver_names()}")
+    return 0
+
+
+def _inputs(spec: ProblemSpec, args: argparse.Namespace) -> dict[str, Any]:
+    """The problem's inputs, loaded (None: the built-in default), with a note on stderr for each one given."""
+    loaded = {}
+    for entry in spec.inputs:
+        text = getattr(args, f"input_{entry.key}", None)
+        loaded[entry.key] = entry.load(text)
+        if text is not None:
+            print(f"note: {entry.describe(loaded[entry.key])}", file=sys.stderr)
+    return loaded
+
+
+def make_instances(spec: ProblemSpec, args: argparse.Namespace, device: torch.device | str) -> Instances:
+    """The problem batch of `render` and `solve`: from --observation (ground truth unknown unless --gt), else
+    made from --gt or from the problem's ground-truth sampler (--seed)."""
+    config = config_from_arguments(spec.config, args)
+    inputs = _inputs(spec, args)
+    observation = None
+    if getattr(args, "observation", None):
+        observation = np.asarray(spec.load_observation(args.observation), dtype=np.float32)
+        if spec.fit_config is not None:
+            config = spec.fit_config(config, observation)
+    ground_truth = spec.parse_x(args.gt, config) if args.gt else None
+    batch = len(observation) if observation is not None else (len(ground_truth) if ground_truth is not None else None)
+    problem = spec.make(config, inputs, device, batch)
+    if ground_truth is not None:
+        ground_truth = _batched(ground_truth, problem.batch_size, "--gt").to(device)
+    if observation is None:
+        if ground_truth is None:
+            ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed)).to(device)
+        observed = problem.forward(ground_truth).float()
+        if spec.check_observation is not None:
+            spec.check_observation(observed.cpu().numpy())
+    else:
+        observed = torch.as_tensor(observation, device=device)
+        try:
+            spec.observation.check(observed, problem.batch_size)
+        except ValueError as error:
+            raise ValueError(f"{args.observation}: {error}") from None
+    return Instances(problem, observed, ground_truth)
+
+
+def _batched(x: torch.Tensor, batch: int, flag: str) -> torch.Tensor:
+    if len(x) == batch:
+        return x
+    if len(x) == 1:
+        return x.expand(batch, -1).clone()
+    raise ValueError(f"{flag} gives {len(x)} estimates for a batch of {batch} problems")
 
 
 def _render(args: argparse.Namespace) -> int:
-    _check_output(args.out, (".png", ".jpg", ".jpeg", ".bmp"), "--out")
-    config = replace(Pose6DConfig(), image_size=_check_size(args.size))
-    problem = Pose6DProblem.for_meshes(_resolve_mesh(args.mesh), 1, config)
-    pose = parse_pose(args.pose) if args.pose else problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
-    silhouette = problem.render(pose)[0]
-    if not silhouette.any():
-        raise ValueError(f"pose {format_pose(pose)} puts the object outside the image; choose a smaller offset")
-    save_silhouette(args.out, silhouette.numpy())
-    print(f"wrote {args.out}: {args.size}x{args.size} silhouette of {problem.meshes[0].name} at {format_pose(pose)}")
+    spec: ProblemSpec = args.spec
+    check_output(args.out, spec.observation_extensions, "--out")
+    instances = make_instances(spec, args, "cpu")
+    spec.save_observation(args.out, instances.observation.cpu().numpy())
+    truth = instances.ground_truth
+    if args.json:
+        print(json.dumps({"problem": spec.name, "out": args.out, "shape": list(instances.observation.shape),
+                          "ground_truth": [spec.format_x(row) for row in truth.numpy()]}, indent=2))
+        return 0
+    shown = spec.format_x(truth[0].numpy()) if truth is not None and truth.shape[1] <= MAX_PRINTED_PARAMETERS else ""
+    print(f"wrote {args.out}: {len(instances.observation)} {spec.name} observation(s) "
+          f"{tuple(instances.observation.shape[1:])}" + (f" at {shown}" if shown else ""))
     return 0
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from .compare import run_comparison
+
+    spec: ProblemSpec = args.spec
+    check_output(args.record, (".gif", ".mp4"), "--record")
+    check_output(args.trace, (".npz",), "--trace")
+    names = spec.parse_solvers(args.solvers)
+    options = solver_options(args)
+    device = default_device()
+    instances = make_instances(spec, args, device)
+    problem = instances.problem
+    x0 = _batched(spec.parse_x(args.init, problem.config), problem.batch_size, "--init").to(device) \
+        if args.init else problem.initial_estimate()
+    if not 0 <= args.item < problem.batch_size:
+        raise ValueError(f"--item {args.item}: the batch has {problem.batch_size} problems (0 to "
+                         f"{problem.batch_size - 1})")
+
+    def report(name, trace):
+        if not args.json:
+            print(f"{name}: {trace.steps().mean():.1f} steps in {trace.elapsed[-1]:.2f} s", file=sys.stderr)
+
+    comparison = run_comparison(spec, problem, instances.observation, names, x0=x0,
+                                ground_truth=instances.ground_truth, solver_options=options, on_solver_done=report,
+                                meta={**_input_meta(spec, args), "observation": getattr(args, "observation", None)})
+    _print_summary(spec, comparison, args.json)
+    _write_outputs(comparison, args)
+    return 0
+
+
+def _input_meta(spec: ProblemSpec, args: argparse.Namespace) -> dict[str, Any]:
+    return {entry.key: getattr(args, f"input_{entry.key}", None) for entry in spec.inputs}
+
+
+def _print_summary(spec: ProblemSpec, comparison: Comparison, as_json: bool) -> None:
+    summaries = summarize(spec, comparison)
+    if as_json:
+        print(json.dumps({"problem": comparison.problem, "config": comparison.config, "solvers": summaries,
+                          "meta": comparison.meta}, indent=2))
+        return
+    print(markdown_table(spec, summaries))
+    small = comparison.x0.shape[1] <= MAX_PRINTED_PARAMETERS and comparison.observation.shape[0] == 1
+    if comparison.ground_truth is not None and small:
+        for name, trace in comparison.traces.items():
+            print(f"{name}: final estimate {spec.format_x(trace.x[trace.last_index()[0], 0])}")
+        print(f"ground truth: {spec.format_x(comparison.ground_truth[0])}")
+
+
+def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
+    if getattr(args, "trace", None):
+        comparison.save(args.trace)
+        print(f"wrote {args.trace}", file=sys.stderr)
+    if args.record:
+        from tqdm import tqdm
+
+        from .record import record_comparison
+
+        with tqdm(desc="recording", unit="frame", file=sys.stderr, leave=False, disable=not sys.stderr.isatty()) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            frames = record_comparison(comparison, args.record, item=args.item, fps=args.fps,
+                                       max_frames=args.max_frames, progress=progress)
+        print(f"wrote {args.record} ({frames} frames)", file=sys.stderr)
 
 
 def _body_show(args: argparse.Namespace) -> int:
@@ -200,8 +288,8 @@ def _body_show(args: argparse.Namespace) -> int:
     from .bodies.render import render_bodies
     from .camera import Camera
 
-    _check_output(args.out, (".png",), "--out")
-    size = _check_size(args.size)
+    check_output(args.out, (".png",), "--out")
+    size = check_size(args.size)
     started = time.perf_counter()
     body = load_body(args.model)
     betas = None
@@ -225,232 +313,11 @@ def _body_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_size(size: int) -> int:
-    if not 16 <= size <= 2048:
-        raise ValueError(f"--size must be between 16 and 2048 pixels, got {size}")
-    return size
-
-
-def _solve(args: argparse.Namespace) -> int:
-    from .compare import run_comparison
-
-    _check_output(args.record, (".gif", ".mp4"), "--record")
-    _check_output(args.trace, (".npz",), "--trace")
-    names = parse_solver_names(args.solvers)
-    options = _solver_options(args)
-    mesh = _resolve_mesh(args.mesh)
-    ground_truth = parse_pose(args.gt_pose) if args.gt_pose else None
-    if args.observation:
-        observation = torch.from_numpy(load_silhouette(args.observation))[None]
-        size = observation.shape[-1]
-    else:
-        size = _check_size(args.size)
-    device = default_device()
-    problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=size), device)
-    if not args.observation:
-        if ground_truth is None:
-            ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed)).cpu()
-        observation = problem.render(ground_truth.to(device)).cpu()
-    x0 = parse_pose(args.init_pose) if args.init_pose else problem.initial_estimate().cpu()
-
-    def report(name, trace):
-        if not args.json:
-            print(f"{name}: {int(trace.steps()[0])} steps in {trace.elapsed[-1]:.2f} s", file=sys.stderr)
-
-    comparison = run_comparison(
-        problem, "pose6d", observation.to(device), names, x0=x0.to(device),
-        ground_truth=None if ground_truth is None else ground_truth.to(device), solver_options=options,
-        on_solver_done=report,
-        meta={"mesh": mesh.name, "observation": args.observation, "image_size": size},
-    )
-    _print_summary(comparison, args.json)
-    _write_outputs(comparison, args)
-    return 0
-
-
-def _print_summary(comparison: Comparison, as_json: bool) -> None:
-    summaries = summarize(comparison)
-    if as_json:
-        print(json.dumps({"problem": comparison.problem, "solvers": summaries, "meta": comparison.meta}, indent=2))
-        return
-    print(markdown_table(summaries))
-    if comparison.ground_truth is not None:
-        for name, trace in comparison.traces.items():
-            final = trace.x[trace.last_index()[0], 0]
-            print(f"{name}: final pose {format_pose(torch.from_numpy(final))}")
-        print(f"ground truth: {format_pose(torch.from_numpy(comparison.ground_truth[0]))}")
-
-
-def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
-    if getattr(args, "trace", None):
-        comparison.save(args.trace)
-        print(f"wrote {args.trace}", file=sys.stderr)
-    if args.record:
-        from tqdm import tqdm
-
-        from .record import record_comparison
-
-        with tqdm(desc="recording", unit="frame", file=sys.stderr, leave=False, disable=not sys.stderr.isatty()) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
-            frames = record_comparison(comparison, args.record, fps=args.fps, max_frames=args.max_frames,
-                                       progress=progress)
-        print(f"wrote {args.record} ({frames} frames)", file=sys.stderr)
-
-
-def _train(args: argparse.Namespace) -> int:
-    import torch.distributed as dist
-    from tqdm import tqdm
-
-    from .bench import load_mesh_set
-    from .learn.train import train
-
-    config = TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared,
-                         feedback=not args.regression, samples=args.samples, epochs=args.epochs, seed=args.seed,
-                         image_size=args.size)
-    if args.meshes:
-        meshes = load_mesh_set(args.meshes)
-        held_out = max(1, len(meshes) // 10)
-        if len(meshes) < 2:
-            raise ValueError(f"--meshes {args.meshes}: need at least two meshes (one is held out for validation)")
-        train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
-        source = {"meshes": args.meshes, "train": len(train_meshes), "validation": len(validation_meshes)}
-    else:
-        train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
-        source = {"meshes": "procedural", "train": len(train_meshes), "validation": len(validation_meshes)}
-    training_set = dict(source, samples=config.samples, seed=config.seed, rotation_range_deg=[0, 40])
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    device = default_device()
-    if distributed:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(device)
-    bars = []
-
-    def progress(description: str, total: int):
-        bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
-        bars.append(bar)
-        return bar.update
-
-    try:
-        path = train(config, args.out, train_meshes, validation_meshes, training_set, progress,
-                     log=lambda message: print(message, file=sys.stderr), device=device)
-    finally:
-        for bar in bars:
-            bar.close()
-        if distributed:
-            dist.destroy_process_group()
-    if not distributed or int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {path}")
-    return 0
-
-
-def _bench_accuracy(args: argparse.Namespace) -> int:
-    from .bench import accuracy_benchmark, load_mesh_set
-    from .summary import errors_after_steps
-
-    _check_output(args.out, (".json",), "--out")
-    names = parse_solver_names(args.solvers)
-    options = _solver_options(args)
-    rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
-    meshes = load_mesh_set(args.meshes, args.split)
-    device = str(default_device())
-
-    def run(solvers: list[str], rotations: tuple[float, float] | None) -> Comparison:
-        return accuracy_benchmark(
-            solvers, args.n, meshes, seed=args.seed, rotation_range_deg=rotations, image_size=_check_size(args.size),
-            solver_options=options, device=device,
-            on_solver_done=lambda name, s: print(f"{name}: done, {s['batch_seconds']:.1f} s", file=sys.stderr))
-
-    comparison = run(names, rotation_range)
-    summaries = summarize(comparison)
-    source = args.meshes or f"procedural {args.split} split"
-    results = {"problem": "pose6d", "n": args.n, "meshes": source, "seed": args.seed,
-               "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}
-    print(f"pose6d: {args.n} problems on {source}, rotations {rotation_range or (0, 40)} deg, seed {args.seed}\n")
-    print(markdown_table(summaries))
-    print(_speedups(summaries))
-
-    learned = [name for name in names if name in LEARNED_SOLVERS]
-    if learned:
-        per_step = {name: errors_after_steps(comparison.traces[name], (1, 3, 5)) for name in learned}
-        results["errors_after_steps"] = per_step
-        print("\nError after k steps (mean translation / mean rotation in degrees):\n")
-        print(_steps_table(per_step))
-    if args.unseen and learned:
-        unseen = {}
-        for low, high in UNSEEN_RANGES:
-            unseen[f"{low:g}-{high:g}"] = summarize(run(learned, (low, high)))
-        results["unseen_rotations"] = unseen
-        print("\nUnseen rotation ranges (trained on 0-40 degrees):\n")
-        print(markdown_table({f"{name} {label}": rows[name] for label, rows in unseen.items() for name in learned}))
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump(results, file, indent=2)
-    return 0
-
-
-def _speedups(summaries: dict[str, dict[str, float]]) -> str:
-    """'feedback is 180x faster than nmr per solve', for every learned / optimizer pair."""
-    lines = []
-    for fast in (n for n in summaries if n in LEARNED_SOLVERS):
-        for slow in (n for n in summaries if n not in LEARNED_SOLVERS):
-            ratio = summaries[slow]["seconds_per_solve"] / max(summaries[fast]["seconds_per_solve"], 1e-9)
-            lines.append(f"{fast} is {ratio:.0f}x faster than {slow} per solve")
-    return ("\n" + "\n".join(lines)) if lines else ""
-
-
-def _steps_table(per_step: dict[str, dict[int, dict[str, float]]]) -> str:
-    steps = sorted(next(iter(per_step.values())))
-    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
-             "|---" * (len(steps) + 1) + "|"]
-    for name, rows in per_step.items():
-        cells = [f"{rows[k]['translation_error_mean']:.3f} / {rows[k]['rotation_error_mean']:.2f}" for k in steps]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _parse_range(text: str) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"--rotation-range {text!r}: expected 'lo,hi' in degrees, e.g. 40,45") from None
-    if not 0 <= low <= high <= 180:
-        raise ValueError(f"--rotation-range {text!r}: need 0 <= lo <= hi <= 180")
-    return low, high
-
-
-def _bench_speed(args: argparse.Namespace) -> int:
-    from .bench import pyrender_timing, step_timings, timing_table
-
-    _check_output(args.out, (".json",), "--out")
-    names = parse_solver_names(args.solvers)
-    faces = [int(v) for v in args.faces.split(",")]
-    sizes = [_check_size(int(v)) for v in args.sizes.split(",")]
-    device = str(default_device())
-    combinations = [(count, 128) for count in faces] + [(5000, size) for size in sizes if size != 128]
-    timings = step_timings(names, list(dict.fromkeys(combinations)), steps=args.steps, device=device)
-    by_faces = [t for t in timings if t.image_size == 128]
-    by_size = [t for t in timings if t.requested_faces == 5000]
-    pyrender_ms = pyrender_timing()
-    print(f"device: {device}, torch threads: {torch.get_num_threads()}\n")
-    print("Step time vs faces (128 px):\n" + timing_table(by_faces) + "\n")
-    print("Step time vs image size (5,000 faces):\n" + timing_table(by_size) + "\n")
-    print(f"pyrender silhouette, 128 px, 5,000 faces: {pyrender_ms:.2f} ms per render")
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump({"device": device, "by_faces": [asdict(t) for t in by_faces],
-                       "by_size": [asdict(t) for t in by_size], "pyrender_ms": pyrender_ms}, file, indent=2)
-    return 0
-
-
 def _replay(args: argparse.Namespace) -> int:
-    _check_output(args.record, (".gif", ".mp4"), "--record")
+    check_output(args.record, (".gif", ".mp4"), "--record")
     comparison = Comparison.load(args.trace_file)
-    _print_summary(comparison, args.json)
+    spec = get_problem(comparison.problem)
+    _print_summary(spec, comparison, args.json)
     _write_outputs(comparison, args)
     return 0
 

@@ -7,15 +7,17 @@ import json
 import os
 import sys
 
-from .demo import DEMO_SEED, DEMO_SOLVERS, record_demo
-from .solvers.registry import parse_solver_names
-
+from .demo import DEMO_PROBLEM, DEMO_SEED, DEMO_SOLVERS, record_demo
+from .problems.registry import get_problem, problems
 
 
 def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse._SubParsersAction) -> None:
     gui = commands.add_parser("gui", help="open the desktop app")
-    gui.add_argument("--mesh", help="mesh file or procedural object name to load at start")
-    gui.add_argument("--observation", help="silhouette PNG/JPG to load at start")
+    gui.add_argument("--problem", default=DEMO_PROBLEM, choices=list(problems()), help="the problem to open")
+    for key, help_text in dict.fromkeys((entry.key, entry.help) for spec in problems().values()
+                                        for entry in spec.inputs):
+        gui.add_argument(f"--{key}", dest=f"input_{key}", help=f"{help_text}; loaded at start")
+    gui.add_argument("--observation", help="an observation file of the problem to load at start")
     gui.add_argument("--session", help="app session (.npz) to open at start")
     gui.set_defaults(run=_gui)
 
@@ -48,13 +50,24 @@ def _gui(args: argparse.Namespace) -> int:
     _require_display("gui")
     from app.main import run_app
 
-    return run_app(mesh=args.mesh, observation=args.observation, session=args.session)
+    spec = get_problem(args.problem)
+    foreign = [f"--{key}" for key in _given_inputs(args) if key not in {entry.key for entry in spec.inputs}]
+    if foreign:
+        raise ValueError(f"{', '.join(foreign)}: not an input of {spec.name}; its inputs are "
+                         f"{', '.join('--' + entry.key for entry in spec.inputs) or 'none'}")
+    return run_app(problem=spec.name, inputs=_given_inputs(args), observation=args.observation,
+                   session=args.session)
+
+
+def _given_inputs(args: argparse.Namespace) -> dict[str, str]:
+    return {key[len("input_"):]: value for key, value in vars(args).items()
+            if key.startswith("input_") and value is not None}
 
 
 def _demo(args: argparse.Namespace) -> int:
     from app.display import display_problem
 
-    solvers = tuple(parse_solver_names(args.solvers))
+    solvers = tuple(get_problem(DEMO_PROBLEM).parse_solvers(args.solvers))
     problem = display_problem()
     if problem is None:
         from app.main import run_app
@@ -73,7 +86,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench_gui(args: argparse.Namespace) -> int:
-    window, solvers = _window_size(args.window), tuple(parse_solver_names(args.solvers))
+    window, solvers = _window_size(args.window), tuple(get_problem(DEMO_PROBLEM).parse_solvers(args.solvers))
     _require_display("bench gui")
     from app.bench import frame_rate_benchmark, format_report
 

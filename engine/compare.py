@@ -6,41 +6,47 @@ from typing import Any, Callable
 
 import torch
 
-from .solvers.registry import make_solver
+from .problems.spec import Problem, ProblemSpec, config_to_dict
 from .trace import Comparison, Trace
 
 
 def run_comparison(
-    problem: Any,
-    problem_name: str,
+    spec: ProblemSpec,
+    problem: Problem,
     observation: torch.Tensor,
     solver_names: list[str],
     x0: torch.Tensor | None = None,
     ground_truth: torch.Tensor | None = None,
-    keep_renderings: bool = True,
+    keep_predictions: bool = True,
     solver_options: dict[str, Any] | None = None,
     on_solver_done: Callable[[str, Trace], None] | None = None,
     meta: dict[str, Any] | None = None,
 ) -> Comparison:
-    """Solves the batch with every named solver in turn and collects one Trace each."""
+    """Solves the batch with every named solver of the problem in turn and collects one Trace each."""
     x0 = problem.initial_estimate() if x0 is None else x0
     traces = {}
     for name in solver_names:
-        solver = make_solver(name, **(solver_options or {}))
-        trace = Trace.collect(name, solver.iterate(problem, observation, x0, ground_truth), keep_renderings,
-                              settings=jsonable(asdict(solver.params)))
+        solver = spec.make_solver(name, **(solver_options or {}))
+        trace = Trace.collect(name, solver.iterate(problem, observation, x0, ground_truth),
+                              spec.observation if keep_predictions else None, settings=solver_settings(solver))
         traces[name] = trace
         if on_solver_done is not None:
             on_solver_done(name, trace)
     return Comparison(
-        problem=problem_name,
-        observation=observation.detach().cpu().numpy(),
+        problem=spec.name,
+        observation=observation.detach().float().cpu().numpy(),
         x0=x0.detach().cpu().numpy(),
         traces=traces,
         ground_truth=None if ground_truth is None else ground_truth.detach().cpu().numpy(),
-        parameter_names=tuple(problem.parameter_names),
+        parameter_names=spec.parameter_names,
+        config=config_to_dict(problem.config),
         meta=dict(meta or {}),
     )
+
+
+def solver_settings(solver: Any) -> dict[str, Any]:
+    """A solver's parameters as JSON-friendly values (tuples become lists), for the record."""
+    return jsonable(asdict(solver.params))
 
 
 def jsonable(settings: dict[str, Any]) -> dict[str, Any]:

@@ -10,11 +10,11 @@ import torch
 
 from .compare import run_comparison
 from .device import default_device
-from .problems.pose6d import Pose6DConfig, Pose6DProblem
-from .procedural import default_mesh
+from .problems.registry import get_problem
 from .record import record_comparison
 from .trace import Comparison
 
+DEMO_PROBLEM = "pose6d"
 DEMO_SOLVERS = ("nmr", "softras", "feedback")
 DEMO_MAX_ITERATIONS = 300
 DEMO_SEED = 0
@@ -23,15 +23,13 @@ DEMO_SEED = 0
 def demo_comparison(solvers: tuple[str, ...] = DEMO_SOLVERS, seed: int = DEMO_SEED,
                     max_iterations: int = DEMO_MAX_ITERATIONS, image_size: int = 128) -> Comparison:
     """Solves the demo problem with every solver, as the app's demo does."""
-    device = default_device()
-    mesh = default_mesh()
-    problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=image_size), device)
+    spec = get_problem(DEMO_PROBLEM)
+    problem = spec.make(replace(spec.config(), image_size=image_size), {}, default_device(), 1)
     ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(seed))
-    observation = problem.render(ground_truth)
-    return run_comparison(problem, "pose6d", observation, list(solvers), ground_truth=ground_truth,
+    observation = problem.forward(ground_truth)
+    return run_comparison(spec, problem, observation, list(solvers), ground_truth=ground_truth,
                           solver_options={"max_iterations": max_iterations},
-                          meta={"mesh": mesh.name, "observation": f"random pose (seed {seed})",
-                                "image_size": image_size})
+                          meta={"mesh": problem.meshes[0].name, "observation": f"random pose (seed {seed})"})
 
 
 def record_demo(path: str | os.PathLike, solvers: tuple[str, ...] = DEMO_SOLVERS, seed: int = DEMO_SEED,

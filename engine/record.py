@@ -1,7 +1,8 @@
 """Side-by-side animations of a Comparison: one column per solver, written as a GIF (Pillow) or an MP4 (ffmpeg).
 
 render_frame draws one timeline position from the traces alone (numpy and Pillow, no state), so the GUI can
-reuse it; record_comparison picks which positions to show and streams the frames to the writer.
+reuse it; record_comparison picks which positions to show and streams the frames to the writer. What a column
+shows (its pictures, metric lines and legend) comes from the problem's spec.
 """
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .problems.registry import get_problem
+from .problems.spec import Legend, ProblemSpec
 from .solvers.base import Status
 from .trace import Comparison, Trace
-from .visuals import DIFFERENCE_COLOURS, DIFFERENCE_LEGEND, OVERLAY_COLOURS, PANELS, panel_images
 
 FORMATS = (".gif", ".mp4")
 ALWAYS_SHOWN = 10
@@ -35,11 +37,9 @@ TITLE_SIZE = 13
 TEXT_SIZE = 11
 LINE = TEXT_SIZE + 4
 PLOT_HEIGHT = 64
-METRICS = (
-    ("rotation_error_deg", "rotation error {:.2f}°"),
-    ("translation_error", "translation error {:.4f}"),
-    ("iou", "IoU {:.3f}"),
-)
+TARGET_IMAGE_WIDTH = 200
+"""Pictures narrower than this are scaled up by a whole factor (pose6d's 128 px silhouettes to 256)."""
+GIF_COLOURS = 255
 
 BACKGROUND = (30, 30, 34)
 FRAME = (90, 90, 98)
@@ -49,7 +49,6 @@ DIM = (150, 150, 158)
 DONE = (70, 190, 110)
 FAILED = (220, 70, 70)
 CURVE = (250, 196, 60)
-LEGEND_TITLE = "difference: "
 
 
 @dataclass(frozen=True)
@@ -58,19 +57,24 @@ class _Layout:
 
     names: tuple[str, ...]
     """Solver names, one column each."""
-    metric_names: tuple[str, ...]
+    captions: tuple[str, ...]
+    """The panels' titles."""
+    text_lines: tuple[str, ...]
+    """Metric keys, then 'info.' + solver information keys: one text line each."""
     column_width: int
     width: int
     height: int
     image_x: int
     image_size: tuple[int, int]
-    """(width, height) of a scaled image."""
+    """(width, height) of a scaled picture (every panel of a problem has the same size)."""
+    scale: int
     iteration_y: int
-    image_ys: tuple[int, int, int]
-    """Top of the observation, estimate and difference images; each has its caption one line above."""
+    image_ys: tuple[int, ...]
+    """Top of each panel's picture; each has its caption one line above."""
     plot_y: int
     metrics_y: int
-    legend_lines: tuple[tuple[tuple[str, int], ...], ...]
+    legend: Legend | None
+    legend_lines: tuple[tuple[tuple[str, tuple[int, int, int]], ...], ...]
     legend_y: int
 
 
@@ -80,47 +84,59 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 @functools.lru_cache(maxsize=16)
-def _layout(
-    names: tuple[str, ...], metric_names: tuple[str, ...], image_shape: tuple[int, int], scale: int
-) -> _Layout:
-    image_size = (image_shape[1] * scale, image_shape[0] * scale)
+def _layout(names: tuple[str, ...], captions: tuple[str, ...], text_lines: tuple[str, ...],
+            picture_shape: tuple[int, int], scale: int, legend: Legend | None) -> _Layout:
+    image_size = (picture_shape[1] * scale, picture_shape[0] * scale)
     inner = max(image_size[0], MIN_COLUMN)
     column_width = inner + 2 * PAD
     iteration_y = PAD + TITLE_SIZE + 4
     y = iteration_y + LINE + PAD
     image_ys = []
-    for _ in range(3):
+    for _ in captions:
         image_ys.append(y + LINE)
         y += LINE + image_size[1] + PAD
     plot_y = y + LINE
     metrics_y = plot_y + PLOT_HEIGHT + PAD
-    legend_y = metrics_y + LINE * len(metric_names) + PAD
+    legend_y = metrics_y + LINE * len(text_lines) + PAD
     width = column_width * len(names)
-    legend_lines = _wrap_legend(width - 2 * PAD)
-    return _Layout(names=names, metric_names=metric_names, column_width=column_width, width=width,
+    legend_lines = _wrap_legend(legend, width - 2 * PAD)
+    return _Layout(names=names, captions=captions, text_lines=text_lines, column_width=column_width, width=width,
                    height=legend_y + LINE * len(legend_lines) + PAD, image_x=PAD + (inner - image_size[0]) // 2,
-                   image_size=image_size, iteration_y=iteration_y, image_ys=tuple(image_ys), plot_y=plot_y,
-                   metrics_y=metrics_y, legend_lines=legend_lines, legend_y=legend_y)
+                   image_size=image_size, scale=scale, iteration_y=iteration_y, image_ys=tuple(image_ys),
+                   plot_y=plot_y, metrics_y=metrics_y, legend=legend, legend_lines=legend_lines, legend_y=legend_y)
 
 
-def _layout_of(comparison: Comparison, scale: int) -> _Layout:
-    metric_names = tuple(
-        name for name, _ in METRICS if any(name in trace.metrics for trace in comparison.traces.values())
-    )
-    image_shape = comparison.observation.shape[1:]
-    return _layout(tuple(comparison.traces), metric_names, (int(image_shape[0]), int(image_shape[1])), scale)
+def _layout_of(spec: ProblemSpec, comparison: Comparison, item: int, scale: int | None) -> _Layout:
+    traces = comparison.traces.values()
+    text_lines = tuple(metric.key for metric in spec.metrics if any(metric.key in t.metrics for t in traces))
+    text_lines += tuple(dict.fromkeys(f"info.{key}" for t in traces for key in t.info))
+    first = next(iter(traces))
+    picture = _pictures(spec, comparison, first, 0, item)[0]
+    if scale is None:
+        scale = max(1, TARGET_IMAGE_WIDTH // picture.shape[1])
+    return _layout(tuple(comparison.traces), tuple(panel.title for panel in spec.panels), text_lines,
+                   (int(picture.shape[0]), int(picture.shape[1])), scale, spec.legend)
+
+
+def _pictures(spec: ProblemSpec, comparison: Comparison, trace: Trace, k: int, item: int) -> list[np.ndarray]:
+    """The spec's panels for one item at iteration k of a trace."""
+    truth = None if comparison.ground_truth is None else comparison.ground_truth[item]
+    prediction = trace.prediction(k, item)
+    return [panel.draw(comparison.observation[item], prediction, trace.x[k, item], truth) for panel in spec.panels]
 
 
 def _legend_entry_width(label: str) -> int:
     return LINE + round(_font(TEXT_SIZE).getlength(label)) + 2 * PAD
 
 
-def _wrap_legend(width: int) -> tuple[tuple[tuple[str, int], ...], ...]:
+def _wrap_legend(legend: Legend | None, width: int) -> tuple[tuple[tuple[str, tuple[int, int, int]], ...], ...]:
     """The legend's entries, greedily wrapped onto as many lines as the frame's width needs (the first line
     starts after the title, and may hold nothing else)."""
-    lines: list[list[tuple[str, int]]] = [[]]
-    used = round(_font(TEXT_SIZE).getlength(LEGEND_TITLE))
-    for entry in DIFFERENCE_LEGEND:
+    if legend is None:
+        return ()
+    lines: list[list[tuple[str, tuple[int, int, int]]]] = [[]]
+    used = round(_font(TEXT_SIZE).getlength(legend.title))
+    for entry in legend.entries:
         entry_width = _legend_entry_width(entry[0])
         if used > 0 and used + entry_width > width:
             lines.append([])
@@ -152,20 +168,21 @@ def _background(layout: _Layout) -> Image.Image:
             draw.line([(left, 0), (left, layout.legend_y - PAD)], fill=FRAME)
         draw.text((left + PAD, PAD), _fit(name, title, layout.column_width - 2 * PAD), font=title, fill=TEXT)
         x = left + layout.image_x
-        for y, caption in zip(layout.image_ys, PANELS):
+        for y, caption in zip(layout.image_ys, layout.captions):
             draw.text((left + PAD, y - LINE), caption, font=text, fill=DIM)
             draw.rectangle([x - 1, y - 1, x + image_width, y + image_height], outline=FRAME)
         draw.rectangle(_plot_box(layout, left), outline=FRAME)
 
+    if layout.legend is None:
+        return picture
     draw.line([(0, layout.legend_y - PAD // 2), (layout.width, layout.legend_y - PAD // 2)], fill=FRAME)
     x, y = PAD, layout.legend_y
-    draw.text((x, y), LEGEND_TITLE, font=text, fill=DIM)
-    x += round(text.getlength(LEGEND_TITLE))
+    draw.text((x, y), layout.legend.title, font=text, fill=DIM)
+    x += round(text.getlength(layout.legend.title))
     swatch = TEXT_SIZE - 2
     for line in layout.legend_lines:
-        for label, index in line:
-            draw.rectangle([x, y + 3, x + swatch, y + 3 + swatch], fill=tuple(DIFFERENCE_COLOURS[index].tolist()),
-                           outline=FRAME)
+        for label, colour in line:
+            draw.rectangle([x, y + 3, x + swatch, y + 3 + swatch], fill=colour, outline=FRAME)
             draw.text((x + LINE, y), label, font=text, fill=DIM)
             x += _legend_entry_width(label)
         x, y = PAD, y + LINE
@@ -176,18 +193,18 @@ def _plot_box(layout: _Layout, left: int) -> tuple[int, int, int, int]:
     return (left + PAD, layout.plot_y, left + layout.column_width - PAD, layout.plot_y + PLOT_HEIGHT)
 
 
-def _check(comparison: Comparison, item: int, scale: int) -> None:
+def _check(comparison: Comparison, item: int, scale: int | None) -> None:
     if not comparison.traces:
         raise ValueError("the comparison holds no traces")
     batch = comparison.observation.shape[0]
     if not 0 <= item < batch:
         raise ValueError(f"item {item} is out of range for a batch of {batch}")
-    if scale < 1:
+    if scale is not None and scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
     for name, trace in comparison.traces.items():
-        if trace.renderings is None:
+        if trace.predictions is None:
             raise ValueError(
-                f"trace {name!r} was saved without renderings; solve again keeping renderings to record it"
+                f"trace {name!r} was saved without predictions; solve again keeping them to record it"
             )
 
 
@@ -206,31 +223,33 @@ def _energy_range(comparison: Comparison, item: int) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int = 2) -> np.ndarray:
-    """(H, W, 3) uint8 picture of timeline position t for one item of the batch: a column per solver."""
+def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 picture of timeline position t for one item of the batch: a column per solver. scale:
+    how much the problem's pictures are enlarged (default: small pictures to about TARGET_IMAGE_WIDTH)."""
     _check(comparison, item, scale)
     if t < 0:
         raise ValueError(f"timeline position must be >= 0, got {t}")
-    layout = _layout_of(comparison, scale)
+    spec = get_problem(comparison.problem)
+    layout = _layout_of(spec, comparison, item, scale)
     picture = _background(layout).copy()
     draw = ImageDraw.Draw(picture)
-    observation = comparison.observation[item]
     log_range = _energy_range(comparison, item)
     for column, trace in enumerate(comparison.traces.values()):
         left = column * layout.column_width
         k = int(trace.at(t)[item])
-        for y, image in zip(layout.image_ys, panel_images(observation, trace.renderings[k, item])):
+        for y, image in zip(layout.image_ys, _pictures(spec, comparison, trace, k, item)):
             picture.paste(_scaled(image, layout), (left + layout.image_x, y))
-        _draw_state(draw, layout, left, trace, t, item, log_range)
+        _draw_state(spec, draw, layout, left, trace, t, item, log_range)
     return np.array(picture)
 
 
 def _scaled(image: np.ndarray, layout: _Layout) -> Image.Image:
-    return Image.fromarray(image).resize(layout.image_size, Image.Resampling.NEAREST)
+    picture = Image.fromarray(image)
+    return picture if layout.scale == 1 else picture.resize(layout.image_size, Image.Resampling.NEAREST)
 
 
 def _draw_state(
-    draw: ImageDraw.ImageDraw, layout: _Layout, left: int, trace: Trace, t: int, item: int,
+    spec: ProblemSpec, draw: ImageDraw.ImageDraw, layout: _Layout, left: int, trace: Trace, t: int, item: int,
     log_range: tuple[float, float],
 ) -> None:
     """One column's text and energy curve at timeline position t."""
@@ -249,9 +268,13 @@ def _draw_state(
 
     draw.text((left + PAD, layout.plot_y - LINE), f"energy {trace.energy[k, item]:.3e}", font=text, fill=TEXT)
     _draw_plot(draw, _plot_box(layout, left), trace.energy[: k + 1, item], last, log_range)
-    for row, name in enumerate(layout.metric_names):
-        if name in trace.metrics:
-            label = dict(METRICS)[name].format(trace.metrics[name][k, item])
+    for row, key in enumerate(layout.text_lines):
+        if key.startswith("info."):
+            values = trace.info.get(key[len("info."):])
+            label = None if values is None else f"{key[len('info.'):].replace('_', ' ')} {values[k, item]:.3g}"
+        else:
+            label = spec.metric(key).text(float(trace.metrics[key][k, item])) if key in trace.metrics else None
+        if label is not None:
             draw.text((left + PAD, layout.metrics_y + row * LINE), label, font=text, fill=TEXT)
 
 
@@ -302,7 +325,7 @@ def record_comparison(
     item: int = 0,
     fps: int = 10,
     max_frames: int = 120,
-    scale: int = 2,
+    scale: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Writes the animation of one item to path (.gif or .mp4) and returns the number of frames written.
@@ -322,37 +345,38 @@ def record_comparison(
     _check(comparison, item, scale)
     timeline = max(int(trace.last_index()[item]) for trace in comparison.traces.values()) + 1
     positions = frame_positions(timeline, max_frames)
-    layout = _layout_of(comparison, scale)
-    opener = _gif_writer if suffix == ".gif" else _mp4_writer
+    layout = _layout_of(get_problem(comparison.problem), comparison, item, scale)
+    frame = functools.partial(render_frame, comparison, item=item, scale=scale)
+    if suffix == ".gif":
+        samples = [frame(int(positions[i])) for i in sorted({0, len(positions) // 2, len(positions) - 1})]
+        legend = layout.legend.entries if layout.legend is not None else ()
+        opener = functools.partial(_gif_writer, palette=_gif_palette(samples, [colour for _, colour in legend]))
+    else:
+        opener = _mp4_writer
     with opener(path, fps, (layout.height, layout.width)) as write:
         for done, t in enumerate(positions, start=1):
-            write(render_frame(comparison, int(t), item, scale))
+            write(frame(int(t)))
             if progress is not None:
                 progress(done, len(positions))
     return len(positions)
 
 
-@functools.lru_cache(maxsize=None)
-def _gif_palette() -> Image.Image:
-    """A fixed palette of every colour render_frame draws: greys for the silhouettes, the colours themselves and
-    the blends that text antialiasing makes. Quantizing to it is many times faster than Pillow's adaptive
-    palette per frame, and colours cannot flicker between frames."""
-    ramps = [np.linspace(0, 255, 176)[:, None].repeat(3, axis=1)]
-    for start, end in ((BACKGROUND, TEXT), (BACKGROUND, DIM), (DONE, WHITE), (FAILED, WHITE)):
-        ramps.append(np.linspace(start, end, 16))
-    ramps.append(np.array([BACKGROUND, FRAME, CURVE, *DIFFERENCE_COLOURS[1:3], *OVERLAY_COLOURS[1:]]))
-    palette = Image.new("P", (1, 1))
-    palette.putpalette(np.concatenate(ramps).round().astype(np.uint8).tobytes())
-    return palette
+def _gif_palette(samples: list[np.ndarray], colours: list[tuple[int, int, int]]) -> Image.Image:
+    """One palette for every frame, made from a few of them (the first, middle and last) and swatches of the
+    legend's colours (a legend covers too few pixels to earn a palette entry of its own): quantizing to a fixed
+    palette is many times faster than Pillow's adaptive one per frame, and colours cannot flicker."""
+    width = samples[0].shape[1]
+    swatches = [np.full((width // 4, width, 3), colour, np.uint8) for colour in colours]
+    strip = Image.fromarray(np.concatenate(samples + swatches, axis=0))
+    return strip.quantize(colors=GIF_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
 
 
 @contextlib.contextmanager
-def _gif_writer(path: str, fps: int, size: tuple[int, int]) -> Iterator[Callable[[np.ndarray], None]]:
+def _gif_writer(path: str, fps: int, size: tuple[int, int], palette: Image.Image
+                ) -> Iterator[Callable[[np.ndarray], None]]:
     """Pillow writes a GIF in one go, so the frames wait, quantized, until the last one is in."""
     frames: list[Image.Image] = []
-    yield lambda frame: frames.append(
-        Image.fromarray(frame).quantize(palette=_gif_palette(), dither=Image.Dither.NONE)
-    )
+    yield lambda frame: frames.append(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=1000 / fps, loop=0)
 
 

@@ -1,8 +1,10 @@
 """Traces: every iteration of every solver on the same problems, saved to and loaded from one .npz file.
 
 A Trace collects one solver's Iteration records; a Comparison holds the problems' observations, ground truth
-and initial estimate beside one Trace per solver. The file is a NumPy .npz (no pickles) whose 'meta.json'
-entry holds the metadata as JSON; renderings are stored as uint8 (0-255) to keep long runs small.
+and initial estimate beside one Trace per solver, with the problem's name and config. The file is a NumPy .npz
+(no pickles) whose 'meta.json' entry holds the metadata as JSON. Predictions are stored as the problem's
+observation spec says (ArraySpec.storage): float32 exactly, or binary-silhouette images as uint8 0-255; they
+are never quantized otherwise. Version 1 files (pose6d only, renderings as uint8) still load.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
-import torch
 
+from .problems.spec import ArraySpec
 from .solvers.base import Iteration
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class TraceError(ValueError):
@@ -44,26 +47,30 @@ class Trace:
     """(T, B) int Status after iteration t."""
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     """name -> (T, B)"""
-    renderings: np.ndarray | None = None
-    """(T, B, H, W) uint8, or None when not kept."""
+    predictions: np.ndarray | None = None
+    """(T, B, *observation shape) as stored (see ArraySpec.storage), or None when not kept; read them
+    with prediction()."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The solver's parameters, for the record."""
+    info: dict[str, np.ndarray] = field(default_factory=dict)
+    """name -> (T, B) the solver's step information (LM: damping, accepted, gain_ratio)."""
+    failures: dict[int, str] = field(default_factory=dict)
+    """item -> why the solver failed on it."""
 
     @classmethod
     def collect(
-        cls, solver: str, iterations: Iterable[Iteration], keep_renderings: bool = True,
+        cls, solver: str, iterations: Iterable[Iteration], storage: ArraySpec | None = None,
         settings: dict[str, Any] | None = None,
     ) -> "Trace":
-        """Runs the iterations to the end and stacks their records."""
+        """Runs the iterations to the end and stacks their records; predictions are kept (encoded as
+        `storage` says) unless storage is None."""
         records = list(iterations)
         if not records:
             raise ValueError(f"solver {solver!r} produced no iterations")
         stack = lambda get: np.stack([get(r).detach().cpu().numpy() for r in records])  # noqa: E731
-        renderings = None
-        if keep_renderings:
-            renderings = np.stack(
-                [(r.rendering.detach().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy() for r in records]
-            )
+        predictions = None
+        if storage is not None:
+            predictions = np.stack([storage.encode(r.prediction.detach().float().cpu().numpy()) for r in records])
         return cls(
             solver=solver,
             x=stack(lambda r: r.x),
@@ -74,8 +81,11 @@ class Trace:
             computed=stack(lambda r: r.computed),
             status=stack(lambda r: r.status),
             metrics={name: stack(lambda r, n=name: r.metrics[n]) for name in records[0].metrics},
-            renderings=renderings,
+            predictions=predictions,
             settings=dict(settings or {}),
+            info={name: np.stack([_info(r, name) for r in records])
+                  for name in dict.fromkeys(key for r in records for key in r.info)},
+            failures=dict(records[-1].failures),
         )
 
     @property
@@ -105,6 +115,12 @@ class Trace:
         share = self.step_seconds[:, None] * self.computed / np.maximum(self.computed.sum(1, keepdims=True), 1)
         return share.sum(0)
 
+    def prediction(self, k: int, item: int) -> np.ndarray:
+        """Iteration k's prediction of one item, float32 (decoded from its storage)."""
+        if self.predictions is None:
+            raise ValueError(f"trace {self.solver!r} was saved without predictions; solve again keeping them")
+        return ArraySpec.decode_stored(self.predictions[k, item])
+
     def at(self, t: int) -> np.ndarray:
         """Iteration index to show for each item at timeline position t (stopped items hold their last)."""
         return np.minimum(t, self.last_index())
@@ -113,16 +129,28 @@ class Trace:
         arrays = {"x": self.x, "energy": self.energy, "update": self.update, "elapsed": self.elapsed,
                   "step_seconds": self.step_seconds, "computed": self.computed, "status": self.status}
         arrays.update({f"metric.{name}": value for name, value in self.metrics.items()})
-        if self.renderings is not None:
-            arrays["renderings"] = self.renderings
+        arrays.update({f"info.{name}": value for name, value in self.info.items()})
+        if self.predictions is not None:
+            arrays["predictions"] = self.predictions
         return {f"{prefix}{key}": value for key, value in arrays.items()}
 
     @classmethod
-    def _from_arrays(cls, solver: str, arrays: dict[str, np.ndarray], settings: dict[str, Any]) -> "Trace":
-        metrics = {key[len("metric."):]: value for key, value in arrays.items() if key.startswith("metric.")}
+    def _from_arrays(cls, solver: str, arrays: dict[str, np.ndarray], settings: dict[str, Any],
+                     failures: dict[str, str]) -> "Trace":
+        def group(prefix: str) -> dict[str, np.ndarray]:
+            return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+
+        predictions = arrays.get("predictions", arrays.get("renderings"))  # version 1 called them renderings
         return cls(solver=solver, x=arrays["x"], energy=arrays["energy"], update=arrays["update"],
                    elapsed=arrays["elapsed"], step_seconds=arrays["step_seconds"], computed=arrays["computed"],
-                   status=arrays["status"], metrics=metrics, renderings=arrays.get("renderings"), settings=settings)
+                   status=arrays["status"], metrics=group("metric."), predictions=predictions, settings=settings,
+                   info=group("info."), failures={int(item): reason for item, reason in failures.items()})
+
+
+def _info(record: Iteration, name: str) -> np.ndarray:
+    """A record's step information `name`, NaN where the solver records none (a chain's first solver)."""
+    value = record.info.get(name)
+    return np.full(record.x.shape[0], np.nan, np.float32) if value is None else value.detach().cpu().numpy()
 
 
 @dataclass
@@ -132,13 +160,15 @@ class Comparison:
     problem: str
     """Problem name, e.g. 'pose6d'."""
     observation: np.ndarray
-    """(B, H, W) float32 observations."""
+    """(B, *observation shape) float32 observations."""
     x0: np.ndarray
     """(B, D) initial estimate shared by every solver."""
     traces: dict[str, Trace]
     ground_truth: np.ndarray | None = None
     """(B, D) or None."""
     parameter_names: tuple[str, ...] = ()
+    config: dict[str, Any] = field(default_factory=dict)
+    """The problem's config (engine.problems.spec.config_to_dict); {} for version 1 files: the defaults."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Anything else worth keeping: mesh names, problem settings, command line."""
     attachments: dict[str, np.ndarray] = field(default_factory=dict)
@@ -152,8 +182,10 @@ class Comparison:
         for index, trace in enumerate(self.traces.values()):
             arrays.update(trace._arrays(f"trace{index}."))
         meta = {"format": "feedbacklab-trace", "version": FORMAT_VERSION, "problem": self.problem,
-                "parameter_names": list(self.parameter_names), "solvers": list(self.traces),
-                "settings": [trace.settings for trace in self.traces.values()], "meta": self.meta}
+                "config": self.config, "parameter_names": list(self.parameter_names), "solvers": list(self.traces),
+                "settings": [trace.settings for trace in self.traces.values()],
+                "failures": [{str(k): v for k, v in trace.failures.items()} for trace in self.traces.values()],
+                "meta": self.meta}
         arrays.update({f"attachment.{name}": value for name, value in self.attachments.items()})
         arrays["meta.json"] = np.array(json.dumps(meta))
         np.savez_compressed(path, **arrays)
@@ -170,18 +202,21 @@ class Comparison:
             meta = json.loads(str(arrays.pop("meta.json")))
         except Exception as error:  # zip, npz and JSON errors all mean the same to the user
             raise TraceError(f"{path}: not a feedbacklab trace ({type(error).__name__}: {error})") from None
-        if meta.get("format") != "feedbacklab-trace" or meta.get("version") != FORMAT_VERSION:
-            raise TraceError(f"{path}: not a feedbacklab trace of version {FORMAT_VERSION}")
+        if meta.get("format") != "feedbacklab-trace" or meta.get("version") not in READABLE_VERSIONS:
+            raise TraceError(f"{path}: not a feedbacklab trace of version {' or '.join(map(str, READABLE_VERSIONS))}"
+                             f" (it says {meta.get('format')!r} version {meta.get('version')!r})")
         try:
             traces = {}
+            failures = meta.get("failures", [{}] * len(meta["solvers"]))
             for index, (solver, settings) in enumerate(zip(meta["solvers"], meta["settings"])):
                 prefix = f"trace{index}."
                 own = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
-                traces[solver] = Trace._from_arrays(solver, own, settings)
+                traces[solver] = Trace._from_arrays(solver, own, settings, failures[index])
             return cls(problem=meta["problem"], observation=arrays["observation"], x0=arrays["x0"], traces=traces,
                        ground_truth=arrays.get("ground_truth"), parameter_names=tuple(meta["parameter_names"]),
-                       meta=meta["meta"], attachments={key[len("attachment."):]: value for key, value in arrays.items()
-                                                       if key.startswith("attachment.")})
+                       config=meta.get("config", {}), meta=meta["meta"],
+                       attachments={key[len("attachment."):]: value for key, value in arrays.items()
+                                    if key.startswith("attachment.")})
         except KeyError as error:
             raise TraceError(f"{path}: trace file is missing {error}; it may be truncated") from None
 

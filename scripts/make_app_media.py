@@ -1,6 +1,8 @@
 """Makes the README's pictures of the app: docs/app.png (the demo after its run, scrubbed back a little),
-docs/app-teach.png (the teaching panel with an energy slice), docs/app.gif (the demo while it runs) and
-docs/demo.gif (the demo's comparison as the app's Export writes it).
+docs/app-teach.png (the teaching panel with an energy slice), docs/app.gif (the demo while it runs),
+docs/demo.gif (the demo's comparison as the app's Export writes it), and, after switching to the ik problem
+in the same window, docs/app-ik.png (adam, lbfgs and lm on a random pose) and docs/app-ik-teach.png (LM's
+step at the cursor: damping, gain ratio, accepted).
 
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py
@@ -61,13 +63,29 @@ def main() -> None:
     dpg.set_value("tabs", "tab.teach")
     app.controller.scrub(8)
     app.controller.slice_axes = ("ry", "tx")
-    dpg.set_value("teach.axis0", "ry")
-    dpg.set_value("teach.axis1", "tx")
     app.controller.compute_energy_slice()
     app.frame_until(lambda: state.energy_slice is not None, "energy slice")
     capture(app, os.path.join(args.out, "app-teach.png"))
+
+    dpg.set_value("tabs", "tab.plots")
+    app.controller.set_problem("ik")
+    app.frame_until(lambda: state.problem == "ik", "switch to ik")
+    app.controller.new_observation()
+    app.frame_until(lambda: state.observation is not None, "ik observation")
+    state.settings.solvers = ["adam", "lbfgs", "lm"]
+    app.controller.run()
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "ik run")
+    app.controller.scrub(6)
+    capture(app, os.path.join(args.out, "app-ik.png"))
+    dpg.set_value("tabs", "tab.teach")
+    state.teach_solver = "lm"
+    app.controller.slice_axes = ("left_knee.rx", "left_hip.rx")
+    app.controller.compute_energy_slice()
+    app.frame_until(lambda: state.energy_slice is not None, "ik energy slice")
+    capture(app, os.path.join(args.out, "app-ik-teach.png"))
     app.close()
-    print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames) and demo.gif")
+    print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames), demo.gif, app-ik.png and "
+          "app-ik-teach.png")
 
 
 if __name__ == "__main__":

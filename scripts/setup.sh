@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets feedbacklab up on a fresh Debian/Ubuntu machine: the system OpenGL and X11 libraries for headless
-# rendering and the app, Xvfb for the app's tests (apt, as root, only when missing), and the Python
-# dependencies in .venv (CPU torch when no NVIDIA GPU).
+# rendering and the app, Xvfb for the app's tests, the CMU motion-capture clips of assimp-testmodels (ik's real
+# test motion) (apt, as root, only when missing), and the Python dependencies in .venv (CPU torch when no
+# NVIDIA GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-gl_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa libgl1 libx11-6 xvfb xauth)
+system_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 libglu1-mesa libgl1 libx11-6 xvfb xauth
+                 assimp-testmodels)
 missing=()
-for pkg in "${gl_packages[@]}"; do
+for pkg in "${system_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,37 +1,81 @@
-"""One column per solver: its state at the cursor as estimate, overlay and difference images, and its
-parameters. Slots are built once (MAX_COLUMNS of them) and shown or hidden."""
+"""One column per solver: its state at the cursor as the problem's pictures (spec.panels), the spec's metric
+lines, the solver's step information and its estimate. Slots are built once (MAX_COLUMNS of them) and shown
+or hidden; their pictures are rebuilt when the problem changes, since every problem has its own panels."""
 from __future__ import annotations
+
+import collections
+from typing import Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from engine.problems.spec import Panel, ProblemSpec
 from engine.solvers.base import Status
-from engine.visuals import PANELS, panel_images
 
-from ..state import AppState
-from .textures import DISPLAY_SIZE, TexturePool
+from ..live_trace import LiveTrace
+from ..state import AppState, ObservationInfo
+from .textures import BLANK, TexturePool
 
 MAX_COLUMNS = 6
-COLUMN_WIDTH = DISPLAY_SIZE + 104
+PICTURE_WIDTH = 128
+"""Shown width of a square or tall picture; wide pictures get WIDE_PICTURE_WIDTH."""
+WIDE_PICTURE_WIDTH = 220
+COLUMN_WIDTH = WIDE_PICTURE_WIDTH + 12
+MAX_VALUES_PER_GROUP = 7
+DRAWN_PICTURES = 96
+"""Pictures kept once drawn (ik's take tens of ms each), so that scrubbing back over them costs nothing."""
+"""Estimate coordinates shown per parameter group (ik has 72); the rest is summed up as '...'."""
 DONE = (70, 190, 110)
 FAILED = (220, 70, 70)
 RUNNING = (250, 196, 60)
-METRIC_LABELS = (("rotation_error_deg", "rot err {:.2f} deg"), ("translation_error", "trans err {:.4f} m"),
-                 ("iou", "IoU {:.3f}"))
+DIM = (150, 150, 158)
 
 
-def texture_tag(slot: int, panel: str) -> str:
-    return f"tex.column{slot}.{panel}"
+def picture_width(image: np.ndarray) -> int:
+    return WIDE_PICTURE_WIDTH if image.shape[1] > image.shape[0] else PICTURE_WIDTH
+
+
+def info_text(key: str, value: float) -> str:
+    """One line of a solver's step information: 'damping 0.001', 'accepted: yes', 'gain ratio 0.82'."""
+    label = key.replace("_", " ")
+    if np.isnan(value):
+        return f"{label} -"
+    if key == "accepted":
+        return f"{label}: {'yes' if value > 0.5 else 'no'}"
+    return f"{label} {value:.3g}"
+
+
+def values_text(spec: ProblemSpec, record) -> str:
+    """Energy, the spec's metrics, the solver's step information and the estimate by parameter group."""
+    lines = [f"energy {record.energy:.4e}"]
+    lines += [metric.text(record.metrics[metric.key]) for metric in spec.metrics if metric.key in record.metrics]
+    lines += [info_text(key, value) for key, value in record.info.items()]
+    if record.failure:
+        lines.append(f"failed: {record.failure}")
+    x, start = np.asarray(record.x), 0
+    for group in spec.parameters:
+        values = x[start:start + len(group.labels)]
+        start += len(group.labels)
+        shown = " ".join(f"{v:+.3f}" for v in values[:MAX_VALUES_PER_GROUP])
+        more = f" ... ({len(values)})" if len(values) > MAX_VALUES_PER_GROUP else ""
+        lines.append(f"{group.name} {shown}{more}" + (f" {group.unit}" if group.unit else ""))
+    return "\n".join(lines)
+
+
+def texture_name(slot: int, panel: str) -> str:
+    return f"column{slot}.{panel}"
 
 
 class SolverColumns:
     def __init__(self, textures: TexturePool):
         self.textures = textures
         self._shown: dict[int, tuple] = {}
+        self._drawn: collections.OrderedDict[tuple[int, str], tuple] = collections.OrderedDict()
+        """(id of the record, panel key) -> (record, observation, picture); the objects are kept to check that
+        an id was not reused."""
         """slot -> (record, observation) last drawn, to skip unchanged columns (compared by identity)."""
-        for slot in range(MAX_COLUMNS):
-            for panel in PANELS:
-                textures.add(texture_tag(slot, panel))
+        self._panels_of: str | None = None
+        """The problem whose panels the slots hold."""
 
     def build(self, parent: int | str) -> None:
         with dpg.group(horizontal=True, parent=parent):
@@ -39,13 +83,25 @@ class SolverColumns:
                 with dpg.child_window(width=COLUMN_WIDTH, height=-1, tag=f"column{slot}", show=False,
                                       no_scrollbar=True):
                     dpg.add_text("", tag=f"column{slot}.title", color=(232, 232, 232))
-                    dpg.add_text("", tag=f"column{slot}.status")
-                    for panel in PANELS:
-                        dpg.add_text(panel, color=(150, 150, 158))
-                        dpg.add_image(texture_tag(slot, panel), width=DISPLAY_SIZE, height=DISPLAY_SIZE)
-                    dpg.add_text("", tag=f"column{slot}.values")
+                    dpg.add_text("", tag=f"column{slot}.status", wrap=COLUMN_WIDTH - 12)
+                    dpg.add_group(tag=f"column{slot}.panels")
+                    dpg.add_text("", tag=f"column{slot}.values", wrap=COLUMN_WIDTH - 12)
+
+    def _build_panels(self, spec: ProblemSpec) -> None:
+        """Caption and image per panel of the problem; the images show a blank texture until drawn."""
+        for slot in range(MAX_COLUMNS):
+            dpg.delete_item(f"column{slot}.panels", children_only=True)
+            for panel in spec.panels:
+                dpg.add_text(panel.title, color=DIM, parent=f"column{slot}.panels")
+                dpg.add_image(BLANK, tag=f"column{slot}.image.{panel.key}", width=PICTURE_WIDTH,
+                              height=PICTURE_WIDTH, parent=f"column{slot}.panels")
+        self._panels_of = spec.name
+        self._shown.clear()
+        self._drawn.clear()
 
     def refresh(self, state: AppState) -> None:
+        if state.problem != self._panels_of:
+            self._build_panels(state.spec)
         names = list(state.traces)[:MAX_COLUMNS]
         for slot in range(MAX_COLUMNS):
             visible = slot < len(names)
@@ -55,7 +111,7 @@ class SolverColumns:
             else:
                 self._shown.pop(slot, None)
 
-    def _refresh_column(self, slot: int, state: AppState, trace) -> None:
+    def _refresh_column(self, slot: int, state: AppState, trace: LiveTrace) -> None:
         dpg.set_value(f"column{slot}.title", trace.solver)
         if not len(trace) or state.observation is None:
             dpg.set_value(f"column{slot}.status", "failed (see the log)" if trace.error else "waiting for the engine")
@@ -67,32 +123,41 @@ class SolverColumns:
         if shown is not None and shown[0] is record and shown[1] is state.observation:
             return
         self._shown[slot] = (record, state.observation)
-        for panel, image in zip(PANELS, panel_images(state.observation.image, record.rendering)):
-            self.textures.write(texture_tag(slot, panel), image)
+        spec, observation = state.spec, state.observation
+        for panel in spec.panels:
+            image = self._picture(panel, record, observation)
+            self.textures.show(f"column{slot}.image.{panel.key}", texture_name(slot, panel.key), image,
+                               picture_width(image))
         dpg.set_value(f"column{slot}.status", _status_text(trace, record.index))
         dpg.configure_item(f"column{slot}.status", color=_status_colour(trace, record.index))
-        dpg.set_value(f"column{slot}.values", _values_text(state, record))
+        dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
 
-def _status_text(trace, index: int) -> str:
+    def _picture(self, panel: Panel, record: Any, observation: ObservationInfo) -> np.ndarray:
+        key = (id(record), panel.key)
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0] is record and drawn[1] is observation:
+            self._drawn.move_to_end(key)
+            return drawn[2]
+        image = panel.draw(observation.observation, record.prediction, np.asarray(record.x), observation.ground_truth)
+        self._drawn[key] = (record, observation, image)
+        while len(self._drawn) > DRAWN_PICTURES:
+            self._drawn.popitem(last=False)
+        return image
+
+
+def _failed(trace: LiveTrace) -> bool:
+    return trace.records[-1].status == Status.FAILED
+
+
+def _status_text(trace: LiveTrace, index: int) -> str:
     text = f"iteration {index} / {trace.last_index}"
     if trace.finished and index == trace.last_index:
-        text += "  failed" if trace.records[-1].status == Status.FAILED else "  done"
+        text += "  failed" if _failed(trace) else "  done"
     return text
 
 
-def _status_colour(trace, index: int) -> tuple[int, int, int]:
+def _status_colour(trace: LiveTrace, index: int) -> tuple[int, int, int]:
     if trace.finished and index == trace.last_index:
-        return FAILED if trace.records[-1].status == Status.FAILED else DONE
+        return FAILED if _failed(trace) else DONE
     return RUNNING
-
-
-def _values_text(state: AppState, record) -> str:
-    """Energy, errors and the estimate, grouped by the parameters' first letter (q: rotation, t: offset)."""
-    lines = [f"energy {record.energy:.4e}"]
-    lines += [label.format(record.metrics[name]) for name, label in METRIC_LABELS if name in record.metrics]
-    groups: dict[str, list[str]] = {}
-    for name, value in zip(state.parameter_names, np.asarray(record.x)):
-        groups.setdefault(name[0], []).append(f"{value:+.3f}")
-    lines += [f"{group} {' '.join(values)}" for group, values in groups.items()]
-    return "\n".join(lines)

@@ -6,17 +6,33 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
-from engine.images import IMAGE_EXTENSIONS
-from engine.meshes import SUPPORTED_EXTENSIONS
+from engine.problems import registry
 
-DIALOGS = {
-    "mesh": ("Open mesh", SUPPORTED_EXTENSIONS, False),
-    "observation": ("Open observation", IMAGE_EXTENSIONS, False),
+FILE_DIALOGS = {
     "open_session": ("Open session", (".npz",), False),
     "save_session": ("Save session", (".npz",), True),
     "export": ("Export recording", (".gif", ".mp4"), True),
 }
-"""name -> (title, extensions, saving)."""
+"""name -> (title, extensions, saving): the dialogs every problem shares."""
+
+
+def input_dialog(problem: str, key: str) -> str:
+    return f"input.{problem}.{key}"
+
+
+def observation_dialog(problem: str) -> str:
+    return f"observation.{problem}"
+
+
+def problem_dialogs() -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    """An open dialog per input and one for the observation of every registered problem (their extensions
+    differ), built once beside the shared ones."""
+    dialogs = {}
+    for name, spec in registry.problems().items():
+        for entry in spec.inputs:
+            dialogs[input_dialog(name, entry.key)] = (f"Open {entry.label.lower()}", entry.extensions, False)
+        dialogs[observation_dialog(name)] = ("Open observation", spec.observation_extensions, False)
+    return dialogs
 
 
 class Dialogs:
@@ -27,7 +43,7 @@ class Dialogs:
         """The quit question was answered with "Save session...": quit once that save succeeds."""
 
     def build(self) -> None:
-        for name, (title, extensions, saving) in DIALOGS.items():
+        for name, (title, extensions, saving) in {**problem_dialogs(), **FILE_DIALOGS}.items():
             with dpg.file_dialog(label=title, tag=f"dialog.{name}", show=False, modal=True, width=720, height=460,
                                  callback=self._chosen, cancel_callback=self._cancelled, user_data=name,
                                  default_path=os.getcwd(),

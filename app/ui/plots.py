@@ -1,5 +1,6 @@
-"""Energy, and rotation and translation error when the ground truth is known, against iteration: one line
-per solver, a log-scale option, and a draggable cursor line that scrubs the timeline."""
+"""Energy, and each of the problem's metrics that needs the ground truth (when it is known), against
+iteration: one line per solver, a log-scale option, and a draggable cursor line that scrubs the timeline.
+The plots are rebuilt when the problem changes (labels and units from its spec)."""
 from __future__ import annotations
 
 import time
@@ -8,18 +9,29 @@ from typing import Callable
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from engine.problems.spec import ProblemSpec
+
 from ..state import AppState
 
-SERIES = (("energy", "energy"), ("rotation_error_deg", "rotation error (deg)"),
-          ("translation_error", "translation error (m)"))
 REFRESH_SECONDS = 0.1
 """Lines are rebuilt at most this often while results stream in."""
+PLOT_WIDTH = 360
+
+
+def plot_series(spec: ProblemSpec) -> tuple[tuple[str, str], ...]:
+    """(series name, plot title): the energy, then every metric of the spec that needs the ground truth (flags
+    such as an outlier are for the summary, not for plots)."""
+    return (("energy", "energy"),) + tuple(
+        (metric.key, f"{metric.label} ({metric.unit})" if metric.unit else metric.label)
+        for metric in spec.metrics if metric.needs_ground_truth and not metric.is_flag)
 
 
 class Plots:
     def __init__(self, on_scrub: Callable[[int], None]):
         self.on_scrub = on_scrub
         self._series: dict[tuple[str, str], int | str] = {}
+        self._plots: tuple[tuple[str, str], ...] = ()
+        self._plots_of: str | None = None
         self._drawn_version = -1
         self._drawn_at = 0.0
         self._cursor_drawn = -1
@@ -27,44 +39,51 @@ class Plots:
     def build(self, parent: int | str) -> None:
         with dpg.group(parent=parent):
             dpg.add_checkbox(label="log scale", default_value=True, tag="plots.log", callback=self._set_scale)
-            with dpg.group(horizontal=True):
-                for name, label in SERIES:
-                    with dpg.plot(label=label, height=-1, width=360, tag=f"plot.{name}"):
-                        dpg.add_plot_legend()
-                        dpg.add_plot_axis(dpg.mvXAxis, label="iteration", tag=f"plot.{name}.x", auto_fit=True)
-                        dpg.add_plot_axis(dpg.mvYAxis, tag=f"plot.{name}.y", auto_fit=True,
-                                          scale=dpg.mvPlotScale_Log10)
-                        dpg.add_drag_line(tag=f"plot.{name}.cursor", color=(250, 250, 250, 160), vertical=True,
-                                          callback=self._dragged, user_data=name)
+            dpg.add_group(horizontal=True, tag="plots.row")
+
+    def _build_plots(self, spec: ProblemSpec) -> None:
+        dpg.delete_item("plots.row", children_only=True)
+        self._series.clear()
+        self._plots, self._plots_of, self._cursor_drawn = plot_series(spec), spec.name, -1
+        scale = dpg.mvPlotScale_Log10 if dpg.get_value("plots.log") else dpg.mvPlotScale_Linear
+        for index, (_, label) in enumerate(self._plots):
+            with dpg.plot(label=label, height=-1, width=PLOT_WIDTH, tag=f"plot{index}", parent="plots.row"):
+                dpg.add_plot_legend()
+                dpg.add_plot_axis(dpg.mvXAxis, label="iteration", auto_fit=True)
+                dpg.add_plot_axis(dpg.mvYAxis, tag=f"plot{index}.y", auto_fit=True, scale=scale)
+                dpg.add_drag_line(tag=f"plot{index}.cursor", color=(250, 250, 250, 160), vertical=True,
+                                  callback=self._dragged)
 
     def _set_scale(self, sender, log: bool) -> None:
-        for name, _ in SERIES:
-            dpg.configure_item(f"plot.{name}.y", scale=dpg.mvPlotScale_Log10 if log else dpg.mvPlotScale_Linear)
+        for index in range(len(self._plots)):
+            dpg.configure_item(f"plot{index}.y", scale=dpg.mvPlotScale_Log10 if log else dpg.mvPlotScale_Linear)
 
-    def _dragged(self, sender, app_data, name: str) -> None:
+    def _dragged(self, sender, app_data) -> None:
         self.on_scrub(int(round(dpg.get_value(sender))))
 
     def refresh(self, state: AppState, force: bool = False) -> None:
+        if state.problem != self._plots_of:
+            self._build_plots(state.spec)
         if state.cursor != self._cursor_drawn:
-            for name, _ in SERIES:
-                dpg.set_value(f"plot.{name}.cursor", float(state.cursor))
+            for index in range(len(self._plots)):
+                dpg.set_value(f"plot{index}.cursor", float(state.cursor))
             self._cursor_drawn = state.cursor
         now = time.perf_counter()
         if state.version == self._drawn_version or (not force and now - self._drawn_at < REFRESH_SECONDS):
             return
         self._drawn_version, self._drawn_at = state.version, now
-        wanted = {(plot, solver) for plot, _ in SERIES for solver in state.traces}
+        wanted = {(name, solver) for name, _ in self._plots for solver in state.traces}
         for key in list(self._series):
             if key not in wanted:
                 dpg.delete_item(self._series.pop(key))
-        for plot, _ in SERIES:
+        for index, (name, _) in enumerate(self._plots):
             for solver, trace in state.traces.items():
-                values = trace.series(plot)
-                if plot != "energy" and np.isnan(values).all():
+                values = trace.series(name)
+                if name != "energy" and np.isnan(values).all():
                     continue  # no ground truth: no error to plot
-                key = (plot, solver)
+                key = (name, solver)
                 data = [list(range(len(values))), values.tolist()]
                 if key not in self._series:
-                    self._series[key] = dpg.add_line_series(*data, label=solver, parent=f"plot.{plot}.y")
+                    self._series[key] = dpg.add_line_series(*data, label=solver, parent=f"plot{index}.y")
                 else:
                     dpg.set_value(self._series[key], data)

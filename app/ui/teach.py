@@ -1,6 +1,7 @@
-"""Teaching: where the selected solver is in its feedback loop (render, compare, update; Alg. 1 of Deep
-Feedback Inverse Problem Solver), and a 2D slice of the data energy around its estimate with every solver's
-path drawn across it."""
+"""Teaching: where the selected solver is in its feedback loop (the forward process f(x_t), the comparison
+with the observation, the update; Alg. 1 of Deep Feedback Inverse Problem Solver) with its update rule and
+step information from the problem's spec, and a 2D slice of the energy over two of the problem's slice axes
+around its estimate with every solver's path drawn across it."""
 from __future__ import annotations
 
 from typing import Callable
@@ -8,56 +9,63 @@ from typing import Callable
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from engine.energy_slice import SLICE_AXES, slice_coordinates
-from engine.visuals import difference_image
+from engine.energy_slice import slice_coordinates
+from engine.problems.spec import ProblemSpec
 
 from ..state import TEACH_PHASES, AppState
-from .textures import TexturePool
+from .columns import info_text
 
 ACTIVE = (250, 196, 60)
 PATH_COLOURS = ((255, 255, 255), (255, 120, 80), (90, 220, 255), (255, 90, 200), (160, 255, 120), (255, 230, 90))
 """Bright lines that stand out on the viridis slice, one per solver column."""
 INACTIVE = (150, 150, 158)
-SMALL = 112
 
 
-def update_rule(solver: str) -> str:
-    """How the solver turns its feedback into an update, in one line."""
-    if solver.startswith(("feedback", "regression")):
-        return "dx_t = N_t(y, f(x_t), x_t)   (a trained network reads the feedback)"
-    if "lbfgs" in solver:
-        return "dx_t from L-BFGS on dE/dx   (gradient through the differentiable renderer)"
-    return "dx_t = -Adam(dE/dx)   (gradient through the differentiable renderer)"
+def update_rule(spec: ProblemSpec, solver: str) -> str:
+    """How the solver turns its feedback into an update, in one line (from its SolverEntry)."""
+    try:
+        entry = spec.solver(solver)
+    except ValueError:
+        return ""
+    return f"{entry.kind}: {entry.update_rule or entry.description}"
 
 
 def phase_lines(state: AppState) -> list[str]:
     """Alg. 1 with the selected solver's values at the cursor, one line per phase."""
+    spec = state.spec
+    label = spec.prediction_label
     trace = state.traces.get(state.teach_solver or "")
     if trace is None or not len(trace):
-        return ["1 render   r_t = f(x_t)", "2 compare  E_t = E(r_t, y)", "3 update   x_t+1 = x_t + dx_t"]
+        return [f"1 forward  p_t = f(x_t)   (the {label})", "2 compare  E_t = E(p_t, y)",
+                "3 update   x_t+1 = x_t (+) dx_t"]
     record = trace.at(state.cursor)
     following = trace.at(state.cursor + 1)
     update = following.update if following.index > record.index else np.zeros_like(record.update)
     t = record.index
-    return [
-        f"1 render   r_{t} = f(x_{t})   ({record.rendering.shape[0]} px silhouette, below)",
-        f"2 compare  E_{t} = E(r_{t}, y) = {record.energy:.4e}   (difference, below)",
-        f"3 update   x_{t + 1} = x_{t} + dx_{t},  |dx_{t}| = {np.linalg.norm(update):.4f}\n"
-        f"           {update_rule(trace.solver)}",
+    shape = "x".join(str(size) for size in np.shape(record.prediction))
+    step = [info_text(key, value) for key, value in record.info.items()]  # the step made at x_t (LM: damping)
+    lines = [
+        f"1 forward  p_{t} = f(x_{t})   (the {label}, {shape})",
+        f"2 compare  E_{t} = E(p_{t}, y) = {record.energy:.4e}",
+        f"3 update   x_{t + 1} = x_{t} (+) dx_{t},  |dx_{t}| = {np.linalg.norm(update):.4f}\n"
+        f"           {update_rule(spec, trace.solver)}",
     ]
+    if step:
+        lines[2] += "\n           this step: " + ", ".join(step)
+    return lines
 
 
 class TeachPanel:
-    def __init__(self, textures: TexturePool, on_next_phase: Callable[[], None], on_solver: Callable[[str], None],
+    def __init__(self, on_next_phase: Callable[[], None], on_solver: Callable[[str], None],
                  on_slice: Callable[[tuple[str, str]], None]):
-        self.textures = textures
         self.on_next_phase, self.on_solver, self.on_slice = on_next_phase, on_solver, on_slice
-        textures.add("tex.teach.estimate")
-        textures.add("tex.teach.difference")
         self._paths: list[int | str] = []
         self._heat: int | str | None = None
         self._drawn_version = -1
         self._slice_drawn: object = None
+        self._axes_of: str | None = None
+        self._axis_keys: dict[str, str] = {}
+        """Axis label shown in the combos -> SliceAxis key."""
 
     def build(self, parent: int | str) -> None:
         self._path_themes = []
@@ -75,44 +83,45 @@ class TeachPanel:
                     dpg.add_button(label="next phase", tag="teach.next", callback=lambda: self.on_next_phase())
                 dpg.add_text("for t = 0, 1, ... until the energy stops improving:", color=INACTIVE)
                 for index, _ in enumerate(TEACH_PHASES):
-                    dpg.add_text("", tag=f"teach.phase{index}")
-                with dpg.group(horizontal=True):
-                    for caption, texture in (("y", "tex.observation"), ("f(x_t)", "tex.teach.estimate"),
-                                             ("difference", "tex.teach.difference")):
-                        with dpg.group():
-                            dpg.add_text(caption, color=INACTIVE)
-                            dpg.add_image(texture, width=SMALL, height=SMALL)
+                    dpg.add_text("", tag=f"teach.phase{index}", wrap=600)
             with dpg.child_window(width=-1, height=-1, border=False):
                 with dpg.group(horizontal=True):
                     dpg.add_text("energy slice over")
-                    dpg.add_combo(SLICE_AXES, default_value="rx", tag="teach.axis0", width=60)
-                    dpg.add_combo(SLICE_AXES, default_value="ry", tag="teach.axis1", width=60)
+                    dpg.add_combo([], tag="teach.axis0", width=190)
+                    dpg.add_combo([], tag="teach.axis1", width=190)
                     dpg.add_button(label="compute around the estimate", tag="teach.slice", callback=self._slice)
                 with dpg.group(horizontal=True):
                     with dpg.plot(tag="teach.plot", height=-1, width=-70):
                         dpg.add_plot_legend()
-                        dpg.add_plot_axis(dpg.mvXAxis, tag="teach.x", label="rx")
-                        dpg.add_plot_axis(dpg.mvYAxis, tag="teach.y", label="ry")
+                        dpg.add_plot_axis(dpg.mvXAxis, tag="teach.x")
+                        dpg.add_plot_axis(dpg.mvYAxis, tag="teach.y")
                     dpg.add_colormap_scale(tag="teach.scale", height=-1, width=60, colormap=dpg.mvPlotColormap_Viridis)
                 dpg.bind_colormap("teach.plot", dpg.mvPlotColormap_Viridis)
 
     def _slice(self) -> None:
-        self.on_slice((dpg.get_value("teach.axis0"), dpg.get_value("teach.axis1")))
+        keys = self._axis_keys
+        self.on_slice((keys.get(dpg.get_value("teach.axis0"), ""), keys.get(dpg.get_value("teach.axis1"), "")))
+
+    def _build_axes(self, spec: ProblemSpec) -> None:
+        labels = [axis.label for axis in spec.slice_axes]
+        self._axis_keys = {axis.label: axis.key for axis in spec.slice_axes}
+        for index in range(2):
+            dpg.configure_item(f"teach.axis{index}", items=labels)
+            dpg.set_value(f"teach.axis{index}", labels[index] if index < len(labels) else "")
+        dpg.configure_item("teach.slice", enabled=len(labels) >= 2)
+        self._axes_of = spec.name
 
     def refresh(self, state: AppState) -> None:
         if state.version == self._drawn_version:
             return
         self._drawn_version = state.version
+        if state.problem != self._axes_of:
+            self._build_axes(state.spec)
         dpg.configure_item("teach.solver", items=list(state.traces))
         dpg.set_value("teach.solver", state.teach_solver or "")
         for index, line in enumerate(phase_lines(state)):
             dpg.set_value(f"teach.phase{index}", ("> " if index == state.teach_phase else "  ") + line)
             dpg.configure_item(f"teach.phase{index}", color=ACTIVE if index == state.teach_phase else INACTIVE)
-        trace = state.traces.get(state.teach_solver or "")
-        if trace is not None and len(trace) and state.observation is not None:
-            record = trace.at(state.cursor)
-            self.textures.write("tex.teach.estimate", record.rendering)
-            self.textures.write("tex.teach.difference", difference_image(state.observation.image, record.rendering))
         self._refresh_slice(state)
 
     def _refresh_slice(self, state: AppState) -> None:
@@ -124,8 +133,10 @@ class TeachPanel:
                 self._heat = None
             self._slice_drawn = None
             return
+        spec = state.spec
+        axes = (spec.slice_axis(result.axes[0]), spec.slice_axis(result.axes[1]))
         if self._slice_drawn is not result:
-            self._draw_heat(result)
+            self._draw_heat(result, axes)
             self._slice_drawn = result
         self._clear_paths()
         for column, (name, trace) in enumerate(state.traces.items()):
@@ -133,12 +144,12 @@ class TeachPanel:
                 continue
             end = trace.at(state.cursor).index
             path = np.stack([record.x for record in trace.records[: end + 1]])
-            points = slice_coordinates(path, result.center, result.axes)
+            points = slice_coordinates(path, result.center, axes)
             series = dpg.add_line_series(points[:, 0].tolist(), points[:, 1].tolist(), label=name, parent="teach.y")
             dpg.bind_item_theme(series, self._path_themes[column % len(self._path_themes)])
             self._paths.append(series)
 
-    def _draw_heat(self, result) -> None:
+    def _draw_heat(self, result, axes) -> None:
         """A plot series is rebuilt, not edited: its grid size is fixed when it is made."""
         if self._heat is not None:
             dpg.delete_item(self._heat)
@@ -151,9 +162,8 @@ class TeachPanel:
                                          bounds_min=(float(first[0]), float(second[0])),
                                          bounds_max=(float(first[-1]), float(second[-1])))
         dpg.configure_item("teach.scale", min_scale=low, max_scale=high)
-        unit = {"r": "deg", "t": "m"}
-        dpg.configure_item("teach.x", label=f"{result.axes[0]} ({unit[result.axes[0][0]]})")
-        dpg.configure_item("teach.y", label=f"{result.axes[1]} ({unit[result.axes[1][0]]})")
+        for tag, axis in zip(("teach.x", "teach.y"), axes):
+            dpg.configure_item(tag, label=f"{axis.label} ({axis.unit})" if axis.unit else axis.label)
         dpg.set_axis_limits("teach.x", float(first[0]), float(first[-1]))
         dpg.set_axis_limits("teach.y", float(second[0]), float(second[-1]))
 
@@ -161,4 +171,3 @@ class TeachPanel:
         for item in self._paths:
             dpg.delete_item(item)
         self._paths = []
-

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 
 from ..meshes import Mesh
-from ..problems.pose6d import Pose6DConfig, Pose6DProblem
+from ..problems.pose6d.problem import Pose6DConfig, Pose6DProblem
 
 RENDER_CHUNK = 256
 
@@ -37,7 +37,7 @@ class PoseDataset:
         images = torch.empty((len(self),) + self.observations.shape[1:], dtype=torch.uint8)
         for start in range(0, len(self), RENDER_CHUNK):
             index = torch.arange(start, min(start + RENDER_CHUNK, len(self)))
-            images[index] = self.problem(index).render(x[index]).to(torch.uint8)
+            images[index] = self.problem(index).forward(x[index]).to(torch.uint8)
             if progress is not None:
                 progress(index.numel())
         return images

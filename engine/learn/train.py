@@ -25,7 +25,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from ..meshes import Mesh
-from ..problems.pose6d import Pose6DConfig, identity_poses
+from ..problems.pose6d.problem import Pose6DConfig, identity_poses
 from ..rotations import normalize_quaternion
 from .checkpoint import CheckpointError, current_commit, load_checkpoint, save_checkpoint
 from .data import PoseDataset, make_pose_dataset

@@ -1,10 +1,11 @@
 """The iteration interface: a solver is a sequence of iterations.
 
     for it in solver.iterate(problem, observation, x0, ground_truth):   # one record per iteration
-        it.x, it.rendering, it.energy, it.update, it.elapsed, it.metrics  # batch-first
+        it.x, it.prediction, it.energy, it.update, it.elapsed, it.metrics, it.info  # batch-first
 
-Record t holds the estimate x_t, what the solver's renderer made of it, its energy, and the update that led
-to it from x_{t-1} (zero for t = 0). The loop is written once here; a solver supplies only `init_state` and
+Record t holds the estimate x_t, what the solver's forward process made of it (the prediction, shaped like an
+observation), its energy, and the update that led to it from x_{t-1} (zero for t = 0). What a problem is lives
+in engine.problems.spec; the loop needs only its batch, subset, observation spec and metrics. The loop is written once here; a solver supplies only `init_state` and
 `step`. Every item of the batch stops on its own (energy stalled for `patience` iterations or
 `max_iterations` reached); stopped items are frozen and no longer computed.
 """
@@ -14,7 +15,7 @@ import enum
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator
 
 import torch
 
@@ -28,25 +29,6 @@ class Status(enum.IntEnum):
     MAX_ITERATIONS = 2
     FAILED = 3
     """The estimate became non-finite; the item keeps its last finite estimate."""
-
-
-class Problem(Protocol):
-    """What solvers need from an inverse problem (see engine.problems.pose6d for the reference one)."""
-
-    parameter_names: tuple[str, ...]
-
-    @property
-    def batch_size(self) -> int: ...
-
-    def subset(self, index: torch.Tensor) -> "Problem": ...
-
-    def render(self, x: torch.Tensor) -> torch.Tensor: ...
-
-    def energy(self, rendering: torch.Tensor, observation: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
-
-    def metrics(
-        self, x: torch.Tensor, rendering: torch.Tensor, observation: torch.Tensor, ground_truth: torch.Tensor | None
-    ) -> dict[str, torch.Tensor]: ...
 
 
 @dataclass(frozen=True)
@@ -65,12 +47,20 @@ class SolverParams:
 class StepResult:
     """What a solver's step computed at x_t for the active items."""
 
-    rendering: torch.Tensor
-    """(b, H, W) the solver's rendering of x_t."""
+    prediction: torch.Tensor
+    """(b, *observation shape) what the solver's forward process made of x_t."""
     energy: torch.Tensor
     """(b,) the energy of x_t."""
     next_x: torch.Tensor
     """(b, D) the proposed x_{t+1}."""
+    info: dict[str, torch.Tensor] = field(default_factory=dict)
+    """(b,) each: what the solver wants shown about this step (LM: damping, step accepted, gain ratio)."""
+    failed: torch.Tensor | None = None
+    """(b,) bool: items the solver could not step (e.g. a singular system); they stop with status FAILED."""
+    failure: str = ""
+    """Why those items failed, one line."""
+    converged: torch.Tensor | None = None
+    """(b,) bool: items the solver's own test finds converged (e.g. LM's step or gradient below tolerance)."""
 
 
 @dataclass
@@ -80,8 +70,8 @@ class Iteration:
     index: int
     x: torch.Tensor
     """(B, D) estimate x_t."""
-    rendering: torch.Tensor
-    """(B, H, W) rendering of x_t (items that stopped hold their last one)."""
+    prediction: torch.Tensor
+    """(B, *observation shape) prediction of x_t (items that stopped hold their last one)."""
     energy: torch.Tensor
     """(B,) energy of x_t."""
     update: torch.Tensor
@@ -91,11 +81,15 @@ class Iteration:
     step_seconds: float
     """Seconds this iteration took, shared by the items that were active in it."""
     computed: torch.Tensor
-    """(B,) bool: items whose rendering and energy were computed in this iteration."""
+    """(B,) bool: items whose prediction and energy were computed in this iteration."""
     status: torch.Tensor
     """(B,) int Status after this iteration; RUNNING items will be updated again."""
     metrics: dict[str, torch.Tensor] = field(default_factory=dict)
     """(B,) each: problem metrics of x_t (with ground truth: errors and outlier flag)."""
+    info: dict[str, torch.Tensor] = field(default_factory=dict)
+    """(B,) float each: the solver's step information (StepResult.info; items not computed hold their last)."""
+    failures: dict[int, str] = field(default_factory=dict)
+    """Item -> why the solver failed on it, for every item that has failed so far."""
 
     @property
     def active(self) -> torch.Tensor:
@@ -118,8 +112,9 @@ class IterativeSolver(ABC):
     def step(
         self, problem: Any, observation: torch.Tensor, x: torch.Tensor, state: dict[str, torch.Tensor], iteration: int
     ) -> StepResult:
-        """Rendering and energy at x (b, D) of the active items, and the proposed next estimate; `state` holds
-        the active items' rows and may be updated in place or replaced key by key."""
+        """Prediction and energy at x (b, D) of the active items, and the proposed next estimate; `state` holds
+        the active items' rows and may be updated in place, replaced key by key, or given new keys (allocated
+        for the whole batch, zero for items that never set them)."""
 
     def iterate(
         self,
@@ -136,7 +131,9 @@ class IterativeSolver(ABC):
         state = self.init_state(x)
         status = torch.full((batch,), int(Status.RUNNING), dtype=torch.int64, device=device)
         stopping = _StoppingRule(self.params, batch, device)
-        rendering = energy = None
+        prediction = energy = None
+        info: dict[str, torch.Tensor] = {}
+        failures: dict[int, str] = {}
         update = torch.zeros_like(x)
         elapsed = 0.0
         active_problem, active_count = problem, batch
@@ -149,24 +146,38 @@ class IterativeSolver(ABC):
             with torch.enable_grad():
                 result = self.step(active_problem, observation[index], x[index], rows, t)
             for key, value in rows.items():
+                if key not in state:  # state a step adds on the way (its shape known only then)
+                    state[key] = torch.zeros((batch,) + value.shape[1:], dtype=value.dtype, device=device)
                 state[key][index] = value.detach()
-            if rendering is None:
-                rendering = torch.zeros((batch,) + result.rendering.shape[1:], device=device)
+            if prediction is None:
+                prediction = torch.zeros((batch,) + result.prediction.shape[1:], device=device,
+                                         dtype=result.prediction.dtype)
                 energy = torch.zeros(batch, device=device)
-            rendering[index] = result.rendering.detach().to(rendering.dtype)
+            prediction[index] = result.prediction.detach().to(prediction.dtype)
             energy[index] = result.energy.detach()
+            for key, value in result.info.items():
+                info.setdefault(key, torch.full((batch,), float("nan"), device=device, dtype=torch.float32))[index] = (
+                    value.detach().float())
 
             next_x = result.next_x.detach()
             new_status = stopping.status_after(t, index, energy[index], next_x)
+            if result.converged is not None:
+                new_status[result.converged & (new_status == Status.RUNNING)] = Status.CONVERGED
+            if result.failed is not None and bool(result.failed.any()):
+                new_status[result.failed] = Status.FAILED
+                failures.update({int(i): result.failure for i in index[result.failed].tolist()})
+            failures.update({int(i): "the estimate became NaN or infinite" for i in
+                             index[new_status == Status.FAILED].tolist() if int(i) not in failures})
             status[index] = new_status
 
             computed = torch.zeros(batch, dtype=torch.bool, device=device)
             computed[index] = True
-            metrics = problem.metrics(x, rendering, observation, ground_truth)
+            metrics = problem.metrics(x, prediction, observation, ground_truth)
             step_seconds = time.perf_counter() - started
             elapsed += step_seconds
-            yield Iteration(t, x.clone(), rendering.clone(), energy.clone(), update.clone(), elapsed, step_seconds,
-                            computed, status.clone(), {k: v.detach() for k, v in metrics.items()})
+            yield Iteration(t, x.clone(), prediction.clone(), energy.clone(), update.clone(), elapsed, step_seconds,
+                            computed, status.clone(), {k: v.detach() for k, v in metrics.items()},
+                            {k: v.clone() for k, v in info.items()}, dict(failures))
             started = time.perf_counter()
             moving = index[new_status == Status.RUNNING]
             update = torch.zeros_like(x)
@@ -213,8 +224,7 @@ def _check_inputs(problem: Any, observation: torch.Tensor, x0: torch.Tensor, gro
     batch = problem.batch_size
     if x0.ndim != 2 or x0.shape[0] != batch:
         raise ValueError(f"x0 must have shape ({batch}, D), got {tuple(x0.shape)}")
-    if observation.ndim != 3 or observation.shape[0] != batch:
-        raise ValueError(f"observation must have shape ({batch}, H, W), got {tuple(observation.shape)}")
+    problem.observation_spec.check(observation, batch)
     if ground_truth is not None and ground_truth.shape != x0.shape:
         raise ValueError(f"ground truth must have the shape of x0 {tuple(x0.shape)}, got {tuple(ground_truth.shape)}")
     if not torch.isfinite(x0).all():

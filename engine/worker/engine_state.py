@@ -1,29 +1,29 @@
-"""What the engine process holds and does: the loaded mesh and observation, and a run of several solvers
-advanced side by side, one iteration each per round.
+"""What the engine process holds and does: the current problem (spec, config, inputs), its observation, and a
+run of several solvers advanced side by side, one iteration each per round.
 
-Written without processes or queues so that it can be tested directly; engine.worker.process feeds it.
+Everything problem-specific comes from the problem's spec (engine.problems.spec); a command that does not fit
+emits Failed with one line and leaves the state as it was. Written without processes or queues so that it can
+be tested directly; engine.worker.process feeds it.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
-from ..compare import jsonable
+from ..compare import solver_settings
 from ..energy_slice import energy_slice
-from ..images import load_silhouette
-from ..meshes import Mesh
-from ..procedural import resolve_mesh
-from ..problems.pose6d import Pose6DConfig, Pose6DProblem, parse_pose
+from ..problems import registry
+from ..problems.spec import ArraySpec, InputSpec, Problem, ProblemSpec, config_from_dict, config_to_dict
 from ..record import record_comparison
 from ..solvers.base import Iteration
-from ..solvers.registry import make_solver, parse_solver_names
 from . import protocol as p
 
 Emit = Callable[[Any], None]
+DEFAULT_PROBLEM = "pose6d"
 
 
 class CommandError(ValueError):
@@ -37,17 +37,40 @@ class _SolverRun:
     finished: bool = False
 
 
+@dataclass
+class _Observation:
+    observation: torch.Tensor
+    """(1, *item shape) on the engine's device."""
+    ground_truth: torch.Tensor | None
+    """(1, D) or None."""
+
+
 class EngineState:
     """Handles commands and advances the current run; results go to `emit`."""
 
-    def __init__(self, emit: Emit, device: torch.device | str = "cpu"):
+    def __init__(self, emit: Emit, device: torch.device | str = "cpu", problem: str = DEFAULT_PROBLEM):
         self.emit = emit
         self.device = torch.device(device)
-        self.mesh: Mesh | None = None
-        self.observation: torch.Tensor | None = None
-        self.ground_truth: torch.Tensor | None = None
+        self.spec: ProblemSpec = registry.get_problem(problem)
+        self.config: Any = self.spec.config()
+        self.inputs: dict[str, Any] = {}
+        """Input key -> loaded value; a key not here takes the problem's built-in default."""
+        self.current: _Observation | None = None
+        self._problem: Problem | None = None
         self.runs: list[_SolverRun] = []
         self.paused = False
+
+    def ready(self) -> p.Ready:
+        """The result that announces this engine."""
+        return p.Ready(str(self.device), tuple(registry.problems()))
+
+    @property
+    def observation(self) -> torch.Tensor | None:
+        return None if self.current is None else self.current.observation
+
+    @property
+    def ground_truth(self) -> torch.Tensor | None:
+        return None if self.current is None else self.current.ground_truth
 
     @property
     def running(self) -> bool:
@@ -62,7 +85,7 @@ class EngineState:
             return
         try:
             handler(command)
-        except (ValueError, OSError, RuntimeError) as error:  # MeshError, ImageError, CheckpointError, ...
+        except (ValueError, OSError, RuntimeError, TypeError) as error:  # MeshError, ImageError, CheckpointError
             self.emit(p.Failed(type(command).__name__, _one_line(error)))
 
     def advance(self) -> None:
@@ -79,89 +102,160 @@ class EngineState:
             if record is None:
                 run.finished = True
                 continue
-            self.emit(_iteration_done(run.name, record))
+            self.emit(_iteration_done(run.name, record, self.spec.observation))
             if not bool(record.active.any()):
                 run.finished = True
         if all(run.finished for run in self.runs):
             self.runs = []
             self.emit(p.RunFinished(cancelled=False))
 
-    # --- problem ---
+    # --- the problem and its inputs ---
 
-    def _problem(self, image_size: int) -> Pose6DProblem:
-        if self.mesh is None:
-            raise CommandError("no mesh loaded; open a mesh first")
-        return Pose6DProblem.for_meshes(self.mesh, 1, replace(Pose6DConfig(), image_size=image_size), self.device)
+    def problem(self) -> Problem:
+        """The current problem, a batch of one (built once per change of problem, config or inputs)."""
+        if self._problem is None:
+            self._problem = self.spec.make(self.config, self.inputs, self.device, 1)
+        return self._problem
 
-    def _set_mesh(self, mesh: Mesh, note: str = "", path: str | None = None) -> None:
+    def _switch(self, spec: ProblemSpec, config: Any, inputs: dict[str, Any]) -> tuple[Problem, bool]:
+        """Builds the problem for (spec, config, inputs) and makes it current, keeping the observation when it
+        still fits; nothing changes when building raises. Returns the problem and whether the observation stays."""
+        problem = spec.make(config, inputs, self.device, 1)
         self._stop_run()
-        self.mesh = mesh
-        self.emit(p.MeshLoaded(mesh.name, mesh.vertices.numpy(), mesh.faces.numpy(), note, path))
+        self.spec, self.config, self.inputs, self._problem = spec, config, inputs, problem
+        kept = self.current is not None and self._fits(self.current.observation, self.current.ground_truth) is None
+        if not kept:
+            self.current = None
+        return problem, kept
 
-    def _on_LoadMesh(self, command: p.LoadMesh) -> None:
-        mesh = resolve_mesh(command.spec)
-        note = ""
-        if mesh.simplified_from is not None:
-            note = f"simplified from {mesh.simplified_from} to {mesh.num_faces} faces"
-        self._set_mesh(mesh, note, command.spec if command.spec and os.path.isfile(command.spec) else None)
+    def _on_SetProblem(self, command: p.SetProblem) -> None:
+        spec = registry.get_problem(command.name)
+        config = config_from_dict(spec.config, command.config)
+        same = spec.name == self.spec.name
+        _, kept = self._switch(spec, config, dict(self.inputs) if same else {})
+        self.emit(p.ProblemChanged(spec.name, config_to_dict(config), tuple(self.inputs), kept))
 
-    def _on_SetMesh(self, command: p.SetMesh) -> None:
-        vertices = torch.as_tensor(np.asarray(command.vertices, dtype=np.float32))
-        faces = torch.as_tensor(np.asarray(command.faces, dtype=np.int64))
-        if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3 or not len(faces):
-            raise CommandError(f"mesh {command.name!r} must have (V, 3) vertices and (F, 3) faces")
-        if int(faces.min()) < 0 or int(faces.max()) >= len(vertices):
-            raise CommandError(f"mesh {command.name!r} has face indices outside its {len(vertices)} vertices")
-        self._set_mesh(Mesh(vertices, faces, command.name, np.eye(4)))
+    def _input(self, key: str) -> InputSpec:
+        for entry in self.spec.inputs:
+            if entry.key == key:
+                return entry
+        choices = ", ".join(entry.key for entry in self.spec.inputs) or "none"
+        raise CommandError(f"problem {self.spec.name} has no input {key!r}; its inputs: {choices}")
 
-    def _set_observation(self, image: np.ndarray, ground_truth: np.ndarray | None, source: str,
-                         path: str | None = None) -> None:
+    def _set_input(self, entry: InputSpec, value: Any, path: str | None) -> None:
+        _, kept = self._switch(self.spec, self.config, {**self.inputs, entry.key: value})
+        arrays = entry.to_arrays(value) if entry.to_arrays is not None else {}
+        self.emit(p.InputLoaded(entry.key, entry.name_of(value), entry.describe(value), arrays, path, kept))
+
+    def _on_LoadInput(self, command: p.LoadInput) -> None:
+        entry = self._input(command.key)
+        value = entry.load(command.text)
+        path = command.text if command.text and os.path.isfile(command.text) else None
+        self._set_input(entry, value, path)
+
+    def _on_SetInput(self, command: p.SetInput) -> None:
+        entry = self._input(command.key)
+        if entry.from_arrays is None:
+            raise CommandError(f"problem {self.spec.name} cannot take its {entry.label.lower()} as arrays; "
+                               "load it from its file")
+        self._set_input(entry, entry.from_arrays(command.name, dict(command.arrays)), None)
+
+    # --- observations ---
+
+    def _fits(self, observation: torch.Tensor, ground_truth: torch.Tensor | None) -> str | None:
+        """Why a (1, *shape) observation and its ground truth do not fit the current problem, or None."""
+        try:
+            self.spec.observation.check(observation, 1)
+        except ValueError as error:
+            return str(error)
+        problem = self.problem()
+        expected = tuple(problem.forward(problem.initial_estimate()).shape[1:])
+        if tuple(observation.shape[1:]) != expected:
+            return (f"observation of shape {tuple(observation.shape[1:])} does not fit problem {self.spec.name} "
+                    f"with its settings: predictions have shape {expected}")
+        if ground_truth is not None:
+            try:
+                _check_x(ground_truth, len(self.spec.parameter_names), "ground truth")
+            except ValueError as error:
+                return str(error)
+        return None
+
+    def _checked(self, observation: torch.Tensor, ground_truth: torch.Tensor | None) -> _Observation:
+        """The observation (1, *shape) and ground truth on the device; CommandError when they do not fit."""
+        observation = observation.detach().float().to(self.device)
+        ground_truth = None if ground_truth is None else ground_truth.detach().float().reshape(1, -1).to(self.device)
+        reason = self._fits(observation, ground_truth)
+        if reason is not None:
+            raise CommandError(reason)
+        return _Observation(observation, ground_truth)
+
+    def _set_observation(self, current: _Observation, source: str, path: str | None = None) -> None:
         self._stop_run()
-        self.observation = torch.as_tensor(np.asarray(image, dtype=np.float32))[None].to(self.device)
-        self.ground_truth = None if ground_truth is None else torch.as_tensor(
-            np.asarray(ground_truth, dtype=np.float32)).reshape(1, -1).to(self.device)
-        self.emit(p.ObservationReady(np.asarray(image, dtype=np.float32), ground_truth, source, path))
+        self.current = current
+        truth = current.ground_truth
+        self.emit(p.ObservationReady(current.observation[0].cpu().numpy(),
+                                     None if truth is None else truth[0].cpu().numpy(), source, path))
 
     def _on_NewObservation(self, command: p.NewObservation) -> None:
-        if not 16 <= command.image_size <= 1024:
-            raise CommandError(f"image size must be between 16 and 1024 pixels, got {command.image_size}")
-        problem = self._problem(command.image_size)
-        if command.pose is None:
-            pose = problem.sample_ground_truth(torch.Generator().manual_seed(command.seed))
-            source = f"random pose (seed {command.seed})"
+        problem = self.problem()
+        if command.ground_truth is None:
+            x = problem.sample_ground_truth(torch.Generator().manual_seed(command.seed)).to(self.device)
+            source = f"random ground truth (seed {command.seed})"
         else:
-            pose = parse_pose(",".join(str(v) for v in command.pose)).to(self.device)
-            source = "typed pose"
-        silhouette = problem.render(pose)[0]
-        if not silhouette.any():
-            raise CommandError("that pose puts the object outside the image; choose a smaller offset")
-        self._set_observation(silhouette.cpu().numpy(), pose[0].cpu().numpy(), source)
+            x = torch.tensor([command.ground_truth], dtype=torch.float32, device=self.device)
+            _check_x(x, len(self.spec.parameter_names), "ground truth")
+            source = "typed ground truth"
+        with torch.no_grad():
+            observation = problem.forward(x)
+        if self.spec.check_observation is not None:
+            self.spec.check_observation(observation.cpu().numpy())
+        self._set_observation(self._checked(observation, x), source)
 
     def _on_LoadObservation(self, command: p.LoadObservation) -> None:
-        self._set_observation(load_silhouette(command.path), None, command.path, command.path)
+        observation = np.asarray(self.spec.load_observation(command.path), dtype=np.float32)
+        if observation.shape[0] != 1:
+            raise CommandError(f"{command.path} holds {observation.shape[0]} observations; the app shows one at a "
+                               "time (solve batches with `feedbacklab solve`)")
+        tensor = torch.as_tensor(observation)
+        fitted = self.spec.fit_config(self.config, observation) if self.spec.fit_config is not None else self.config
+        if fitted == self.config:
+            self._set_observation(self._checked(tensor, None), command.path, command.path)
+            return
+        before = (self.config, self._problem, self.current)  # e.g. pose6d's image size from the file
+        self._switch(self.spec, fitted, self.inputs)
+        try:
+            current = self._checked(tensor, None)
+        except ValueError:
+            self.config, self._problem, self.current = before
+            raise
+        self.emit(p.ProblemChanged(self.spec.name, config_to_dict(fitted), tuple(self.inputs), False))
+        self._set_observation(current, command.path, command.path)
 
     def _on_SetObservation(self, command: p.SetObservation) -> None:
-        image = np.asarray(command.image, dtype=np.float32)
-        if image.ndim != 2 or image.shape[0] != image.shape[1] or image.shape[0] < 16:
-            raise CommandError(f"observation {command.source!r} must be a square image of at least 16 px")
-        self._set_observation(image, command.ground_truth, command.source)
+        observation = torch.as_tensor(np.asarray(command.observation, dtype=np.float32))[None]
+        truth = None if command.ground_truth is None else torch.as_tensor(
+            np.asarray(command.ground_truth, dtype=np.float32))
+        self._set_observation(self._checked(observation, truth), command.source)
 
     # --- runs ---
 
     def _on_Run(self, command: p.Run) -> None:
-        self._stop_run()
-        if self.observation is None:
+        if self.current is None:
             raise CommandError("no observation yet; make a new observation or open one")
-        names = parse_solver_names(",".join(command.solvers))
-        problem = self._problem(self.observation.shape[-1])
-        x0 = problem.initial_estimate() if command.x0 is None else parse_pose(
-            ",".join(str(v) for v in command.x0)).to(self.device)
-        solvers = {name: make_solver(name, **command.options) for name in names}
-        self.runs = [_SolverRun(name, solver.iterate(problem, self.observation, x0, self.ground_truth))
+        names = self.spec.parse_solvers(",".join(command.solvers))
+        problem = self.problem()
+        if command.x0 is None:
+            x0 = problem.initial_estimate().to(self.device)
+        else:
+            x0 = torch.tensor([command.x0], dtype=torch.float32, device=self.device)
+            _check_x(x0, len(self.spec.parameter_names), "initial estimate")
+        solvers = {name: self.spec.make_solver(name, **command.options) for name in names}
+        self._stop_run()
+        self.runs = [_SolverRun(name, solver.iterate(problem, self.current.observation, x0, self.current.ground_truth))
                      for name, solver in solvers.items()]
         self.paused = command.paused
-        settings = {name: jsonable(asdict(solver.params)) for name, solver in solvers.items()}
-        self.emit(p.RunStarted(tuple(names), x0[0].cpu().numpy(), tuple(problem.parameter_names), settings))
+        settings = {name: solver_settings(solver) for name, solver in solvers.items()}
+        self.emit(p.RunStarted(tuple(names), x0[0].cpu().numpy(), self.spec.parameter_names, settings))
 
     def _on_Pause(self, command: p.Pause) -> None:
         self.paused = True
@@ -189,12 +283,14 @@ class EngineState:
     # --- teaching and recording ---
 
     def _on_EnergySlice(self, command: p.EnergySlice) -> None:
-        if self.observation is None:
+        if self.current is None:
             raise CommandError("no observation yet; the energy needs one")
-        problem = self._problem(self.observation.shape[-1])
+        axes = (self.spec.slice_axis(command.axes[0]), self.spec.slice_axis(command.axes[1]))
         center = torch.tensor(command.center, dtype=torch.float32)
-        coordinates, energy = energy_slice(problem, self.observation, center, command.axes, command.span,
-                                           command.resolution)
+        _check_x(center[None], len(self.spec.parameter_names), "slice centre")
+        with torch.no_grad():
+            coordinates, energy = energy_slice(self.problem(), self.current.observation, center, axes,
+                                               command.span, command.resolution)
         self.emit(p.EnergySliceReady(center.numpy(), tuple(command.axes), coordinates, energy))
 
     def _on_Export(self, command: p.Export) -> None:
@@ -203,13 +299,23 @@ class EngineState:
         self.emit(p.ExportFinished(command.path, frames))
 
 
-def _iteration_done(name: str, record: Iteration) -> p.IterationDone:
-    rendering = (record.rendering[0].detach().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-    metrics = {key: float(value[0]) for key, value in record.metrics.items()}
+def _check_x(x: torch.Tensor, dimension: int, name: str) -> None:
+    """ValueError (one line) unless x is (1, dimension) and finite."""
+    if tuple(x.shape) != (1, dimension):
+        raise CommandError(f"{name} must have {dimension} values, got {x.shape[-1] if x.ndim else 0}")
+    if not bool(torch.isfinite(x).all()):
+        raise CommandError(f"{name} contains NaN or infinite values")
+
+
+def _iteration_done(name: str, record: Iteration, storage: ArraySpec) -> p.IterationDone:
+    """Item 0 of a record; its prediction as traces store it (exact float32, or a binary silhouette's uint8)."""
     return p.IterationDone(
-        solver=name, index=record.index, x=record.x[0].cpu().numpy(), rendering=rendering,
-        energy=float(record.energy[0]), update=record.update[0].cpu().numpy(), elapsed=record.elapsed,
-        step_seconds=record.step_seconds, status=int(record.status[0]), metrics=metrics,
+        solver=name, index=record.index, x=record.x[0].cpu().numpy(),
+        prediction=storage.encode(record.prediction[0].detach().float().cpu().numpy()),
+        energy=float(record.energy[0]),
+        update=record.update[0].cpu().numpy(), elapsed=record.elapsed, step_seconds=record.step_seconds,
+        status=int(record.status[0]), metrics={key: float(value[0]) for key, value in record.metrics.items()},
+        info={key: float(value[0]) for key, value in record.info.items()}, failure=record.failures.get(0, ""),
     )
 
 

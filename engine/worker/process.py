@@ -36,7 +36,7 @@ def _serve(commands: Any, results: Any, device: str | None, threads: int) -> Non
 
     torch.set_num_threads(threads)
     state = EngineState(results.put, torch.device(device) if device else default_device())
-    results.put(p.Ready(str(state.device)))
+    results.put(state.ready())
     app = os.getppid()
     while os.getppid() == app:  # else the app was killed without shutting the engine down
         try:

@@ -3,6 +3,9 @@
 Commands go to the engine process through one queue, results come back through another. Every message is a
 small picklable dataclass of plain Python values, NumPy arrays and the engine's NumPy-only trace containers (no
 tensors), so either side can be replaced or restarted without the other noticing more than a pause.
+
+Nothing here names a problem: observations, predictions and estimates are shaped as the current problem's
+spec says (engine.problems.spec), and the app learns which problem the engine holds from ProblemChanged.
 """
 from __future__ import annotations
 
@@ -17,42 +20,53 @@ from ..trace import Comparison
 # --- commands (app -> engine) ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class LoadMesh:
-    """Load a mesh file, a procedural object name ('chair-7'), or the built-in default (None)."""
+class SetProblem:
+    """Switch to the named problem, or change its config ({field: value}; missing fields take their defaults).
+    The engine stops any run and forgets the inputs and observation that no longer fit."""
 
-    spec: str | None
+    name: str
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class SetMesh:
-    """Use a mesh the app already holds (normalised vertices and faces): restores a session or a restart."""
+class LoadInput:
+    """Load one of the problem's inputs (spec.inputs key, e.g. 'mesh') from text (a file, a name), or its
+    built-in default (None)."""
 
+    key: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class SetInput:
+    """Use an input the app already holds (InputSpec.to_arrays): restores a session or a restarted engine."""
+
+    key: str
     name: str
-    vertices: np.ndarray
-    faces: np.ndarray
+    arrays: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
 class NewObservation:
-    """Render an observation of the loaded mesh at a ground-truth pose: the one given, or a random one."""
+    """A batch of one through problem.forward: at the given ground truth x (D,), or at one the problem's
+    sampler draws from `seed`."""
 
-    pose: tuple[float, ...] | None = None
+    ground_truth: tuple[float, ...] | None = None
     seed: int = 0
-    image_size: int = 128
 
 
 @dataclass(frozen=True)
 class LoadObservation:
-    """Read a silhouette image (PNG/JPG); its ground truth is unknown."""
+    """Read an observation file (spec.load_observation) holding exactly one item; its ground truth is unknown."""
 
     path: str
 
 
 @dataclass(frozen=True)
 class SetObservation:
-    """Use an observation the app already holds."""
+    """Use an observation the app already holds: (*item shape) and its ground truth (D,) when known."""
 
-    image: np.ndarray
+    observation: np.ndarray
     ground_truth: np.ndarray | None
     source: str
 
@@ -90,7 +104,7 @@ class Cancel:
 
 @dataclass(frozen=True)
 class EnergySlice:
-    """The data energy on a grid over two slice axes (engine.energy_slice.SLICE_AXES) around `center`."""
+    """The energy on a grid over two of the problem's slice axes (SliceAxis keys) around `center` (D,)."""
 
     center: tuple[float, ...]
     axes: tuple[str, str]
@@ -117,31 +131,48 @@ class Shutdown:
 
 @dataclass(frozen=True)
 class Ready:
-    """The engine process started; `device` is where it computes."""
+    """The engine process started on `device` with `problems` registered; it holds the default problem."""
 
     device: str
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class MeshLoaded:
+class ProblemChanged:
+    """The engine now holds this problem with this config (engine.problems.spec.config_to_dict)."""
+
     name: str
-    vertices: np.ndarray
-    faces: np.ndarray
-    note: str = ""
-    """E.g. that the mesh was simplified."""
+    config: dict[str, Any]
+    inputs_kept: tuple[str, ...] = ()
+    """The keys of the inputs that still fit (none when the problem itself changed)."""
+    observation_kept: bool = False
+    """The observation (and ground truth) still fits and stays."""
+
+
+@dataclass(frozen=True)
+class InputLoaded:
+    key: str
+    name: str
+    """Short name ('car-001')."""
+    description: str
+    """One line for messages (InputSpec.describe)."""
+    arrays: dict[str, np.ndarray]
+    """InputSpec.to_arrays of the value, {} when the problem cannot give it as arrays."""
     path: str | None = None
-    """The file it was read from (None: built-in, procedural, or given by the app)."""
+    """The file it was read from (None: built-in, a name, or given by the app)."""
+    observation_kept: bool = True
+    """False when the observation no longer fits the problem with this input and was forgotten."""
 
 
 @dataclass(frozen=True)
 class ObservationReady:
-    image: np.ndarray
-    """(H, W) float32 silhouette in {0, 1}."""
+    observation: np.ndarray
+    """(*item shape) float32, as spec.observation describes."""
     ground_truth: np.ndarray | None
     """(D,) or None when unknown."""
     source: str
     path: str | None = None
-    """The image file it was read from (None: rendered, or given by the app)."""
+    """The file it was read from (None: made by the forward process, or given by the app)."""
 
 
 @dataclass(frozen=True)
@@ -160,14 +191,19 @@ class IterationDone:
     solver: str
     index: int
     x: np.ndarray
-    rendering: np.ndarray
-    """(H, W) uint8."""
+    prediction: np.ndarray
+    """(*item shape) what the solver's forward process made of x, in the problem's storage (ArraySpec): float32
+    exactly, or uint8 for binary silhouettes (a quarter of the memory; decode_stored reads it back)."""
     energy: float
     update: np.ndarray
     elapsed: float
     step_seconds: float
     status: int
     metrics: dict[str, float]
+    info: dict[str, float] = field(default_factory=dict)
+    """The solver's step information (LM: damping, accepted, gain_ratio)."""
+    failure: str = ""
+    """Why the solver failed on the item; '' when it has not."""
 
 
 @dataclass(frozen=True)
@@ -187,8 +223,9 @@ class RunFinished:
 class EnergySliceReady:
     center: np.ndarray
     axes: tuple[str, str]
+    """SliceAxis keys."""
     coordinates: tuple[np.ndarray, np.ndarray]
-    """Grid values along each axis (degrees for rotations, metres for translations)."""
+    """Grid values along each axis, in the axis' display unit."""
     energy: np.ndarray
     """(len(coordinates[1]), len(coordinates[0])) energy, rows along the second axis."""
 
@@ -207,7 +244,7 @@ class ExportFinished:
 
 @dataclass(frozen=True)
 class Failed:
-    """A command could not be carried out; `message` is one line for the user."""
+    """A command could not be carried out; `message` is one line for the user. The engine keeps what it had."""
 
     command: str
     message: str

@@ -23,10 +23,8 @@ class InProcessEngine:
         self.state: EngineState | None = None
 
     def start(self) -> None:
-        from engine.worker import protocol as p
-
         self.state = EngineState(self._results.append)
-        self._results.append(p.Ready("cpu"))
+        self._results.append(self.state.ready())
         self.starts += 1
 
     restart = start
@@ -74,9 +72,9 @@ def controller(tmp_path) -> Controller:
 
 @pytest.fixture
 def solved(controller) -> Controller:
-    """The built-in mesh, a random observation, nmr and feedback run to the end."""
+    """pose6d's built-in mesh, a random observation, nmr and feedback run to the end."""
     controller.state.settings.solvers = ["nmr", "feedback"]
-    controller.load_mesh(None)
+    controller.load_input("mesh", None)
     controller.new_observation()
     settle(controller)
     controller.run()

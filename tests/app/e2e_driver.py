@@ -36,8 +36,8 @@ def main(out: str, mesh_file: str) -> None:
     app.open()
     state, seen = app.state, {}
     app.frame_until(lambda: state.engine_ready, "engine start")
-    app.dialogs.handlers["mesh"](mesh_file)
-    app.frame_until(lambda: state.mesh is not None, "mesh")
+    app.dialogs.handlers["input.pose6d.mesh"](mesh_file)
+    app.frame_until(lambda: "mesh" in state.inputs, "mesh")
     click("side.random")
     app.frame_until(lambda: state.observation is not None, "observation")
     for name in ("nmr", "softras", "feedback"):
@@ -91,12 +91,12 @@ def main(out: str, mesh_file: str) -> None:
     bad = os.path.join(out, "bad.obj")
     with open(bad, "w") as handle:
         handle.write("this is not a mesh\n")
-    app.dialogs.handlers["mesh"](bad)
+    app.dialogs.handlers["input.pose6d.mesh"](bad)
     app.frame_until(lambda: state.last_message is not None and state.last_message.error, "bad-file message")
     app.frame()
     seen["bad_file_message"] = state.last_message.text
     seen["error_modal_shown"] = dpg.is_item_shown("error.modal")
-    seen["mesh_after_bad_file"] = state.mesh.name
+    seen["mesh_after_bad_file"] = state.inputs["mesh"].name
     seen["final"] = screenshot(app, os.path.join(out, "final.png"))
     request_close(TITLE)  # nothing unsaved now (the runs came from the reopened session): it closes
     app.frame_until(lambda: not app.running, "window closed by its close button", timeout=30)

@@ -16,7 +16,9 @@ from app.bench import format_report
 def test_bench_gui_reports_every_phase(tmp_path):
     out = tmp_path / "gui.json"
     feedbacklab = os.path.join(os.path.dirname(sys.executable), "feedbacklab")
-    env = dict(os.environ, FEEDBACKLAB_CONFIG_DIR=str(tmp_path / "config"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # this checkout's code, also when the installed package points at another one (a git worktree)
+    env = dict(os.environ, FEEDBACKLAB_CONFIG_DIR=str(tmp_path / "config"), PYTHONPATH=root)
     env.pop("DISPLAY", None)
     completed = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", feedbacklab, "bench", "gui", "--solvers", "feedback",

@@ -17,27 +17,28 @@ from .conftest import settle
 def test_load_and_observe(controller, tmp_path):
     mesh_file = tmp_path / "box.obj"
     trimesh.creation.box((1, 0.5, 0.3)).export(mesh_file)
-    controller.load_mesh(str(mesh_file))
+    controller.load_input("mesh", str(mesh_file))
     controller.new_observation()
     settle(controller)
     state = controller.state
-    assert state.mesh.name == "box" and len(state.mesh.faces) == 12
-    assert state.observation.image.shape == (128, 128) and state.observation.ground_truth.shape == (7,)
-    assert controller.recent.items("mesh") == [str(mesh_file)]
+    assert state.inputs["mesh"].name == "box" and len(state.inputs["mesh"].arrays["faces"]) == 12
+    assert state.inputs["mesh"].path == str(mesh_file)
+    assert state.observation.observation.shape == (128, 128) and state.observation.ground_truth.shape == (7,)
+    assert controller.recent.items("pose6d:mesh") == [str(mesh_file)]
     assert state.settings.seed == 1  # the next random observation differs
 
 
 def test_bad_mesh_keeps_what_was_loaded(controller, tmp_path):
-    controller.load_mesh(None)
+    controller.load_input("mesh", None)
     settle(controller)
     bad = tmp_path / "bad.ply"
     bad.write_text("garbage")
-    controller.load_mesh(str(bad))
+    controller.load_input("mesh", str(bad))
     settle(controller)
     state = controller.state
     assert state.last_message.error and "bad.ply" in state.last_message.text
-    assert state.mesh.name == "car-001"
-    assert controller.recent.items("mesh") == []
+    assert state.inputs["mesh"].name == "car-001"
+    assert controller.recent.items("pose6d:mesh") == []
 
 
 def test_run_without_observation_is_a_message(controller):
@@ -46,14 +47,14 @@ def test_run_without_observation_is_a_message(controller):
     assert controller.state.run_state == RunState.IDLE
 
 
-def test_typed_pose_observation(controller):
-    controller.load_mesh(None)
-    controller.new_observation((1, 0, 0, 0, 0.05, 0, 0))
+def test_typed_ground_truth_observation(controller):
+    controller.observation_from_text("2, 0, 0, 0, 0.05, 0, 0")  # parse_x normalises the quaternion
     settle(controller)
     assert np.allclose(controller.state.observation.ground_truth, [1, 0, 0, 0, 0.05, 0, 0])
-    controller.new_observation((1, 0, 0, 0, 9, 0, 0))
+    controller.observation_from_text("0,0,0,0,0,0,0")
     settle(controller)
-    assert "outside the image" in controller.state.last_message.text
+    assert controller.state.last_message.error and "zero quaternion" in controller.state.last_message.text
+    assert np.allclose(controller.state.observation.ground_truth, [1, 0, 0, 0, 0.05, 0, 0])  # kept
 
 
 def test_run_side_by_side_and_step_through(solved):
@@ -77,7 +78,6 @@ def test_run_side_by_side_and_step_through(solved):
 
 def test_pause_step_resume(controller):
     controller.state.settings.solvers = ["nmr"]
-    controller.load_mesh(None)
     controller.new_observation()
     settle(controller)
     controller.step_forward()  # no run yet: starts one paused and computes iteration 0
@@ -93,7 +93,6 @@ def test_pause_step_resume(controller):
 
 
 def test_cancel_mid_run_keeps_the_iterations(controller):
-    controller.load_mesh(None)
     controller.new_observation()
     settle(controller)
     controller.state.settings.solvers = ["softras"]
@@ -110,7 +109,7 @@ def test_cancel_mid_run_keeps_the_iterations(controller):
 def test_reset(solved):
     solved.reset()
     assert solved.state.traces == {} and solved.state.cursor == 0
-    assert solved.state.mesh is not None and solved.state.observation is not None
+    assert solved.state.inputs["mesh"] is not None and solved.state.observation is not None
 
 
 def test_replay_from_stored_iterations(solved):
@@ -169,22 +168,23 @@ def test_session_round_trip(solved, tmp_path):
     state = solved.state
     solved.scrub(4)
     steps = {name: trace.last_index for name, trace in state.traces.items()}
-    rendering = state.traces["nmr"].at(4).rendering.copy()
+    prediction = state.traces["nmr"].at(4).prediction.copy()
     assert state.unsaved_work
     solved.save_session(path)
     assert not state.unsaved_work
     solved.reset()
-    solved.load_mesh("chair-3")
+    solved.load_input("mesh", "chair-3")
     settle(solved)
     solved.open_session(path)
     settle(solved)
     assert {name: trace.last_index for name, trace in state.traces.items()} == steps
-    assert state.mesh.name == "car-001" and state.cursor == 4
-    assert np.array_equal(state.traces["nmr"].at(4).rendering, rendering)
+    assert state.inputs["mesh"].name == "car-001" and state.cursor == 4
+    assert np.array_equal(state.traces["nmr"].at(4).prediction, prediction)
     assert not state.unsaved_work  # what was just opened is in its file
     assert solved.recent.items("session") == [os.path.abspath(path)]
-    restore = [type(c).__name__ for c in solved.engine.sent[-2:]]
-    assert restore == ["SetMesh", "SetObservation"]
+    restore = [type(c).__name__ for c in solved.engine.sent[-3:]]
+    assert restore == ["SetProblem", "SetInput", "SetObservation"]
+    assert solved.engine.state.inputs["mesh"].name == "car-001"
     solved.run()  # the engine got the session's problem back
     settle(solved)
     assert state.all_finished and state.unsaved_work
@@ -207,7 +207,7 @@ def test_session_errors(solved, tmp_path):
     assert list(state.traces) == ["nmr", "feedback"]  # nothing was lost
     assert state.unsaved_work  # and a failed save does not count as saved
     solved.reset()
-    solved.state.mesh = None
+    solved.state.observation = None
     solved.save_session(str(tmp_path / "empty.npz"))
     assert "nothing to save" in state.last_message.text
 
@@ -218,7 +218,7 @@ def test_engine_failure_message(controller):
 
 
 def test_recent_files_only_list_files_that_loaded(controller, tmp_path):
-    controller.load_mesh(None)
+    controller.load_input("mesh", None)
     settle(controller)
     good, bad = tmp_path / "good.png", tmp_path / "bad.png"
     image = np.zeros((32, 32), np.uint8)
@@ -229,8 +229,9 @@ def test_recent_files_only_list_files_that_loaded(controller, tmp_path):
     controller.open_observation(str(bad))
     controller.open_observation(str(good))
     settle(controller)
-    assert controller.recent.items("observation") == [str(good)]
-    assert controller.recent.items("mesh") == []  # the built-in mesh is no file
+    assert controller.recent.items("pose6d:observation") == [str(good)]
+    assert controller.recent.items("pose6d:mesh") == []  # the built-in mesh is no file
+    assert controller.state.config["image_size"] == 32  # fitted to the file (spec.fit_config)
 
 
 class _DyingEngine:
@@ -250,6 +251,9 @@ class _DyingEngine:
 
     def poll(self, budget_seconds=0.0):
         return []
+
+    def send(self, command):
+        pass
 
 
 def test_an_engine_that_keeps_dying_is_given_up(tmp_path):

@@ -30,7 +30,9 @@ def _not_blank(path: str) -> np.ndarray:
 def test_app_end_to_end(tmp_path):
     mesh_file = tmp_path / "box.obj"
     trimesh.creation.box((1.0, 0.6, 0.4)).export(mesh_file)
-    env = dict(os.environ, FEEDBACKLAB_CONFIG_DIR=str(tmp_path / "config"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    # this checkout's code, also when the installed package points at another one (a git worktree)
+    env = dict(os.environ, FEEDBACKLAB_CONFIG_DIR=str(tmp_path / "config"), PYTHONPATH=root)
     env.pop("DISPLAY", None)
     completed = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1600x1050x24", sys.executable, DRIVER, str(tmp_path), str(mesh_file)],

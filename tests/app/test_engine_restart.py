@@ -1,4 +1,5 @@
-"""The real engine process: a killed engine is noticed, restarted, and given back the mesh and observation."""
+"""The real engine process: a killed engine is noticed, restarted, and given back the problem, its inputs and
+the observation."""
 from __future__ import annotations
 
 import os
@@ -32,7 +33,8 @@ def test_killed_engine_restarts_with_the_problem(live):
     state = live.state
     state.settings.solvers = ["nmr"]
     state.settings.max_iterations = 3
-    live.load_mesh("chair-2")
+    live.set_config("image_size", 64)
+    live.load_input("mesh", "chair-2")
     live.new_observation()
     _poll_until(live, lambda: state.observation is not None)
     observation = state.observation
@@ -41,7 +43,8 @@ def test_killed_engine_restarts_with_the_problem(live):
     assert state.last_message.error and "restarted" in state.last_message.text
     assert "-9" in state.last_message.text
     _poll_until(live, lambda: state.engine_ready and not any(live._restoring.values()))
-    assert state.mesh.name == "chair-002" and state.observation is observation
+    assert state.inputs["mesh"].name == "chair-002" and state.observation is observation
+    assert state.config["image_size"] == 64
     live.run()
     _poll_until(live, lambda: state.run_state == RunState.IDLE and state.all_finished)
     assert state.traces["nmr"].last_index == 3
@@ -51,7 +54,6 @@ def test_cancel_mid_run_in_the_process(live):
     state = live.state
     state.settings.solvers = ["softras"]
     state.settings.max_iterations = 500
-    live.load_mesh(None)
     live.new_observation()
     _poll_until(live, lambda: state.observation is not None)
     live.run()

@@ -9,16 +9,21 @@ import pytest
 from app.live_trace import LiveTrace
 from app.recent import RecentFiles, config_dir
 from app.state import AppState, RunState
-from app.ui.summary import summary_row
+from app.ui.columns import info_text, values_text
+from app.ui.summary import summary_table
 from app.ui.teach import phase_lines, update_rule
+from engine.problems.registry import get_problem
 from engine.solvers.base import Status
 from engine.worker import protocol as p
 
 
-def record(solver: str, index: int, status: Status = Status.RUNNING, energy: float = 1.0) -> p.IterationDone:
-    return p.IterationDone(solver, index, np.full(7, float(index), np.float32), np.full((8, 8), index, np.uint8),
+def record(solver: str, index: int, status: Status = Status.RUNNING, energy: float = 1.0,
+           info: dict | None = None) -> p.IterationDone:
+    prediction = np.zeros((8, 8), np.float32)
+    prediction[: index + 1] = 1.0
+    return p.IterationDone(solver, index, np.full(7, float(index), np.float32), prediction,
                            energy, np.ones(7, np.float32), 0.1 * (index + 1), 0.1, int(status),
-                           {"iou": 0.5, "rotation_error_deg": 10.0 - index})
+                           {"iou": 0.5, "rotation_error_deg": 10.0 - index}, dict(info or {}))
 
 
 def started(*solvers: str) -> p.RunStarted:
@@ -42,14 +47,34 @@ def test_live_trace_to_engine_trace_and_back():
     trace = LiveTrace("nmr", {"learning_rate": 0.01})
     for t in range(4):
         trace.append(record("nmr", t, Status.MAX_ITERATIONS if t == 3 else Status.RUNNING, energy=1.0 / (t + 1)))
-    engine_trace = trace.to_trace()
-    assert engine_trace.x.shape == (4, 1, 7) and engine_trace.renderings.shape == (4, 1, 8, 8)
+    engine_trace = trace.to_trace(get_problem("pose6d").observation)
+    assert engine_trace.x.shape == (4, 1, 7) and engine_trace.predictions.shape == (4, 1, 8, 8)
+    assert engine_trace.predictions.dtype == np.uint8  # pose6d keeps binary silhouettes as 0-255
     assert engine_trace.metrics["iou"].shape == (4, 1) and engine_trace.steps()[0] == 3
     back = LiveTrace.from_trace(engine_trace)
     assert back.finished and [r.index for r in back.records] == [0, 1, 2, 3]
     assert back.records[2].energy == pytest.approx(1 / 3) and back.settings == {"learning_rate": 0.01}
+    stored = get_problem("pose6d").observation.encode(trace.records[2].prediction)
+    assert np.array_equal(back.records[2].prediction, stored)  # as the engine sends it, in the problem's storage
+    assert trace.to_trace(None).predictions is None
     with pytest.raises(ValueError, match="no iterations"):
-        LiveTrace("empty").to_trace()
+        LiveTrace("empty").to_trace(None)
+
+
+def test_live_trace_keeps_info_and_failure():
+    trace = LiveTrace("lm")
+    trace.append(record("lm", 0, info={"damping": 1e-3, "accepted": 1.0}))
+    failed = record("lm", 1, Status.FAILED, info={"damping": 1e-2, "accepted": 0.0})
+    trace.append(p.IterationDone(**{**failed.__dict__, "failure": "singular system"}))
+    assert trace.failure == "singular system" and np.array_equal(trace.series("info.damping"), [1e-3, 1e-2])
+    engine_trace = trace.to_trace(None)
+    assert engine_trace.info["accepted"].shape == (2, 1) and engine_trace.failures == {0: "singular system"}
+    engine_trace.predictions = np.stack([r.prediction for r in trace.records])[:, None]
+    back = LiveTrace.from_trace(engine_trace)
+    assert back.records[1].failure == "singular system" and back.records[1].info["accepted"] == 0.0
+    assert info_text("accepted", 0.0) == "accepted: no" and info_text("gain_ratio", 0.8123) == "gain ratio 0.812"
+    text = values_text(get_problem("pose6d"), back.records[1])
+    assert "damping 0.01" in text and "failed: singular system" in text and "rotation" in text
 
 
 def test_state_follows_new_iterations_unless_scrubbed():
@@ -90,7 +115,8 @@ def test_state_failures_and_unknown_results():
     state.apply(started("a", "b"))
     state.apply(p.SolverFailed("b", "b stopped: checkpoint does not fit"))
     assert state.traces["b"].finished and state.traces["b"].error and state.messages[-1].error
-    assert summary_row(state.traces["b"])[1] == "failed"
+    headers, rows = summary_table(state.spec, state.traces)
+    assert headers[:2] == ("Solver", "Status") and rows[1][:2] == ("b", "failed")
     state.apply(p.Failed("Run", "boom"))
     assert state.run_state == RunState.IDLE
     state.apply(record("gone", 0))  # a late record of a dropped run is ignored
@@ -101,16 +127,18 @@ def test_state_failures_and_unknown_results():
 def test_summary_and_teaching_text():
     state = AppState()
     state.apply(started("nmr"))
-    assert "render" in phase_lines(state)[0]
+    assert "forward" in phase_lines(state)[0] and "rendering" in phase_lines(state)[0]
     for t in range(3):
         state.apply(record("nmr", t, Status.CONVERGED if t == 2 else Status.RUNNING))
     state.set_cursor(1)
     lines = phase_lines(state)
-    assert "r_1 = f(x_1)" in lines[0] and "E_1" in lines[1] and "|dx_1| = 2.6458" in lines[2]
-    row = summary_row(state.traces["nmr"])
-    assert row[:3] == ("nmr", "converged", "2") and row[5] == "8.00"
-    assert "network" in update_rule("feedback-shared") and "L-BFGS" in update_rule("nmr-lbfgs")
-    assert "Adam" in update_rule("softras")
+    assert "p_1 = f(x_1)" in lines[0] and "8x8" in lines[0] and "E_1" in lines[1] and "|dx_1| = 2.6458" in lines[2]
+    headers, rows = summary_table(state.spec, state.traces)
+    row = dict(zip(headers, rows[0]))
+    assert (row["Solver"], row["Status"], row["Steps"]) == ("nmr", "converged", "2") and row["Rot. (deg)"] == "8.00"
+    spec = state.spec
+    assert "network" in update_rule(spec, "feedback-shared") and "L-BFGS" in update_rule(spec, "nmr-lbfgs")
+    assert update_rule(spec, "softras").startswith("optimizer: ") and "Adam" in update_rule(spec, "softras")
 
 
 def test_recent_files(tmp_path, monkeypatch):
@@ -118,15 +146,17 @@ def test_recent_files(tmp_path, monkeypatch):
     files = [tmp_path / f"m{i}.obj" for i in range(12)]
     for f in files:
         f.write_text("")
-        recent.add("mesh", str(f))
-    recent.add("mesh", str(files[3]))
+        recent.add("pose6d:mesh", str(f))
+    recent.add("pose6d:mesh", str(files[3]))
     assert recent.version == 13
     again = RecentFiles(tmp_path / "cfg" / "recent.json")
-    assert again.items("mesh")[0] == str(files[3]) and len(again.items("mesh")) == 10
+    assert again.items("pose6d:mesh")[0] == str(files[3]) and len(again.items("pose6d:mesh")) == 10
     files[3].unlink()
-    assert str(files[3]) not in again.items("mesh")
+    assert str(files[3]) not in again.items("pose6d:mesh")
+    (tmp_path / "cfg" / "recent.json").write_text(json.dumps({"mesh": [str(files[0])]}))  # the first app's
+    assert RecentFiles(tmp_path / "cfg" / "recent.json").items("pose6d:mesh") == [str(files[0])]
     (tmp_path / "cfg" / "recent.json").write_text("{broken")
-    assert RecentFiles(tmp_path / "cfg" / "recent.json").items("mesh") == []
+    assert RecentFiles(tmp_path / "cfg" / "recent.json").items("pose6d:mesh") == []
     (tmp_path / "cfg" / "recent.json").write_text(json.dumps([1, 2]))
     assert RecentFiles(tmp_path / "cfg" / "recent.json").items("session") == []
     with pytest.raises(ValueError, match="kind"):

@@ -27,7 +27,7 @@ def _trace(solver: str, iterations: int, seed: int) -> Trace:
         update=rng.normal(size=(*shape, 6)), elapsed=np.arange(iterations) * 0.01,
         step_seconds=np.full(iterations, 0.01), computed=np.ones(shape, bool), status=status,
         metrics={"iou": 1 - falling, "rotation_error_deg": 30 * falling, "translation_error": 0.2 * falling},
-        renderings=(rng.random((*shape, SIZE, SIZE)) > 0.6).astype(np.uint8) * 255,
+        predictions=(rng.random((*shape, SIZE, SIZE)) > 0.6).astype(np.uint8) * 255,
     )
 
 
@@ -118,11 +118,11 @@ def test_missing_directory(comparison, tmp_path):
     assert not path.parent.exists()
 
 
-def test_trace_without_renderings(comparison, tmp_path):
-    comparison.traces["learned"].renderings = None
-    with pytest.raises(ValueError, match="'learned' was saved without renderings"):
+def test_trace_without_predictions(comparison, tmp_path):
+    comparison.traces["learned"].predictions = None
+    with pytest.raises(ValueError, match="'learned' was saved without predictions"):
         record_comparison(comparison, tmp_path / "run.gif")
-    with pytest.raises(ValueError, match="without renderings"):
+    with pytest.raises(ValueError, match="without predictions"):
         render_frame(comparison, 0)
     assert not (tmp_path / "run.gif").exists()
 

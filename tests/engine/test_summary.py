@@ -1,5 +1,6 @@
 import numpy as np
 
+from engine.problems.pose6d import SPEC
 from engine.summary import markdown_table, summarize_trace
 from engine.trace import Trace
 
@@ -19,21 +20,21 @@ def make_trace(outliers):
 
 
 def test_summary_numbers():
-    summary = summarize_trace(make_trace([0, 1, 0, 1]))
+    summary = summarize_trace(SPEC, make_trace([0, 1, 0, 1]))
     assert summary["steps"] == (1 + 3 + 3 + 3) / 4
-    assert summary["translation_error_mean"] == 1.5 and summary["rotation_error_median"] == 15.0
+    assert summary["translation_error_mean"] == 1.5 and summary["rotation_error_deg_median"] == 15.0
     assert summary["outlier_percent"] == 50.0
     assert abs(summary["seconds_per_solve"] * 4 - 2.0) < 1e-9  # the batch's time, shared out
 
 
 def test_markdown_table_has_a_row_per_solver():
-    table = markdown_table({"a": summarize_trace(make_trace([0, 0])), "b": summarize_trace(make_trace([1, 1]))})
+    table = markdown_table(SPEC, {"a": summarize_trace(SPEC, make_trace([0, 0])), "b": summarize_trace(SPEC, make_trace([1, 1]))})
     lines = table.splitlines()
     assert len(lines) == 4 and lines[2].startswith("| a |") and "Outliers (%)" in lines[0]
 
 
 def test_single_problem_table_shows_the_outlier_flag():
-    table = markdown_table({"a": summarize_trace(make_trace([1])), "b": summarize_trace(make_trace([0]))})
+    table = markdown_table(SPEC, {"a": summarize_trace(SPEC, make_trace([1])), "b": summarize_trace(SPEC, make_trace([0]))})
     lines = table.splitlines()
-    assert "Outlier |" in lines[0] and "median" not in lines[0]
+    assert "Outliers |" in lines[0] and "median" not in lines[0]
     assert lines[2].endswith("| yes |") and lines[3].endswith("| no |")

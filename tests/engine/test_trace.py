@@ -3,16 +3,16 @@ import pytest
 import torch
 
 from engine.compare import run_comparison
-from engine.problems.pose6d import Pose6DConfig, Pose6DProblem
+from engine.problems.pose6d import SPEC, Pose6DConfig, Pose6DProblem
 from engine.procedural import default_mesh
-from engine.trace import Comparison, TraceError
+from engine.trace import Comparison, Trace, TraceError
 
 
 @pytest.fixture(scope="module")
 def comparison():
     problem = Pose6DProblem.for_meshes(default_mesh(), 2, Pose6DConfig(image_size=48))
     truth = problem.sample_ground_truth(torch.Generator().manual_seed(3))
-    return run_comparison(problem, "pose6d", problem.render(truth), ["nmr", "softras"], ground_truth=truth,
+    return run_comparison(SPEC, problem, problem.forward(truth), ["nmr", "softras"], ground_truth=truth,
                           solver_options={"max_iterations": 12}, meta={"mesh": "car"})
 
 
@@ -20,7 +20,7 @@ def test_traces_hold_every_iteration(comparison):
     trace = comparison.traces["nmr"]
     assert trace.num_iterations == 13 and trace.batch_size == 2
     assert trace.x.shape == (13, 2, 7) and trace.energy.shape == (13, 2)
-    assert trace.renderings.shape == (13, 2, 48, 48) and trace.renderings.dtype == np.uint8
+    assert trace.predictions.shape == (13, 2, 48, 48) and trace.predictions.dtype == np.uint8
     assert set(trace.metrics) == {"iou", "translation_error", "rotation_error_deg", "outlier"}
     assert trace.steps().tolist() == [12, 12]
     assert np.allclose(trace.x[1:] - trace.x[:-1], trace.update[1:], atol=1e-6)
@@ -36,9 +36,9 @@ def test_save_and_load_round_trip(comparison, tmp_path):
     assert loaded.meta == {"mesh": "car"} and loaded.parameter_names == comparison.parameter_names
     for name, trace in comparison.traces.items():
         other = loaded.traces[name]
-        assert np.array_equal(trace.x, other.x) and np.array_equal(trace.renderings, other.renderings)
+        assert np.array_equal(trace.x, other.x) and np.array_equal(trace.predictions, other.predictions)
         assert np.array_equal(trace.metrics["outlier"], other.metrics["outlier"])
-        assert other.settings["rasterizer"] == name
+        assert other.settings["forward_options"]["rasterizer"] == name
     assert np.array_equal(loaded.ground_truth, comparison.ground_truth)
 
 
@@ -64,3 +64,36 @@ def test_attachments_round_trip(tmp_path):
     comparison.save(tmp_path / "c.npz")
     loaded = Comparison.load(tmp_path / "c.npz")
     assert np.array_equal(loaded.attachments["mesh_faces"], np.arange(6).reshape(2, 3)) and loaded.traces == {}
+
+
+def test_float_predictions_are_stored_exactly(tmp_path):
+    from engine.problems.spec import ArraySpec
+    from engine.solvers.base import Iteration
+
+    values = torch.randn(3, 2, 24, 3) * 1e-3 + 5.0  # uint8 quantization would destroy these
+    records = [Iteration(t, torch.zeros(2, 4), values[t], torch.ones(2), torch.zeros(2, 4), 0.1 * t, 0.1,
+                         torch.ones(2, dtype=torch.bool), torch.zeros(2, dtype=torch.long)) for t in range(3)]
+    trace = Trace.collect("toy", records, ArraySpec((24, 3), "joints"))
+    assert trace.predictions.dtype == np.float32
+    Comparison("ik", values[0].numpy(), np.zeros((2, 4)), {"toy": trace}).save(tmp_path / "t.npz")
+    loaded = Comparison.load(tmp_path / "t.npz").traces["toy"]
+    assert np.array_equal(loaded.prediction(2, 1), values[2, 1].numpy())
+
+
+def test_version_1_files_still_load(tmp_path, comparison):
+    """A pose6d trace as the first format wrote it: 'renderings', no config, no info."""
+    import json
+
+    trace = comparison.traces["nmr"]
+    arrays = {"observation": comparison.observation, "x0": comparison.x0, "ground_truth": comparison.ground_truth,
+              "trace0.x": trace.x, "trace0.energy": trace.energy, "trace0.update": trace.update,
+              "trace0.elapsed": trace.elapsed, "trace0.step_seconds": trace.step_seconds,
+              "trace0.computed": trace.computed, "trace0.status": trace.status, "trace0.renderings": trace.predictions,
+              **{f"trace0.metric.{k}": v for k, v in trace.metrics.items()}}
+    meta = {"format": "feedbacklab-trace", "version": 1, "problem": "pose6d", "parameter_names": list("abcdefg"),
+            "solvers": ["nmr"], "settings": [{}], "meta": {}}
+    np.savez_compressed(tmp_path / "old.npz", **arrays, **{"meta.json": np.array(json.dumps(meta))})
+    loaded = Comparison.load(tmp_path / "old.npz")
+    assert loaded.problem == "pose6d" and loaded.config == {}
+    assert np.array_equal(loaded.traces["nmr"].predictions, trace.predictions)
+    assert loaded.traces["nmr"].info == {} and loaded.traces["nmr"].failures == {}

@@ -1,19 +1,21 @@
-"""The iteration loop, on a toy problem whose 'rendering' is the estimate itself."""
+"""The iteration loop, on a toy problem whose prediction is the estimate itself."""
 import time
 from dataclasses import dataclass
 
 import pytest
 import torch
 
+from engine.problems.spec import ArraySpec
 from engine.solvers.base import IterativeSolver, SolverParams, Status, StepResult
 
 
 @dataclass
 class ToyProblem:
-    """Recover x from y = x: rendering (B, 1, 2) is x, energy the squared distance."""
+    """Recover x from y = x: the prediction (B, 1, 2) is x, energy the squared distance."""
 
     batch_size: int
     parameter_names = ("a", "b")
+    observation_spec = ArraySpec((1, 2), "the target")
 
     def subset(self, index):
         return ToyProblem(int(index.numel()))
@@ -59,7 +61,7 @@ def test_records_are_batch_first_and_consistent():
     records = run(HalfwaySolver(SolverParams(max_iterations=5, patience=0)), targets)
     assert len(records) == 6 and [r.index for r in records] == list(range(6))
     first, second = records[0], records[1]
-    assert first.x.shape == (3, 2) and first.rendering.shape == (3, 1, 2) and first.energy.shape == (3,)
+    assert first.x.shape == (3, 2) and first.prediction.shape == (3, 1, 2) and first.energy.shape == (3,)
     assert torch.equal(first.update, torch.zeros(3, 2))
     assert torch.allclose(second.x, 0.5 * targets) and torch.allclose(second.update, 0.5 * targets)
     assert torch.allclose(records[-1].metrics["distance"], targets.norm(dim=1) / 32)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from engine.compare import run_comparison
-from engine.problems.pose6d import Pose6DProblem
+from engine.problems.registry import get_problem
 from engine.worker import protocol as p
 from engine.worker.engine_state import EngineState
 
@@ -23,9 +23,9 @@ def _kinds(engine) -> list[str]:
 
 
 def _ready(engine) -> None:
-    engine.handle(p.LoadMesh(None))
+    engine.handle(p.LoadInput("mesh", None))
     engine.handle(p.NewObservation(seed=2))
-    assert _kinds(engine) == ["MeshLoaded", "ObservationReady"]
+    assert _kinds(engine) == ["InputLoaded", "ObservationReady"]
 
 
 def test_solvers_advance_side_by_side(engine):
@@ -37,7 +37,8 @@ def test_solvers_advance_side_by_side(engine):
     engine.advance()
     first = engine.results[:]
     assert [(r.solver, r.index) for r in first] == [("nmr", 0), ("feedback", 0)]
-    assert first[0].rendering.dtype == np.uint8 and first[0].rendering.shape == (128, 128)
+    assert first[0].prediction.dtype == np.uint8 and first[0].prediction.shape == (128, 128)  # pose6d's storage
+    assert first[0].failure == "" and isinstance(first[0].info, dict)
     assert first[0].x.shape == (7,) and set(first[0].metrics) >= {"rotation_error_deg", "iou"}
     while engine.running:
         engine.advance()
@@ -63,12 +64,18 @@ def test_pause_advance_cancel(engine):
 
 
 @pytest.mark.parametrize("command, words", [
-    (p.LoadMesh("/no/such/mesh.obj"), "does not exist"),
+    (p.LoadInput("mesh", "/no/such/mesh.obj"), "does not exist"),
+    (p.LoadInput("skeleton", None), "no input 'skeleton'"),
     (p.LoadObservation("/no/such/image.png"), "no such observation"),
     (p.Run(("nmr",)), "no observation"),
-    (p.NewObservation(), "no mesh loaded"),
-    (p.SetMesh("m", np.zeros((3, 3)), np.array([[0, 1, 5]])), "outside"),
+    (p.SetInput("mesh", "m", {"vertices": np.zeros((3, 3)), "faces": np.array([[0, 1, 5]])}), "outside"),
     (p.SetObservation(np.zeros((8, 9)), None, "x"), "square"),
+    (p.SetObservation(np.zeros((64, 64)), None, "x"), "does not fit"),
+    (p.SetObservation(np.full((128, 128), np.nan), None, "x"), "NaN"),
+    (p.SetObservation(np.zeros((128, 128)), np.zeros(3), "x"), "7 values"),
+    (p.NewObservation((1, 0, 0)), "7 values"),
+    (p.SetProblem("nope"), "unknown problem 'nope'"),
+    (p.SetProblem("pose6d", {"size": 3}), "no setting(s) size"),
     (p.EnergySlice((1, 0, 0, 0, 0, 0, 0), ("rx", "ry"), (1, 1)), "no observation"),
     ("not a command", "does not know"),
 ])
@@ -81,22 +88,49 @@ def test_bad_commands_are_one_line_failures(engine, command, words):
 def test_bad_solver_and_pose(engine):
     _ready(engine)
     engine.handle(p.Run(("nmr", "nope")))
-    assert "unknown solver" in engine.results[-1].message
-    engine.handle(p.NewObservation(pose=(0, 0, 0, 0, 0, 0, 0)))
-    assert "zero quaternion" in engine.results[-1].message
-    engine.handle(p.NewObservation(image_size=4))
-    assert "image size" in engine.results[-1].message
+    assert "problem pose6d cannot run solver(s) nope; choose from nmr" in engine.results[-1].message
+    engine.handle(p.EnergySlice(tuple(engine.ground_truth[0].tolist()), ("rx", "qq"), (1, 1)))
+    assert "no slice axis 'qq'" in engine.results[-1].message
+    engine.handle(p.Run(("nmr",), x0=(1, 0, float("nan"), 0, 0, 0, 0)))
+    assert "NaN" in engine.results[-1].message
+    assert engine.observation is not None and not engine.runs  # kept what it had
+
+
+def test_set_problem_keeps_what_fits(engine):
+    _ready(engine)
+    engine.handle(p.SetProblem("pose6d", {"max_offset": 0.1}))  # the observation's size still fits
+    changed = engine.results[-1]
+    assert changed == p.ProblemChanged("pose6d", changed.config, ("mesh",), True)
+    assert changed.config["max_offset"] == 0.1 and engine.observation is not None
+    engine.handle(p.SetProblem("pose6d", {"image_size": 64}))  # predictions are 64 px now: forgotten
+    assert engine.results[-1].observation_kept is False and engine.observation is None
+    assert engine.results[-1].inputs_kept == ("mesh",) and engine.config.image_size == 64
+    engine.handle(p.NewObservation(seed=1))
+    assert engine.results[-1].observation.shape == (64, 64)
+
+
+def test_loaded_observation_fits_the_config(engine, tmp_path):
+    import imageio.v3 as iio
+
+    image = np.zeros((48, 48), np.uint8)
+    image[10:30, 12:40] = 255
+    iio.imwrite(tmp_path / "s.png", image)
+    engine.handle(p.LoadObservation(str(tmp_path / "s.png")))
+    assert _kinds(engine) == ["ProblemChanged", "ObservationReady"]
+    assert engine.config.image_size == 48 and engine.ground_truth is None
 
 
 def test_set_mesh_and_observation_restore(engine):
     _ready(engine)
-    mesh = engine.mesh
-    engine.handle(p.SetMesh("again", mesh.vertices.numpy(), mesh.faces.numpy()))
-    image = np.zeros((64, 64), np.float32)
+    mesh = engine.inputs["mesh"]
+    arrays = get_problem("pose6d").inputs[0].to_arrays(mesh)
+    engine.handle(p.SetInput("mesh", "again", arrays))
+    image = np.zeros((128, 128), np.float32)
     image[20:40, 20:40] = 1
     engine.handle(p.SetObservation(image, None, "restored"))
-    assert _kinds(engine) == ["MeshLoaded", "ObservationReady"]
-    assert engine.observation.shape == (1, 64, 64) and engine.ground_truth is None
+    assert _kinds(engine) == ["InputLoaded", "ObservationReady"]
+    assert engine.inputs["mesh"].name == "again"
+    assert engine.observation.shape == (1, 128, 128) and engine.ground_truth is None
     engine.handle(p.Run(("nmr",), {"max_iterations": 2}))
     while engine.running:
         engine.advance()
@@ -110,8 +144,7 @@ def test_energy_slice_and_export(engine, tmp_path):
     result = engine.results[-1]
     assert isinstance(result, p.EnergySliceReady) and result.energy.shape == (5, 5)
     assert result.energy[2, 2] == result.energy.min()  # the ground truth is the slice's minimum
-    problem = Pose6DProblem.for_meshes(engine.mesh, 1, device=engine.device)
-    comparison = run_comparison(problem, "pose6d", engine.observation, ["feedback"])
+    comparison = run_comparison(engine.spec, engine.problem(), engine.observation, ["feedback"])
     engine.results.clear()
     engine.handle(p.Export(comparison, str(tmp_path / "out.gif"), max_frames=20))
     kinds = _kinds(engine)

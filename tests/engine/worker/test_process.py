@@ -21,12 +21,15 @@ def engine():
 
 
 def test_commands_and_results_cross_the_process(engine):
-    assert engine.wait_for(p.Ready)[-1].device == "cpu"
-    engine.send(p.LoadMesh("table-4"))
-    engine.send(p.NewObservation(seed=1, image_size=64))
+    ready = engine.wait_for(p.Ready)[-1]
+    assert ready.device == "cpu" and "pose6d" in ready.problems
+    engine.send(p.SetProblem("pose6d", {"image_size": 64}))
+    engine.send(p.LoadInput("mesh", "table-4"))
+    engine.send(p.NewObservation(seed=1))
     engine.send(p.Run(("nmr", "regression"), {"max_iterations": 3}))
     results = engine.wait_for(p.RunFinished)
-    assert [type(r).__name__ for r in results[:3]] == ["MeshLoaded", "ObservationReady", "RunStarted"]
+    assert [type(r).__name__ for r in results[:4]] == ["ProblemChanged", "InputLoaded", "ObservationReady",
+                                                      "RunStarted"]
     failed = [r for r in results if isinstance(r, p.SolverFailed)]
     assert len(failed) == 1 and "128 px" in failed[0].message  # the shipped network was trained on 128 px
     assert [r.index for r in results if isinstance(r, p.IterationDone)] == [0, 1, 2, 3]  # nmr went on

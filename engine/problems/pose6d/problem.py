@@ -13,19 +13,21 @@ from typing import Sequence
 
 import torch
 
-from ..camera import Camera
-from ..meshes import Mesh, stack_meshes
-from ..render.differentiable import rasterize_silhouette
-from ..render.forward import shared_silhouette_renderer
-from ..rotations import (
+from ...camera import Camera
+from ...meshes import Mesh, stack_meshes
+from ...render.differentiable import rasterize_silhouette
+from ...render.forward import shared_silhouette_renderer
+from ...rotations import (
     normalize_quaternion,
     quaternion_to_matrix,
     random_axis_angle_quaternions,
     rotation_angle_between,
 )
-from ..silhouettes import silhouette_difference, silhouette_iou
+from ...silhouettes import silhouette_difference, silhouette_iou
+from ..spec import ArraySpec
 
 PARAMETER_NAMES = ("qw", "qx", "qy", "qz", "tx", "ty", "tz")
+OBSERVATION = ArraySpec(("H", "W"), "a square binary silhouette in [0, 1]", storage="unit-uint8", square=True)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class Pose6DConfig:
     """... or its rotation error exceeds this (degrees)."""
     prior_weight: float = 1.0
     """Weight of the prior (|q|^2 - 1)^2 that keeps the quaternion on the unit sphere."""
+
+    def __post_init__(self) -> None:
+        if not 16 <= self.image_size <= 2048:
+            raise ValueError(f"--size must be between 16 and 2048 pixels, got {self.image_size}")
+        if not 1.0 <= self.fov_y_deg <= 170.0 or self.distance <= 0:
+            raise ValueError("--fov-y-deg must be between 1 and 170 degrees and --distance positive")
 
     @property
     def camera(self) -> Camera:
@@ -94,6 +102,9 @@ class Pose6DProblem:
     """(B, F, 3) the meshes' faces, padded with degenerate (0, 0, 0) faces."""
 
     parameter_names = PARAMETER_NAMES
+    observation_spec = OBSERVATION
+    tangent_dim = 7
+    """x (+) dx is x + dx in the quaternion's ambient coordinates; the energy's prior keeps |q| = 1."""
 
     def __post_init__(self) -> None:
         if not self.meshes:
@@ -145,12 +156,12 @@ class Pose6DProblem:
         transform = self.object_to_camera(x)
         return self.vertices.to(x) @ transform[:, :3, :3].transpose(1, 2) + transform[:, None, :3, 3]
 
-    def render(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The forward process: binary silhouettes (B, H, W) from pyrender (not differentiable)."""
         renderer = shared_silhouette_renderer(self.camera)
         return renderer.render(self.vertices, self.faces, self.object_to_camera(x.detach())).to(x.device)
 
-    def render_differentiable(self, x: torch.Tensor, rasterizer: str, **options: float) -> torch.Tensor:
+    def forward_differentiable(self, x: torch.Tensor, rasterizer: str = "nmr", **options: float) -> torch.Tensor:
         """Silhouettes (B, H, W) from a torch rasterizer ('nmr' or 'softras'), differentiable w.r.t. x."""
         uv, depth = self.camera.project(self.camera_vertices(x))
         return rasterize_silhouette(rasterizer, uv, depth, self.faces.to(x.device), self.camera, **options)
@@ -159,6 +170,9 @@ class Pose6DProblem:
         """(B,) squared silhouette difference (mean per pixel) plus the unit-quaternion prior."""
         prior = (x[:, :4].square().sum(1) - 1.0).square()
         return silhouette_difference(rendering, observation) + self.config.prior_weight * prior
+
+    def retract(self, x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+        return x + dx
 
     def initial_estimate(self) -> torch.Tensor:
         """Identity rotation, zero offset: (B, 7)."""

@@ -12,7 +12,7 @@ def mesh():
 
 def test_observation_is_binary_silhouette(mesh, device):
     problem = Pose6DProblem.for_meshes(mesh, 2, device=device)
-    observation = problem.render(problem.initial_estimate())
+    observation = problem.forward(problem.initial_estimate())
     assert observation.shape == (2, 128, 128) and observation.device.type == device.type
     assert set(observation.unique().tolist()) == {0.0, 1.0}
     assert 0.05 < observation.mean() < 0.6
@@ -37,7 +37,7 @@ def test_metrics_and_outlier_rule(mesh):
     estimate = truth.clone()
     estimate[1, 4] = 0.25  # translation error 0.25 > 0.2
     estimate[2, :4] = torch.tensor([0.9659, 0.2588, 0.0, 0.0])  # 30.0 degrees about x: not above 30
-    image = problem.render(estimate)
+    image = problem.forward(estimate)
     metrics = problem.metrics(estimate, image, image, truth)
     assert metrics["translation_error"].tolist() == pytest.approx([0.0, 0.25, 0.0], abs=1e-6)
     assert metrics["rotation_error_deg"][2].item() == pytest.approx(30.0, abs=0.05)
@@ -49,13 +49,13 @@ def test_energy_gradient_matches_finite_differences_for_softras(mesh):
     problem = Pose6DProblem.for_meshes(mesh, 1, Pose6DConfig(image_size=48))
     truth = problem.initial_estimate()
     truth[0, 4:] = torch.tensor([0.05, -0.03, 0.1])
-    observation = problem.render(truth)
+    observation = problem.forward(truth)
     x = problem.initial_estimate()
     x[0, 4] = -0.02
     x.requires_grad_(True)
 
     def energy(value):
-        return problem.energy(problem.render_differentiable(value, "softras", sigma=3e-3), observation, value).sum()
+        return problem.energy(problem.forward_differentiable(value, "softras", sigma=3e-3), observation, value).sum()
 
     (grad,) = torch.autograd.grad(energy(x), x)
     for i in range(7):
@@ -68,8 +68,8 @@ def test_energy_gradient_matches_finite_differences_for_softras(mesh):
 def test_mixed_meshes_in_one_batch():
     problem = Pose6DProblem.for_meshes([make_object("chair", 0), make_object("lamp", 3)])
     x = problem.initial_estimate()
-    assert problem.render(x).shape == (2, 128, 128)
-    assert problem.render_differentiable(x, "nmr").shape == (2, 128, 128)
+    assert problem.forward(x).shape == (2, 128, 128)
+    assert problem.forward_differentiable(x, "nmr").shape == (2, 128, 128)
     assert problem.subset(torch.tensor([1])).meshes[0].name == problem.meshes[1].name
 
 
@@ -88,6 +88,6 @@ def test_bad_pose_text_rejected(text):
 def test_bad_estimate_shape_rejected(mesh):
     problem = Pose6DProblem.for_meshes(mesh, 2)
     with pytest.raises(ValueError, match=r"\(B, 7\)"):
-        problem.render(torch.zeros(2, 6))
+        problem.forward(torch.zeros(2, 6))
     with pytest.raises(ValueError, match="batch of 2"):
-        problem.render(torch.zeros(3, 7))
+        problem.forward(torch.zeros(3, 7))

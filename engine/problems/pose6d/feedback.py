@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ..learn.checkpoint import check_fits, load_checkpoint
-from ..learn.train import apply_update
-from ..silhouettes import silhouette_difference
-from .base import IterativeSolver, SolverParams, StepResult
+from ...learn.checkpoint import check_fits, load_checkpoint
+from ...learn.train import apply_update
+from ...silhouettes import silhouette_difference
+from ...solvers.base import IterativeSolver, SolverParams, StepResult
 
-ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "assets")
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 3, "assets")
 DEFAULT_CHECKPOINTS = {
     "feedback": "pose6d-feedback.safetensors",
     "feedback-shared": "pose6d-feedback-shared.safetensors",
@@ -70,7 +70,7 @@ class LearnedSolver(IterativeSolver):
 
     def step(self, problem, observation, x, state, iteration):  # type: ignore[override]
         check_fits(self.checkpoint, self.checkpoint_path, "pose6d", observation.shape[-1], self.feedback)
-        rendering = problem.render(x)
+        rendering = problem.forward(x)
         energy = silhouette_difference(rendering, observation)
         if iteration >= self.params.max_iterations:
             return StepResult(rendering, energy, x)
@@ -87,7 +87,7 @@ class LearnedSolver(IterativeSolver):
         result = x.clone()
         scale = 1.0
         for _ in range(self.params.max_halvings + 1):
-            lower = silhouette_difference(problem.render(candidate), observation) < energy
+            lower = silhouette_difference(problem.forward(candidate), observation) < energy
             take = lower & ~accepted
             result[take] = candidate[take]
             accepted |= lower

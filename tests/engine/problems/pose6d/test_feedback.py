@@ -6,15 +6,14 @@ from engine.problems.pose6d import Pose6DConfig, Pose6DProblem
 from engine.procedural import make_object
 from engine.solvers.base import Status
 from engine.solvers.chain import ChainedSolver
-from engine.solvers.feedback import LearnedSolver, LearnedSolverParams
-from engine.solvers.registry import make_solver
-from engine.solvers.render_optim import RenderOptimizer, RenderOptimizerParams
+from engine.problems.pose6d.feedback import LearnedSolver, LearnedSolverParams
+from engine.problems.registry import get_problem
 
 
 def problem_at(size, batch=3, device="cpu"):
     problem = Pose6DProblem.for_meshes(make_object("chair", 0), batch, Pose6DConfig(image_size=size), device)
     truth = problem.sample_ground_truth(torch.Generator().manual_seed(5))
-    return problem, truth, problem.render(truth)
+    return problem, truth, problem.forward(truth)
 
 
 def test_feedback_solver_runs_its_steps(tiny_checkpoint, device):
@@ -43,7 +42,7 @@ def test_regression_is_one_step_without_feedback(tiny_regression_checkpoint):
 def test_chain_continues_the_timeline(tiny_checkpoint):
     problem, truth, observation = problem_at(64, batch=2)
     first = LearnedSolver(LearnedSolverParams(checkpoint=tiny_checkpoint))
-    second = RenderOptimizer(RenderOptimizerParams(rasterizer="softras", max_iterations=4, patience=0))
+    second = get_problem("pose6d").make_solver("softras", max_iterations=4, patience=0)
     records = list(ChainedSolver("feedback+softras", first, second).iterate(problem, observation,
                                                                           problem.initial_estimate(), truth))
     assert [r.index for r in records] == list(range(7))
@@ -60,6 +59,6 @@ def test_checkpoint_for_another_image_size_is_refused(tiny_checkpoint):
 
 def test_missing_checkpoint_and_unknown_kind(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
-        make_solver("feedback", checkpoint=str(tmp_path / "none.safetensors"))
+        get_problem("pose6d").make_solver("feedback", checkpoint=str(tmp_path / "none.safetensors"))
     with pytest.raises(ValueError, match="unknown learned solver"):
         LearnedSolverParams(kind="oracle")

@@ -5,8 +5,7 @@ from engine.problems.pose6d import Pose6DConfig, Pose6DProblem
 from engine.procedural import default_mesh
 from engine.rotations import quaternion_from_axis_angle
 from engine.solvers.base import Status
-from engine.solvers.render_optim import RenderOptimizer, RenderOptimizerParams
-from engine.solvers.registry import make_solver, parse_solver_names
+from engine.problems.registry import get_problem
 
 
 def small_offset_problem(device="cpu"):
@@ -15,7 +14,7 @@ def small_offset_problem(device="cpu"):
     truth = problem.initial_estimate()
     truth[0, 4:] = torch.tensor([0.06, -0.04, 0.0])
     truth[1, :4] = quaternion_from_axis_angle(torch.tensor([0.0, 1.0, 0.0]), torch.tensor(0.14))
-    return problem, truth, problem.render(truth)
+    return problem, truth, problem.forward(truth)
 
 
 # SoftRas at its default sigma trades accuracy for reach (its blurred silhouette is larger than the hard one,
@@ -23,7 +22,7 @@ def small_offset_problem(device="cpu"):
 @pytest.mark.parametrize("name, options", [("nmr", {}), ("softras", {"sigma": 3e-5}), ("softras-lbfgs", {"sigma": 3e-5})])
 def test_optimizer_recovers_small_translation_and_rotation(name, options, device):
     problem, truth, observation = small_offset_problem(device)
-    solver = make_solver(name, max_iterations=150, **options)
+    solver = get_problem("pose6d").make_solver(name, max_iterations=150, **options)
     initial = problem.metrics(problem.initial_estimate(), observation, observation, truth)
     last = solver.solve(problem, observation, problem.initial_estimate(), truth)
     assert last.x.device.type == device.type
@@ -37,7 +36,7 @@ def test_optimizer_recovers_small_translation_and_rotation(name, options, device
 def test_per_item_state_and_stopping():
     problem, truth, observation = small_offset_problem()
     observation[1] = observation[0]  # item 1: same target as item 0, from the same start
-    solver = RenderOptimizer(RenderOptimizerParams(max_iterations=30, patience=0))
+    solver = get_problem("pose6d").make_solver("nmr", max_iterations=30, patience=0)
     records = list(solver.iterate(problem, observation, problem.initial_estimate(), truth))
     assert torch.allclose(records[-1].x[0], records[-1].x[1], atol=1e-5)
     assert records[-1].status.tolist() == [Status.MAX_ITERATIONS] * 2
@@ -45,15 +44,15 @@ def test_per_item_state_and_stopping():
 
 
 def test_registry_names():
-    assert parse_solver_names("nmr, softras") == ["nmr", "softras"]
-    assert make_solver("softras-lbfgs").name == "softras-lbfgs"
-    with pytest.raises(ValueError, match="unknown solver"):
-        parse_solver_names("nmr,bogus")
+    assert get_problem("pose6d").parse_solvers("nmr, softras") == ["nmr", "softras"]
+    assert get_problem("pose6d").make_solver("softras-lbfgs").name == "softras-lbfgs"
+    with pytest.raises(ValueError, match="pose6d cannot run solver.*bogus.*choose from nmr"):
+        get_problem("pose6d").parse_solvers("nmr,bogus")
     with pytest.raises(ValueError, match="twice"):
-        parse_solver_names("nmr,nmr")
+        get_problem("pose6d").parse_solvers("nmr,nmr")
 
 
-@pytest.mark.parametrize("settings", [{"rasterizer": "pytorch3d"}, {"method": "sgd"}, {"learning_rate": -1.0}])
+@pytest.mark.parametrize("settings", [{"learning_rate": -1.0}, {"history": 0}])
 def test_bad_settings_rejected(settings):
     with pytest.raises(ValueError):
-        RenderOptimizerParams(**settings)
+        get_problem("pose6d").make_solver("nmr", **settings)

@@ -1,4 +1,4 @@
-"""Benchmarks behind `feedbacklab bench`: solver accuracy on sampled pose problems (the paper's Table 1) and
+"""pose6d's benchmarks behind `feedbacklab bench pose6d` and `bench speed`: solver accuracy on sampled pose problems (the paper's Table 1) and
 the cost of one optimizer step against face count and image size (the paper's Fig. 5)."""
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Callable
 import torch
 import trimesh
 
-from .compare import run_comparison
-from .learn.checkpoint import CheckpointError
-from .meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
-from .problems.pose6d import Pose6DConfig, Pose6DProblem
-from .procedural import default_mesh, split_objects
-from .solvers.registry import make_solver
-from .summary import summarize_trace
-from .trace import Comparison
+from ...compare import run_comparison
+from ...learn.checkpoint import CheckpointError
+from ...meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
+from ...procedural import default_mesh, split_objects
+from ...summary import summarize_trace
+from ...trace import Comparison
+from ..spec import ProblemSpec
+from .problem import Pose6DConfig, Pose6DProblem
 
 
 def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
@@ -52,11 +52,11 @@ def sample_pose_problems(
     chosen = [meshes[order[i % len(meshes)]] for i in range(n)]
     problem = Pose6DProblem.for_meshes(chosen, config=config, device=device)
     ground_truth = problem.sample_ground_truth(generator, rotation_range_deg)
-    return problem, ground_truth, problem.render(ground_truth)
+    return problem, ground_truth, problem.forward(ground_truth)
 
 
 def accuracy_benchmark(
-    solver_names: list[str], n: int, meshes: list[Mesh], seed: int = 0,
+    spec: ProblemSpec, solver_names: list[str], n: int, meshes: list[Mesh], seed: int = 0,
     rotation_range_deg: tuple[float, float] | None = None, max_iterations: int | None = None,
     on_solver_done: Callable[[str, dict], None] | None = None, device: str = "cpu", image_size: int = 128,
     solver_options: dict | None = None,
@@ -68,10 +68,10 @@ def accuracy_benchmark(
     if max_iterations is not None:
         options["max_iterations"] = max_iterations
     return run_comparison(
-        problem, "pose6d", observation, solver_names, ground_truth=ground_truth, keep_renderings=False,
+        spec, problem, observation, solver_names, ground_truth=ground_truth, keep_predictions=False,
         solver_options=options, meta={"meshes": [m.name for m in problem.meshes], "seed": seed},
         on_solver_done=None if on_solver_done is None
-        else lambda name, trace: on_solver_done(name, summarize_trace(trace)),
+        else lambda name, trace: on_solver_done(name, summarize_trace(spec, trace)),
     )
 
 
@@ -99,7 +99,7 @@ def mesh_with_faces(target: int) -> Mesh:
 
 
 def step_timings(
-    solver_names: list[str], combinations: list[tuple[int, int]], steps: int = 30, warmup: int = 5,
+    spec: ProblemSpec, solver_names: list[str], combinations: list[tuple[int, int]], steps: int = 30, warmup: int = 5,
     rounds: int = 3, device: str = "cpu",
 ) -> list[StepTiming]:
     """ms per step for every solver at every (faces, image size) combination, all in one run (learned solvers
@@ -114,9 +114,9 @@ def step_timings(
             problem = Pose6DProblem.for_meshes(mesh, 1, replace(Pose6DConfig(), image_size=size), device)
             # The same pose and path for every combination, so that only faces and size differ.
             ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(0))
-            observation = problem.render(ground_truth)
+            observation = problem.forward(ground_truth)
             for name in solver_names:
-                solver = make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0)
+                solver = spec.make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0)
                 try:
                     records = list(solver.iterate(problem, observation, problem.initial_estimate()))
                 except CheckpointError:  # a learned solver runs at its checkpoint's image size only
@@ -131,11 +131,11 @@ def pyrender_timing(faces: int = 5000, image_size: int = 128, renders: int = 200
     """ms per pyrender silhouette of one mesh at one pose (the mesh is already uploaded)."""
     problem = Pose6DProblem.for_meshes(mesh_with_faces(faces), 1, replace(Pose6DConfig(), image_size=image_size))
     x = problem.initial_estimate()
-    problem.render(x)
+    problem.forward(x)
     started = time.perf_counter()
     for i in range(renders):
         x[0, 4] = 0.001 * math.sin(i)
-        problem.render(x)
+        problem.forward(x)
     return 1000 * (time.perf_counter() - started) / renders
 
 

@@ -1,8 +1,10 @@
-"""The pictures shown per solver, on screen and in recordings: estimate, overlay and difference images of a
+"""pose6d's pictures per solver, on screen and in recordings: estimate, overlay and difference images of a
 rendering against the observation. NumPy only, (H, W) in, (H, W, 3) uint8 out."""
 from __future__ import annotations
 
 import numpy as np
+
+from ..spec import Legend, Panel
 
 DIFFERENCE_COLOURS = np.array([(0, 0, 0), (235, 60, 60), (60, 120, 255), (255, 255, 255)], dtype=np.uint8)
 """Indexed by observation set + 2 * rendering set: neither, observation only, estimate only, both."""
@@ -15,8 +17,6 @@ OVERLAY_COLOURS = np.array(
      (1 - ESTIMATE_OPACITY) * OBSERVATION_GREY + ESTIMATE_OPACITY * ESTIMATE_COLOUR],
 ).round().astype(np.uint8)
 """The observation in grey with the estimate laid over it, translucent; indexed like DIFFERENCE_COLOURS."""
-PANELS = ("estimate", "overlay", "difference")
-"""The pictures of a solver's column, in order."""
 
 
 def _mask(image: np.ndarray) -> np.ndarray:
@@ -46,6 +46,11 @@ def difference_image(observation: np.ndarray, rendering: np.ndarray) -> np.ndarr
     return np.take(DIFFERENCE_COLOURS, _cases(observation, rendering), axis=0)
 
 
-def panel_images(observation: np.ndarray, rendering: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three PANELS of a column."""
-    return estimate_image(rendering), overlay_image(observation, rendering), difference_image(observation, rendering)
+PANELS = (
+    Panel("estimate", "estimate", lambda observation, rendering, x, truth: estimate_image(rendering)),
+    Panel("overlay", "overlay", lambda observation, rendering, x, truth: overlay_image(observation, rendering)),
+    Panel("difference", "difference", lambda observation, rendering, x, truth: difference_image(observation, rendering)),
+)
+"""The pictures of a solver's column, in order."""
+LEGEND = Legend("difference: ", tuple((label, tuple(int(c) for c in DIFFERENCE_COLOURS[index]))
+                                      for label, index in DIFFERENCE_LEGEND))

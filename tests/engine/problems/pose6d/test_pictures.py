@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.visuals import DIFFERENCE_COLOURS, OVERLAY_COLOURS, PANELS, difference_image, overlay_image, panel_images
+from engine.problems.pose6d.pictures import DIFFERENCE_COLOURS, OVERLAY_COLOURS, PANELS, difference_image, overlay_image
 
 
 def _pair():
@@ -25,8 +25,10 @@ def test_colours_per_case():
 
 def test_panels_accept_float_and_uint8():
     observation, rendering = _pair()
-    as_uint8 = panel_images(observation, rendering)
-    as_float = panel_images((observation * 255).astype(np.uint8), rendering.astype(np.float32) / 255)
+    x = np.zeros(7, np.float32)
+    as_uint8 = [panel.draw(observation, rendering, x, None) for panel in PANELS]
+    as_float = [panel.draw((observation * 255).astype(np.uint8), rendering.astype(np.float32) / 255, x, None)
+                for panel in PANELS]
     assert len(as_uint8) == len(PANELS) == 3
     for a, b in zip(as_uint8, as_float):
         assert a.shape == (4, 4, 3) and np.array_equal(a, b)

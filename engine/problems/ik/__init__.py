@@ -1,0 +1,192 @@
+"""Inverse kinematics of SMPL's 24-joint skeleton (Deep Feedback Inverse Problem Solver, Sec. 6): the spec."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...bodies.skeleton import JOINT_INDEX, NUM_JOINTS
+from ...solvers.generic import generic_solver_entries
+from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec
+from .commands import add_bench_arguments, bench_ik
+from .problem import OBSERVATION, PARAMETER_NAMES, IKConfig, IKProblem
+from .slice import SLICE_AXES
+
+__all__ = ["SPEC", "IKConfig", "IKProblem"]
+OBSERVATION_EXTENSIONS = (".npy",)
+CAPABILITIES = frozenset({"differentiable", "residuals"})
+
+
+@dataclass(frozen=True)
+class LoadedMotion:
+    """A motion file's frames, retargeted to SMPL: poses (F, 24, 3) axis-angle."""
+
+    name: str
+    poses: torch.Tensor
+
+
+def _load_motion(text: str | None) -> LoadedMotion | None:
+    if text is None:
+        return None
+    from .data import load_motion
+
+    if not text.lower().endswith(".bvh"):
+        raise ValueError(f"--motion {text}: expected a .bvh motion capture file")
+    return LoadedMotion(os.path.basename(text), load_motion(text))
+
+
+def _motion_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> LoadedMotion:
+    poses = np.asarray(arrays.get("poses"))
+    if poses.ndim != 3 or poses.shape[1:] != (NUM_JOINTS, 3) or not len(poses) or not np.isfinite(poses).all():
+        raise ValueError(f"motion {name!r} must hold finite (F, {NUM_JOINTS}, 3) axis-angle poses")
+    return LoadedMotion(name, torch.as_tensor(poses, dtype=torch.float32))
+
+
+def _make(config: IKConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
+          batch_size: int | None = None) -> IKProblem:
+    from .data import default_rest_joints, select_frames
+    from .prior import EulerPrior
+
+    rest = default_rest_joints()
+    if config.betas:
+        from ...bodies.model import load_body
+
+        body = load_body()
+        if len(config.betas) > body.num_betas:
+            raise ValueError(f"--betas: the default body has {body.num_betas} shape coefficients, "
+                             f"got {len(config.betas)}")
+        with torch.no_grad():
+            rest = body(betas=torch.tensor([config.betas], dtype=torch.float32)).joints[0, :NUM_JOINTS]
+    motion = inputs.get("motion")
+    poses = None
+    if motion is not None:
+        poses = motion.poses[select_frames(config.frames, len(motion.poses))].reshape(-1, 3 * NUM_JOINTS)
+    size = batch_size or (len(poses) if poses is not None else 1)
+    return IKProblem(rest.to(device), EulerPrior.load(), config, size, torch.device(device),
+                     None if poses is None else poses.to(device))
+
+
+def _load_observation(path: str) -> np.ndarray:
+    if not path.lower().endswith(OBSERVATION_EXTENSIONS):
+        raise ValueError(f"{path}: ik observations are .npy arrays of target joints (N, 24, 3) in metres")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render ik --out {path}`")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a NumPy .npy array ({type(error).__name__})") from None
+    if array.shape == (NUM_JOINTS, 3):
+        array = array[None]
+    if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, 3) or array.dtype.kind != "f":
+        raise ValueError(f"{path}: expected target joints of shape (N, {NUM_JOINTS}, 3) in metres, got "
+                         f"{array.dtype} {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the target joints contain NaN or infinite values")
+    return array.astype(np.float32)
+
+
+def _save_observation(path: str, observation: np.ndarray) -> None:
+    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
+
+
+def _parse_x(text: str, config: IKConfig | None = None) -> torch.Tensor:
+    """A library pose or motion name ('squat', 'walk-cycle'), a .npy/.npz of axis-angle poses or a .bvh file
+    (every frame: a batch), or 72 comma-separated numbers."""
+    from ...bodies.poses import load_pose, motions, pose_library
+
+    if text in pose_library():
+        return load_pose(text).reshape(1, -1)
+    if text in motions():
+        return motions()[text].poses.reshape(-1, 3 * NUM_JOINTS)
+    if text.lower().endswith(".bvh"):
+        return _load_motion(text).poses.reshape(-1, 3 * NUM_JOINTS)
+    if text.lower().endswith((".npy", ".npz")):
+        from .data import default_rest_joints
+
+        first = load_pose(text, NUM_JOINTS, 0, default_rest_joints())
+        poses = [first]
+        frame = 1
+        while True:  # every pose of a sequence
+            try:
+                poses.append(load_pose(text, NUM_JOINTS, frame))
+            except ValueError:
+                break
+            frame += 1
+        return torch.stack(poses).reshape(len(poses), -1)
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3 * NUM_JOINTS or not np.isfinite(values).all():
+        raise ValueError(f"{text!r} is not an ik pose: give a library pose (squat, a-pose, ...), walk-cycle, a "
+                         f".npy/.npz/.bvh file or 72 comma-separated axis-angle numbers")
+    return torch.tensor([values], dtype=torch.float32)
+
+
+def _skeleton_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarray,
+                    truth: np.ndarray | None) -> np.ndarray:
+    from .pictures import skeleton_views
+
+    return skeleton_views(observation, prediction, size=(360, 200), legend=False)
+
+
+def _body_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarray,
+                truth: np.ndarray | None) -> np.ndarray:
+    from .pictures import body_views
+
+    return body_views(x, size=(360, 200))
+
+
+def _draw_targets(observation: np.ndarray) -> np.ndarray:
+    from .pictures import skeleton_views
+
+    return skeleton_views(observation, observation, size=(360, 200), legend=False)
+
+
+def _legend() -> Legend:
+    from .pictures import error_legend
+
+    return Legend("bones by joint error: ", tuple(error_legend()))
+
+
+SPEC = ProblemSpec(
+    name="ik",
+    title="Inverse kinematics of a human skeleton",
+    summary="24 joint rotations of SMPL's skeleton from target joint positions (forward kinematics), paper Sec. 6",
+    config=IKConfig,
+    inputs=(InputSpec("motion", "Motion", "a BVH motion capture file (CMU-style joint names), retargeted to SMPL; "
+                      "its --frames are the ground truths", _load_motion, (".bvh",),
+                      lambda motion: f"motion {motion.name}: {len(motion.poses)} frames",
+                      lambda motion: {"poses": motion.poses.numpy()}, _motion_from_arrays,
+                      lambda motion: motion.name),),
+    make=_make,
+    parameters=tuple(ParameterGroup(name, PARAMETER_NAMES[3 * j:3 * j + 3], "rad", "rotation-vector")
+                     for name, j in sorted(JOINT_INDEX.items(), key=lambda item: item[1])),
+    tangent_dim=3 * NUM_JOINTS,
+    observation=OBSERVATION,
+    load_observation=_load_observation,
+    save_observation=_save_observation,
+    observation_extensions=OBSERVATION_EXTENSIONS,
+    parse_x=_parse_x,
+    format_x=lambda x: ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1)),
+    x_hint="a library pose (squat), walk-cycle, a .npy/.bvh file or 72 axis-angle numbers",
+    metrics=(
+        Metric("position_error_cm", "Pos.", "cm", "{:.2f}", ("mean", "median"), needs_ground_truth=False),
+        Metric("rotation_error_deg", "Rot.", "deg", "{:.2f}", ("mean", "median")),
+    ),
+    panels=(Panel("skeleton", "target (grey) and estimate, front and side", _skeleton_panel),
+            Panel("body", "the default body posed by the estimate", _body_panel)),
+    legend=_legend(),
+    slice_axes=SLICE_AXES,
+    solvers=generic_solver_entries(CAPABILITIES),
+    default_solvers=("adam", "lbfgs", "lm"),
+    gradient_options={},
+    capabilities=CAPABILITIES,
+    commands=(Command("bench", "ik", "adam, lbfgs, gauss-newton and lm on the test split and the CMU clips; "
+                      "Table 5 of the paper", add_bench_arguments, bench_ik),),
+    draw_observation=_draw_targets,
+    prediction_label="joints",
+)

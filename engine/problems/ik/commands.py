@@ -1,0 +1,73 @@
+"""`feedbacklab bench ik`: the paper's Table 5 (steps, time per solve, joint position and rotation errors) for
+the generic optimizers on the test split and on the CMU clips, with each solver's time per iteration of the
+whole batch."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from ...cli_support import add_solver_arguments, check_output, solver_options, write_results
+from ...compare import run_comparison
+from ...device import default_device
+from ...summary import markdown_table, summarize
+from ..registry import get_problem
+from ..spec import add_config_arguments, config_from_arguments
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from .problem import IKConfig
+
+    parser.add_argument("--n", type=int, default=100, help="poses of the test split")
+    parser.add_argument("--cmu-frames", type=int, default=100,
+                        help="frames spread over the CMU clips (assimp-testmodels), when installed; 0: skip them")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the test split's poses")
+    parser.add_argument("--out", help="also write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    add_config_arguments(parser, IKConfig)
+    add_solver_arguments(parser, get_problem("ik"), "adam,lbfgs,gauss-newton,lm")
+
+
+def bench_ik(args: argparse.Namespace) -> int:
+    from .data import cmu_clips, split_poses
+
+    check_output(args.out, (".json",), "--out")
+    spec = get_problem("ik")
+    names = spec.parse_solvers(args.solvers)
+    options = solver_options(args)
+    config = config_from_arguments(spec.config, args)
+    if args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}")
+    device = default_device()
+    sets = {f"test split ({args.n} sampled poses, seed {args.seed})": split_poses("test", args.n, args.seed)}
+    if args.cmu_frames > 0 and cmu_clips():
+        clips = ", ".join(path.name for path in cmu_clips())
+        sets[f"CMU clips {clips} ({args.cmu_frames} frames)"] = split_poses("cmu", args.cmu_frames)
+    elif args.cmu_frames > 0:
+        print("note: the CMU clips are not installed (apt-get install assimp-testmodels); skipping them",
+              file=sys.stderr)
+    results = {"problem": "ik", "device": str(device), "torch_threads": torch.get_num_threads(), "sets": {}}
+    for label, poses in sets.items():
+        problem = spec.make(config, {}, device, len(poses))
+        ground_truth = poses.reshape(len(poses), -1).to(device)
+        comparison = run_comparison(
+            spec, problem, problem.forward(ground_truth), names, ground_truth=ground_truth, keep_predictions=False,
+            solver_options=options,
+            on_solver_done=lambda name, trace: print(f"{name}: done, {trace.elapsed[-1]:.1f} s", file=sys.stderr))
+        summaries = summarize(spec, comparison)
+        for name, trace in comparison.traces.items():
+            summaries[name]["ms_per_iteration"] = 1000 * float(trace.elapsed[-1]) / trace.num_iterations
+            summaries[name]["ms_per_step_per_solve"] = 1000 * summaries[name]["seconds_per_solve"] / max(
+                summaries[name]["steps"], 1.0)
+        results["sets"][label] = summaries
+        if args.json:
+            continue
+        print(f"\nik: {label}, device {device}\n")
+        print(markdown_table(spec, summaries))
+        print(f"\nTime per iteration of the whole batch of {len(poses)} (ms): " + ", ".join(
+            f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items()))
+        print("Time per step of one solve, its share of the batch (ms): " + ", ".join(
+            f"{name} {s['ms_per_step_per_solve']:.2f}" for name, s in summaries.items()))
+    write_results(args, results)
+    return 0

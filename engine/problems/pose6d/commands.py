@@ -1,0 +1,211 @@
+"""pose6d's subcommands: `bench pose6d` (the paper's Tables 1-3), `bench speed` (its Fig. 5) and
+`train pose6d` (the learned solvers' stage-wise trainer)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import asdict
+
+import torch
+
+from ...cli_support import (
+    add_solver_arguments,
+    check_output,
+    check_size,
+    solver_options,
+    tables_unless_json,
+    write_results,
+)
+from ...device import default_device
+from ...summary import errors_after_steps, markdown_table, summarize
+from ...trace import Comparison
+from ..registry import get_problem
+
+LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
+UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
+
+
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
+    from ...learn.train import TrainConfig  # the trainer imports this problem
+
+    train.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
+    train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
+                                        "held out for validation (default: the procedural train/val splits)")
+    train.add_argument("--steps", type=int, default=5, help="feedback steps (stages)")
+    train.add_argument("--shared", action="store_true", help="one network for all steps")
+    train.add_argument("--regression", action="store_true", help="the deep regression baseline (no feedback)")
+    train.add_argument("--samples", type=int, default=TrainConfig.samples, help="training problems per stage")
+    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
+    train.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
+    train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
+
+
+def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
+    accuracy.add_argument("--n", type=int, default=100, help="number of problems")
+    accuracy.add_argument("--meshes", help="mesh files and/or directories, comma-separated (default: procedural)")
+    accuracy.add_argument("--split", default="test", choices=("train", "val", "test"), help="procedural split")
+    accuracy.add_argument("--seed", type=int, default=0, help="seed of the sampled problems")
+    accuracy.add_argument("--rotation-range", help="'lo,hi' degrees of the ground-truth rotation (default 0,40)")
+    accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
+    accuracy.add_argument("--unseen", action="store_true",
+                          help="also run the learned solvers on unseen rotation ranges 40-45 ... 55-60 degrees")
+    accuracy.add_argument("--out", help="also write the results as JSON")
+    accuracy.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    add_solver_arguments(accuracy, get_problem("pose6d"))
+
+
+def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
+    speed.add_argument("--solvers", default="nmr,softras", help="comma-separated solver names")
+    speed.add_argument("--faces", default="1000,5000,20000,80000", help="face counts at 128 px")
+    speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
+    speed.add_argument("--steps", type=int, default=30, help="timed steps per combination")
+    speed.add_argument("--out", help="also write the results as JSON")
+    speed.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+
+
+def train_command(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+    from tqdm import tqdm
+
+    from ...learn.train import TrainConfig, train
+    from .bench import load_mesh_set
+
+    config = TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared,
+                         feedback=not args.regression, samples=args.samples, epochs=args.epochs, seed=args.seed,
+                         image_size=args.size)
+    if args.meshes:
+        meshes = load_mesh_set(args.meshes)
+        held_out = max(1, len(meshes) // 10)
+        if len(meshes) < 2:
+            raise ValueError(f"--meshes {args.meshes}: need at least two meshes (one is held out for validation)")
+        train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
+        source = {"meshes": args.meshes, "train": len(train_meshes), "validation": len(validation_meshes)}
+    else:
+        train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
+        source = {"meshes": "procedural", "train": len(train_meshes), "validation": len(validation_meshes)}
+    training_set = dict(source, samples=config.samples, seed=config.seed, rotation_range_deg=[0, 40])
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    device = default_device()
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+    bars = []
+
+    def progress(description: str, total: int):
+        bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+        bars.append(bar)
+        return bar.update
+
+    try:
+        path = train(config, args.out, train_meshes, validation_meshes, training_set, progress,
+                     log=lambda message: print(message, file=sys.stderr), device=device)
+    finally:
+        for bar in bars:
+            bar.close()
+        if distributed:
+            dist.destroy_process_group()
+    if not distributed or int(os.environ.get("RANK", "0")) == 0:
+        print(f"wrote {path}")
+    return 0
+
+
+def bench_accuracy(args: argparse.Namespace) -> int:
+    from .bench import accuracy_benchmark, load_mesh_set
+
+    check_output(args.out, (".json",), "--out")
+    spec = get_problem("pose6d")
+    names = spec.parse_solvers(args.solvers)
+    options = solver_options(args)
+    rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
+    meshes = load_mesh_set(args.meshes, args.split)
+    device = str(default_device())
+
+    def run(solvers: list[str], rotations: tuple[float, float] | None) -> Comparison:
+        return accuracy_benchmark(
+            spec, solvers, args.n, meshes, seed=args.seed, rotation_range_deg=rotations, image_size=check_size(args.size),
+            solver_options=options, device=device,
+            on_solver_done=lambda name, s: print(f"{name}: done, {s['batch_seconds']:.1f} s", file=sys.stderr))
+
+    say = tables_unless_json(args)
+    comparison = run(names, rotation_range)
+    summaries = summarize(spec, comparison)
+    source = args.meshes or f"procedural {args.split} split"
+    results = {"problem": "pose6d", "n": args.n, "meshes": source, "seed": args.seed,
+               "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}
+    say(f"pose6d: {args.n} problems on {source}, rotations {rotation_range or (0, 40)} deg, seed {args.seed}\n")
+    say(markdown_table(spec, summaries))
+    say(_speedups(summaries))
+
+    learned = [name for name in names if name in LEARNED_SOLVERS]
+    if learned:
+        per_step = {name: errors_after_steps(spec, comparison.traces[name], (1, 3, 5)) for name in learned}
+        results["errors_after_steps"] = per_step
+        say("\nError after k steps (mean translation / mean rotation in degrees):\n")
+        say(_steps_table(per_step))
+    if args.unseen and learned:
+        unseen = {}
+        for low, high in UNSEEN_RANGES:
+            unseen[f"{low:g}-{high:g}"] = summarize(spec, run(learned, (low, high)))
+        results["unseen_rotations"] = unseen
+        say("\nUnseen rotation ranges (trained on 0-40 degrees):\n")
+        say(markdown_table(spec, {f"{name} {label}": rows[name] for label, rows in unseen.items() for name in learned}))
+    write_results(args, results)
+    return 0
+
+
+def _speedups(summaries: dict[str, dict[str, float]]) -> str:
+    """'feedback is 180x faster than nmr per solve', for every learned / optimizer pair."""
+    lines = []
+    for fast in (n for n in summaries if n in LEARNED_SOLVERS):
+        for slow in (n for n in summaries if n not in LEARNED_SOLVERS):
+            ratio = summaries[slow]["seconds_per_solve"] / max(summaries[fast]["seconds_per_solve"], 1e-9)
+            lines.append(f"{fast} is {ratio:.0f}x faster than {slow} per solve")
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _steps_table(per_step: dict[str, dict[int, dict[str, float]]]) -> str:
+    steps = sorted(next(iter(per_step.values())))
+    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
+             "|---" * (len(steps) + 1) + "|"]
+    for name, rows in per_step.items():
+        cells = [f"{rows[k]['translation_error_mean']:.3f} / {rows[k]['rotation_error_deg_mean']:.2f}" for k in steps]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _parse_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--rotation-range {text!r}: expected 'lo,hi' in degrees, e.g. 40,45") from None
+    if not 0 <= low <= high <= 180:
+        raise ValueError(f"--rotation-range {text!r}: need 0 <= lo <= hi <= 180")
+    return low, high
+
+
+def bench_speed(args: argparse.Namespace) -> int:
+    from .bench import pyrender_timing, step_timings, timing_table
+
+    check_output(args.out, (".json",), "--out")
+    spec = get_problem("pose6d")
+    names = spec.parse_solvers(args.solvers)
+    faces = [int(v) for v in args.faces.split(",")]
+    sizes = [check_size(int(v)) for v in args.sizes.split(",")]
+    device = str(default_device())
+    combinations = [(count, 128) for count in faces] + [(5000, size) for size in sizes if size != 128]
+    timings = step_timings(spec, names, list(dict.fromkeys(combinations)), steps=args.steps, device=device)
+    by_faces = [t for t in timings if t.image_size == 128]
+    by_size = [t for t in timings if t.requested_faces == 5000]
+    pyrender_ms = pyrender_timing()
+    say = tables_unless_json(args)
+    say(f"device: {device}, torch threads: {torch.get_num_threads()}\n")
+    say("Step time vs faces (128 px):\n" + timing_table(by_faces) + "\n")
+    say("Step time vs image size (5,000 faces):\n" + timing_table(by_size) + "\n")
+    say(f"pyrender silhouette, 128 px, 5,000 faces: {pyrender_ms:.2f} ms per render")
+    write_results(args, {"device": device, "by_faces": [asdict(t) for t in by_faces],
+                          "by_size": [asdict(t) for t in by_size], "pyrender_ms": pyrender_ms})
+    return 0
+

@@ -1,0 +1,460 @@
+"""The problem contract: what every service (CLI, benchmark, recorder, summary, trace, worker, app) reads about
+a problem, so that none of them knows a problem by name.
+
+A problem is one folder, engine/problems/NAME/, whose __init__ exports SPEC, a ProblemSpec. The spec describes
+(config, inputs, parameters, observation, metrics, pictures, slice axes, solvers); `spec.make` builds the
+Problem itself, a batch of instances on one device:
+
+    problem.batch_size, problem.device, problem.subset(index)
+    problem.forward(x) -> prediction (B, *observation shape)        # the forward process, not differentiated
+    problem.energy(prediction, observation, x) -> (B,)
+    problem.metrics(x, prediction, observation, ground_truth) -> {key: (B,)}   # keys of spec.metrics
+    problem.initial_estimate() -> (B, D);  problem.sample_ground_truth(generator) -> (B, D)
+    problem.retract(x, dx) -> x (+) dx, dx (B, d) in the tangent space of the parameter manifold
+    optional: problem.forward_differentiable(x, **options), problem.residuals(x, observation) -> (B, R)
+              with energy == residuals.square().sum(1)
+
+x is flat (B, D); a problem reshapes inside forward.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import torch
+
+STORAGES = ("float32", "unit-uint8")
+AGGREGATES = ("mean", "median", "percent")
+KINDS = ("euclidean", "quaternion", "rotation-vector")
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """The shape and storage of one item of an observation (and so of a prediction).
+
+    shape: per item, ints or names of sizes that vary ("H", "W"); storage: how traces keep it, 'float32'
+    (exact) or 'unit-uint8' (values in [0, 1] as 0-255: exact for binary silhouettes, 1/255 steps otherwise)."""
+
+    shape: tuple[int | str, ...]
+    description: str
+    storage: str = "float32"
+    square: bool = False
+    """Named sizes must be equal (square images)."""
+
+    def __post_init__(self) -> None:
+        if self.storage not in STORAGES:
+            raise ValueError(f"unknown storage {self.storage!r}; choose one of {', '.join(STORAGES)}")
+
+    def describe(self) -> str:
+        return "(" + ", ".join(str(size) for size in self.shape) + ")"
+
+    def check(self, array: torch.Tensor | np.ndarray, batch: int | None = None, name: str = "observation") -> None:
+        """ValueError naming the expected and the actual shape when `array` (B, *shape) does not fit."""
+        shape = tuple(array.shape)
+        expected = f"(B, {', '.join(str(size) for size in self.shape)})"
+        if len(shape) != len(self.shape) + 1:
+            raise ValueError(f"{name} must have shape {expected} ({self.description}), got {shape}")
+        if batch is not None and shape[0] != batch:
+            raise ValueError(f"{name} has {shape[0]} items for a batch of {batch} problems")
+        named: dict[str, int] = {}
+        for size, actual in zip(self.shape, shape[1:]):
+            if isinstance(size, int) and size != actual:
+                raise ValueError(f"{name} must have shape {expected} ({self.description}), got {shape}")
+            if isinstance(size, str):
+                named.setdefault(size, actual)
+                if named[size] != actual:
+                    raise ValueError(f"{name} must have shape {expected}: both {size} must agree, got {shape}")
+        if self.square and len(set(named.values())) > 1:
+            raise ValueError(f"{name} must be square ({self.description}), got {shape}")
+        if isinstance(array, torch.Tensor) and array.is_floating_point() and not bool(torch.isfinite(array).all()):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """What a trace stores for float values of this spec (values already stored pass unchanged)."""
+        if self.storage == "unit-uint8" and values.dtype == np.uint8:
+            return values
+        if self.storage == "unit-uint8":
+            return (np.clip(values, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        return np.asarray(values, dtype=np.float32)
+
+    @staticmethod
+    def decode_stored(stored: np.ndarray) -> np.ndarray:
+        """float32 values from what a trace stored (uint8 back to [0, 1])."""
+        if stored.dtype == np.uint8:
+            return stored.astype(np.float32) / 255.0
+        return np.asarray(stored, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ParameterGroup:
+    """Consecutive coordinates of x that mean one thing: labels per coordinate, unit, and kind."""
+
+    name: str
+    labels: tuple[str, ...]
+    unit: str
+    kind: str = "euclidean"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown parameter kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One per-item metric a problem computes: its key in problem.metrics, how to show and aggregate it."""
+
+    key: str
+    label: str
+    unit: str = ""
+    format: str = "{:.3f}"
+    aggregates: tuple[str, ...] = ("mean",)
+    """'mean', 'median' (over the batch) or 'percent' (of items where the 0/1 flag is set)."""
+    needs_ground_truth: bool = True
+    lower_is_better: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.aggregates if a not in AGGREGATES]
+        if unknown:
+            raise ValueError(f"metric {self.key}: unknown aggregate(s) {unknown}; choose from {AGGREGATES}")
+
+    @property
+    def is_flag(self) -> bool:
+        return self.aggregates == ("percent",)
+
+    def header(self, aggregate: str) -> str:
+        """Column header of one aggregate: 'Rot. mean (deg)', 'IoU', 'Outliers (%)'."""
+        if aggregate == "percent":
+            return f"{self.label} (%)"
+        name = self.label if self.aggregates == ("mean",) else f"{self.label} {aggregate}"
+        return f"{name} ({self.unit})" if self.unit else name
+
+    def text(self, value: float) -> str:
+        """One item's value with its unit: 'rotation error 2.31 deg', 'outlier: yes'."""
+        if self.is_flag:
+            return f"{self.label.lower().rstrip('s')}: {'yes' if value > 0.5 else 'no'}"
+        return f"{self.label} {self.format.format(value)}" + (f" {self.unit}" if self.unit else "")
+
+
+PanelDraw = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
+"""(observation item, prediction item, x item, ground truth item or None) -> (H, W, 3) uint8."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A picture of a solver's column, drawn from one item's observation, prediction and estimate."""
+
+    key: str
+    title: str
+    draw: PanelDraw
+
+
+@dataclass(frozen=True)
+class Legend:
+    """Colour swatches explaining the panels: (label, RGB)."""
+
+    title: str
+    entries: tuple[tuple[str, tuple[int, int, int]], ...]
+
+
+@dataclass(frozen=True)
+class SliceAxis:
+    """A direction of the energy slice: `move(center (N, D), offsets (N,)) -> (N, D)` in display units, and
+    `coordinate(path (T, D), center (D,)) -> (T,)`, a path's position along it."""
+
+    key: str
+    label: str
+    unit: str
+    span: float
+    """Default half-width of the slice, display units."""
+    move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    coordinate: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """Something the user loads for a problem: a mesh, a motion file, a body model. `load(text or None)`
+    returns the loaded value (None: the built-in default) or raises ValueError with a one-line reason."""
+
+    key: str
+    label: str
+    help: str
+    load: Callable[[str | None], Any]
+    extensions: tuple[str, ...] = ()
+    describe: Callable[[Any], str] = str
+    """One line about a loaded value, for messages."""
+    to_arrays: Callable[[Any], dict[str, np.ndarray]] | None = None
+    """A loaded value as plain arrays (for sessions and for giving a restarted engine what the app holds) ..."""
+    from_arrays: Callable[[str, dict[str, np.ndarray]], Any] | None = None
+    """... and back: (name, arrays) -> value; ValueError (one line) when the arrays do not fit."""
+    name_of: Callable[[Any], str] = str
+    """A loaded value's short name ('car-001')."""
+
+
+@dataclass(frozen=True)
+class SolverEntry:
+    """A solver a problem offers: kind ('optimizer', 'learned' or 'chain'), one line, and its factory
+    (**overrides) -> solver. Generic solvers come from engine.solvers.generic; problems add their own."""
+
+    name: str
+    kind: str
+    description: str
+    factory: Callable[..., Any]
+    update_rule: str = ""
+    """The rule that makes dx_t, for the teach panel."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A problem's subcommand: `feedbacklab VERB NAME ...` (verb 'bench' or 'train'); run(args) -> exit code."""
+
+    verb: str
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+class Problem(Protocol):
+    """What solvers and services need from a batch of problem instances (see the module docstring)."""
+
+    parameter_names: tuple[str, ...]
+    observation_spec: ArraySpec
+
+    @property
+    def batch_size(self) -> int: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def subset(self, index: torch.Tensor) -> "Problem": ...
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def energy(self, prediction: torch.Tensor, observation: torch.Tensor, x: torch.Tensor) -> torch.Tensor: ...
+
+    def metrics(self, x: torch.Tensor, prediction: torch.Tensor, observation: torch.Tensor,
+                ground_truth: torch.Tensor | None) -> dict[str, torch.Tensor]: ...
+
+    def initial_estimate(self) -> torch.Tensor: ...
+
+    def sample_ground_truth(self, generator: torch.Generator) -> torch.Tensor: ...
+
+    def retract(self, x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """Everything the workbench knows about one problem."""
+
+    name: str
+    title: str
+    summary: str
+    """One line for `feedbacklab problems`."""
+    config: type
+    """A frozen dataclass; each field's docstring is its CLI help and app tooltip."""
+    inputs: tuple[InputSpec, ...]
+    make: Callable[..., Problem]
+    """(config, inputs: {key: loaded value}, device, batch_size: int | None) -> Problem."""
+    parameters: tuple[ParameterGroup, ...]
+    tangent_dim: int
+    observation: ArraySpec
+    load_observation: Callable[[str], np.ndarray]
+    """A file to (B, *shape) float32; ValueError with a one-line reason."""
+    save_observation: Callable[[str, np.ndarray], None]
+    observation_extensions: tuple[str, ...]
+    parse_x: Callable[[str, Any], torch.Tensor]
+    """(text, config) -> (1, D) or (B, D): a ground truth or initial estimate typed by the user."""
+    format_x: Callable[[np.ndarray], str]
+    """(D,) -> the text parse_x reads back."""
+    metrics: tuple[Metric, ...]
+    panels: tuple[Panel, ...]
+    legend: Legend | None
+    slice_axes: tuple[SliceAxis, ...]
+    solvers: tuple[SolverEntry, ...]
+    default_solvers: tuple[str, ...]
+    x_hint: str = ""
+    """What parse_x reads, for help texts: 'qw,qx,qy,qz,tx,ty,tz'."""
+    capabilities: frozenset[str] = frozenset()
+    """'differentiable' (forward_differentiable), 'residuals', 'train' (a learned solver's trainer)."""
+    commands: tuple["Command", ...] = ()
+    """The problem's `bench` and `train` subcommands (its paper's tables, its trainer)."""
+    flag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Config field -> extra CLI flags (pose6d's --size for --image-size)."""
+    gradient_options: dict[str, Any] | None = None
+    """forward_differentiable options under which its gradient is exact, for the contract's gradient check
+    (pose6d: SoftRas; NMR's gradient is approximate by design); None: no differentiable forward."""
+    check_observation: Callable[[np.ndarray], None] | None = None
+    """Raises ValueError (one line) for an observation the forward process made that cannot be solved (pose6d:
+    an empty silhouette, the object outside the image)."""
+    draw_observation: Callable[[np.ndarray], np.ndarray] | None = None
+    """One observation item as an (H, W, 3) uint8 picture, for the app's side panel and teach tab."""
+    fit_config: Callable[[Any, np.ndarray], Any] | None = None
+    """(config, observation) -> the config that fits a loaded observation (pose6d: its image size)."""
+    prediction_label: str = "prediction"
+    """What a prediction is called in the views ('rendering', 'joints')."""
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(label for group in self.parameters for label in group.labels)
+
+    def metric(self, key: str) -> Metric:
+        return next(metric for metric in self.metrics if metric.key == key)
+
+    def solver(self, name: str) -> SolverEntry:
+        """The named solver; ValueError naming the choices."""
+        for entry in self.solvers:
+            if entry.name == name:
+                return entry
+        raise ValueError(f"problem {self.name} has no solver {name!r}; choose from {self.solver_names()}")
+
+    def solver_names(self) -> str:
+        return ", ".join(entry.name for entry in self.solvers)
+
+    def parse_solvers(self, text: str) -> list[str]:
+        """'adam,lm' to names this problem offers; ValueError naming the unknown ones and the choices."""
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        known = {entry.name for entry in self.solvers}
+        unknown = [name for name in names if name not in known]
+        if unknown or not names:
+            raise ValueError(f"problem {self.name} cannot run solver(s) {', '.join(unknown) or '(none)'}; "
+                             f"choose from {self.solver_names()}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"solver list {text!r} names a solver twice")
+        return names
+
+    def make_solver(self, name: str, **overrides: Any) -> Any:
+        return self.solver(name).factory(**overrides)
+
+    def slice_axis(self, key: str) -> SliceAxis:
+        for axis in self.slice_axes:
+            if axis.key == key:
+                return axis
+        raise ValueError(f"problem {self.name} has no slice axis {key!r}; choose from "
+                         f"{', '.join(axis.key for axis in self.slice_axes)}")
+
+
+# --- config dataclasses: fields, their docstrings, and values from text ----------------------------------------
+
+@dataclass(frozen=True)
+class ConfigField:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, text: str) -> Any:
+        """The field's value from text; ValueError naming the flag."""
+        try:
+            if self.type is bool:
+                lowered = text.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return lowered in ("true", "1", "yes")
+            if self.type is tuple:
+                return tuple(float(part) for part in text.split(",") if part.strip())
+            return self.type(text)
+        except ValueError:
+            raise ValueError(f"{self.flag} {text!r}: expected {self.type_name}") from None
+
+    @property
+    def type_name(self) -> str:
+        return {int: "an integer", float: "a number", str: "text", bool: "true or false",
+                tuple: "comma-separated numbers"}[self.type]
+
+
+def config_fields(config_class: type) -> tuple[ConfigField, ...]:
+    """The fields of a config dataclass with their docstrings (the string literal after each field)."""
+    docs = _field_docstrings(config_class)
+    hints = typing.get_type_hints(config_class)
+    fields = []
+    for f in dataclasses.fields(config_class):
+        hint = hints[f.name]
+        kind = tuple if typing.get_origin(hint) is tuple else hint
+        if kind not in (int, float, str, bool, tuple):
+            raise TypeError(f"{config_class.__name__}.{f.name}: config fields must be int, float, str, bool or tuple")
+        fields.append(ConfigField(f.name, kind, f.default, docs.get(f.name, "")))
+    return tuple(fields)
+
+
+def _field_docstrings(config_class: type) -> dict[str, str]:
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(config_class)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for previous, node in zip(body, body[1:]):
+        if (isinstance(previous, ast.AnnAssign) and isinstance(previous.target, ast.Name)
+                and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)):
+            docs[previous.target.id] = " ".join(node.value.value.split())
+    return docs
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type,
+                         aliases: dict[str, tuple[str, ...]] | None = None) -> None:
+    """One flag per config field, help from its docstring; unset flags stay None (the default applies)."""
+    for f in config_fields(config_class):
+        default = ",".join(f"{v:g}" for v in f.default) if f.type is tuple else f.default
+        parser.add_argument(f.flag, *(aliases or {}).get(f.name, ()), dest=f"config_{f.name}",
+                            metavar=f.type.__name__.upper(), help=f"{f.help} (default: {default})")
+
+
+def config_from_arguments(config_class: type, args: argparse.Namespace) -> Any:
+    values = {}
+    for f in config_fields(config_class):
+        text = getattr(args, f"config_{f.name}", None)
+        if text is not None:
+            values[f.name] = f.parse(text)
+    return make_config(config_class, values)
+
+
+def make_config(config_class: type, values: dict[str, Any]) -> Any:
+    """The config with these values; ValueError (one line) when the dataclass rejects them."""
+    try:
+        return config_class(**values)
+    except TypeError as error:
+        raise ValueError(f"{config_class.__name__}: {error}") from None
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(config).items()}
+
+
+def config_from_dict(config_class: type, values: dict[str, Any]) -> Any:
+    """A config from a saved or typed dict; ValueError (one line, naming the flag) for an unknown field or a value
+    of the wrong type (the dataclass itself does not check types): such values are read as their text."""
+    known = {f.name: f for f in config_fields(config_class)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{config_class.__name__} has no setting(s) {', '.join(unknown)}")
+    typed = {}
+    for name, value in values.items():
+        f = known[name]
+        if isinstance(value, f.type) and not (f.type is int and isinstance(value, bool)):
+            typed[name] = value
+        else:
+            typed[name] = f.parse(",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+    return make_config(config_class, typed)
+
+
+@dataclass
+class Instances:
+    """A problem batch with its observation and (when known) ground truth, ready to solve."""
+
+    problem: Any
+    observation: torch.Tensor
+    ground_truth: torch.Tensor | None
+    meta: dict[str, Any] = field(default_factory=dict)
