@@ -144,13 +144,25 @@ def load_pose(spec: str, num_joints: int = NUM_JOINTS, frame: int = 0,
     """One pose (num_joints, 3) from a library name ('squat'), a motion's name ('walk-cycle', `frame` picking one,
     the loop continued), a .npy / .npz of axis-angle poses ((J, 3), (J*3,) or a sequence of either, `frame`
     picking one) or a .bvh file (retargeted to target_rest (24, 3), SMPL only)."""
+    named_motions = motions()
+    if spec in named_motions:
+        if num_joints != NUM_JOINTS:
+            raise ValueError(f"motion {spec!r} has {NUM_JOINTS} joints but the model poses {num_joints}")
+        return named_motions[spec].at([frame])[0][0]
+    poses = load_poses(spec, num_joints, target_rest)
+    if not -len(poses) <= frame < len(poses):
+        raise ValueError(f"frame {frame} is out of range: {spec!r} has {len(poses)} frames")
+    return poses[frame]
+
+
+def load_poses(spec: str, num_joints: int = NUM_JOINTS, target_rest: torch.Tensor | None = None) -> torch.Tensor:
+    """Every pose (F, num_joints, 3) of a library name (one), a motion's name (its frames), a .npy / .npz of
+    axis-angle poses or a .bvh file (retargeted to target_rest (24, 3), SMPL only); ValueError otherwise."""
     library, named_motions = pose_library(), motions()
     if spec in library or spec in named_motions:
         if num_joints != NUM_JOINTS:
             raise ValueError(f"library pose {spec!r} has {NUM_JOINTS} joints but the model poses {num_joints}")
-        if spec in named_motions:
-            return named_motions[spec].at([frame])[0][0]
-        return library[spec]
+        return named_motions[spec].poses if spec in named_motions else library[spec][None]
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".npz", ".bvh"):
@@ -161,27 +173,22 @@ def load_pose(spec: str, num_joints: int = NUM_JOINTS, frame: int = 0,
     if suffix == ".bvh":
         if target_rest is None or num_joints != NUM_JOINTS:
             raise ValueError("BVH motion is retargeted to SMPL's 24 joints only")
-        motion = retarget_bvh(load_bvh(path), target_rest, label=repr(path.name))
-        poses = motion.poses
-    else:
-        try:
-            if suffix == ".npy":
-                arrays = {"pose": np.load(path, allow_pickle=False)}
-            else:
-                with np.load(path, allow_pickle=False) as data:
-                    arrays = {name: data[name] for name in data.files}
-        except (ValueError, OSError) as error:
-            raise ValueError(f"could not read {path.name!r} as {suffix} ({error})") from None
-        key = next((k for k in ("pose", "poses") if k in arrays), next(iter(arrays)) if len(arrays) == 1 else None)
-        if key is None:
-            raise ValueError(f"{path.name!r} has arrays {sorted(arrays)}; name the pose array 'pose' or 'poses'")
-        poses = torch.as_tensor(np.asarray(arrays[key], dtype=np.float32))
-        if poses.shape[-1] == num_joints * 3 and poses.shape[-2:] != (num_joints, 3):
-            poses = poses.reshape(*poses.shape[:-1], num_joints, 3)
-        if poses.shape[-2:] != (num_joints, 3) or poses.ndim > 3:
-            raise ValueError(f"{path.name!r} holds an array of shape {tuple(poses.shape)}; expected axis-angle poses "
-                             f"({num_joints}, 3) or ({num_joints * 3},), or a sequence of them")
-        poses = poses.reshape(-1, num_joints, 3)
-    if not -len(poses) <= frame < len(poses):
-        raise ValueError(f"frame {frame} is out of range: {spec!r} has {len(poses)} frames")
-    return poses[frame]
+        return retarget_bvh(load_bvh(path), target_rest, label=repr(path.name)).poses
+    try:
+        if suffix == ".npy":
+            arrays = {"pose": np.load(path, allow_pickle=False)}
+        else:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+    except (ValueError, OSError) as error:
+        raise ValueError(f"could not read {path.name!r} as {suffix} ({error})") from None
+    key = next((k for k in ("pose", "poses") if k in arrays), next(iter(arrays)) if len(arrays) == 1 else None)
+    if key is None:
+        raise ValueError(f"{path.name!r} has arrays {sorted(arrays)}; name the pose array 'pose' or 'poses'")
+    poses = torch.as_tensor(np.asarray(arrays[key], dtype=np.float32))
+    if poses.shape[-1] == num_joints * 3 and poses.shape[-2:] != (num_joints, 3):
+        poses = poses.reshape(*poses.shape[:-1], num_joints, 3)
+    if poses.shape[-2:] != (num_joints, 3) or poses.ndim > 3:
+        raise ValueError(f"{path.name!r} holds an array of shape {tuple(poses.shape)}; expected axis-angle poses "
+                         f"({num_joints}, 3) or ({num_joints * 3},), or a sequence of them")
+    return poses.reshape(-1, num_joints, 3)

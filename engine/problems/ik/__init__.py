@@ -93,36 +93,27 @@ def _save_observation(path: str, observation: np.ndarray) -> None:
 
 
 def _parse_x(text: str, config: IKConfig | None = None) -> torch.Tensor:
-    """A library pose or motion name ('squat', 'walk-cycle'), a .npy/.npz of axis-angle poses or a .bvh file
-    (every frame: a batch), or 72 comma-separated numbers."""
-    from ...bodies.poses import load_pose, motions, pose_library
+    """A library pose or motion name ('squat', 'walk-cycle': every frame), a .npy/.npz of axis-angle poses or a
+    .bvh file (every frame: a batch), or 72 comma-separated numbers."""
+    from ...bodies.poses import load_poses
 
-    if text in pose_library():
-        return load_pose(text).reshape(1, -1)
-    if text in motions():
-        return motions()[text].poses.reshape(-1, 3 * NUM_JOINTS)
-    if text.lower().endswith(".bvh"):
-        return _load_motion(text).poses.reshape(-1, 3 * NUM_JOINTS)
-    if text.lower().endswith((".npy", ".npz")):
+    if "," not in text:
         from .data import default_rest_joints
 
-        first = load_pose(text, NUM_JOINTS, 0, default_rest_joints())
-        poses = [first]
-        frame = 1
-        while True:  # every pose of a sequence
-            try:
-                poses.append(load_pose(text, NUM_JOINTS, frame))
-            except ValueError:
-                break
-            frame += 1
-        return torch.stack(poses).reshape(len(poses), -1)
+        try:
+            return load_poses(text, NUM_JOINTS, default_rest_joints()).reshape(-1, 3 * NUM_JOINTS)
+        except ValueError as error:
+            if text.lower().endswith((".npy", ".npz", ".bvh")):
+                raise
+            raise ValueError(f"{text!r} is not an ik pose: give a library pose (squat, a-pose, ...), walk-cycle, a "
+                             f".npy/.npz/.bvh file or 72 comma-separated axis-angle numbers ({error})") from None
     try:
         values = [float(part) for part in text.split(",")]
     except ValueError:
         values = []
     if len(values) != 3 * NUM_JOINTS or not np.isfinite(values).all():
-        raise ValueError(f"{text!r} is not an ik pose: give a library pose (squat, a-pose, ...), walk-cycle, a "
-                         f".npy/.npz/.bvh file or 72 comma-separated axis-angle numbers")
+        raise ValueError(f"{text!r} is not an ik pose: give 72 comma-separated axis-angle numbers, a library pose "
+                         "(squat, a-pose, ...), walk-cycle or a .npy/.npz/.bvh file")
     return torch.tensor([values], dtype=torch.float32)
 
 

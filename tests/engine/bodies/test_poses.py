@@ -184,3 +184,15 @@ class TestWalkCycle:
             assert stance.stop - stance.start >= 12
             assert np.ptp(ankle[stance, 2]) < 0.1  # and does not slide along while the pelvis travels on
             assert np.ptp(world[stance, 0, 2].numpy()) > 0.2
+
+
+def test_load_poses_gives_every_frame(tmp_path):
+    from engine.bodies.poses import load_poses
+
+    sequence = np.random.default_rng(0).normal(size=(5, 72)).astype(np.float32) * 0.1
+    np.save(tmp_path / "seq.npy", sequence)
+    poses = load_poses(str(tmp_path / "seq.npy"))
+    assert poses.shape == (5, 24, 3) and np.allclose(poses.reshape(5, -1).numpy(), sequence)
+    assert load_poses("squat").shape == (1, 24, 3) and load_poses("walk-cycle").shape == (40, 24, 3)
+    with pytest.raises(ValueError, match="neither a library pose"):
+        load_poses("cartwheel")
