@@ -47,14 +47,14 @@ def _require_display(command: str) -> None:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    _require_display("gui")
-    from app.main import run_app
-
     spec = get_problem(args.problem)
     foreign = [f"--{key}" for key in _given_inputs(args) if key not in {entry.key for entry in spec.inputs}]
     if foreign:
         raise ValueError(f"{', '.join(foreign)}: not an input of {spec.name}; its inputs are "
                          f"{', '.join('--' + entry.key for entry in spec.inputs) or 'none'}")
+    _require_display("gui")
+    from app.main import run_app
+
     return run_app(problem=spec.name, inputs=_given_inputs(args), observation=args.observation,
                    session=args.session)
 

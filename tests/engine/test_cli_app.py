@@ -24,6 +24,7 @@ def test_demo_without_display_records_instead(no_display, tmp_path, capsys):
     (["demo", "--record", "demo.avi"], ".gif or .mp4"),
     (["demo", "--record", "/no/such/dir/demo.gif"], "does not exist"),
     (["demo", "--solvers", "nmr,nope"], "cannot run solver"),
+    (["gui", "--problem", "ik", "--mesh", "car.obj"], "--mesh: not an input of ik; its inputs are --motion"),
 ])
 def test_bad_app_commands(no_display, argv, words, capsys):
     assert main(argv) == 2
