@@ -65,7 +65,8 @@ class App:
         self.columns = SolverColumns(self.textures)
         self.plots = Plots(c.scrub)
         self.summary = SummaryTable()
-        self.teach = TeachPanel(c.teach_step, self._teach_solver, self._energy_slice)
+        self.teach = TeachPanel(c.teach_step, self._teach_solver, self._energy_slice, self.textures,
+                                self.columns.picture)
         self._build()
         dpg.bind_theme(_no_overdraw_theme())
         # The close button asks first when runs are unsaved: it calls request_quit instead of closing.

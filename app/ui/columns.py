@@ -125,7 +125,7 @@ class SolverColumns:
         self._shown[slot] = (record, state.observation)
         spec, observation = state.spec, state.observation
         for panel in spec.panels:
-            image = self._picture(panel, record, observation)
+            image = self.picture(panel, record, observation)
             self.textures.show(f"column{slot}.image.{panel.key}", texture_name(slot, panel.key), image,
                                picture_width(image))
         dpg.set_value(f"column{slot}.status", _status_text(trace, record.index))
@@ -133,7 +133,8 @@ class SolverColumns:
         dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
 
-    def _picture(self, panel: Panel, record: Any, observation: ObservationInfo) -> np.ndarray:
+    def picture(self, panel: Panel, record: Any, observation: ObservationInfo) -> np.ndarray:
+        """The panel's picture of a record, drawn once (the teach panel shares them)."""
         key = (id(record), panel.key)
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] is record and drawn[1] is observation:

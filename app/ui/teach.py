@@ -4,7 +4,7 @@ step information from the problem's spec, and a 2D slice of the energy over two 
 around its estimate with every solver's path drawn across it."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -14,11 +14,13 @@ from engine.problems.spec import ProblemSpec
 
 from ..state import TEACH_PHASES, AppState
 from .columns import info_text
+from .textures import BLANK, TexturePool
 
 ACTIVE = (250, 196, 60)
 PATH_COLOURS = ((255, 255, 255), (255, 120, 80), (90, 220, 255), (255, 90, 200), (160, 255, 120), (255, 230, 90))
 """Bright lines that stand out on the viridis slice, one per solver column."""
 INACTIVE = (150, 150, 158)
+PICTURE_WIDTH = 140
 
 
 def update_rule(spec: ProblemSpec, solver: str) -> str:
@@ -57,8 +59,13 @@ def phase_lines(state: AppState) -> list[str]:
 
 class TeachPanel:
     def __init__(self, on_next_phase: Callable[[], None], on_solver: Callable[[str], None],
-                 on_slice: Callable[[tuple[str, str]], None]):
+                 on_slice: Callable[[tuple[str, str]], None], textures: TexturePool,
+                 picture: Callable[[Any, Any, Any], np.ndarray]):
+        """picture(panel, record, observation): a solver column's picture (drawn once, shared with the columns)."""
         self.on_next_phase, self.on_solver, self.on_slice = on_next_phase, on_solver, on_slice
+        self.textures, self.picture = textures, picture
+        self._pictures_drawn: tuple | None = None
+        self._pictures_of: str | None = None
         self._paths: list[int | str] = []
         self._heat: int | str | None = None
         self._drawn_version = -1
@@ -84,6 +91,7 @@ class TeachPanel:
                 dpg.add_text("for t = 0, 1, ... until the energy stops improving:", color=INACTIVE)
                 for index, _ in enumerate(TEACH_PHASES):
                     dpg.add_text("", tag=f"teach.phase{index}", wrap=600)
+                dpg.add_group(horizontal=True, tag="teach.pictures")
             with dpg.child_window(width=-1, height=-1, border=False):
                 with dpg.group(horizontal=True):
                     dpg.add_text("energy slice over")
@@ -122,7 +130,43 @@ class TeachPanel:
         for index, line in enumerate(phase_lines(state)):
             dpg.set_value(f"teach.phase{index}", ("> " if index == state.teach_phase else "  ") + line)
             dpg.configure_item(f"teach.phase{index}", color=ACTIVE if index == state.teach_phase else INACTIVE)
+        self._refresh_pictures(state)
         self._refresh_slice(state)
+
+    def _build_pictures(self, spec: ProblemSpec) -> None:
+        """y, then the selected solver's pictures of x_t (the problem's panels)."""
+        dpg.delete_item("teach.pictures", children_only=True)
+        for key, title in (("y", "y: the observation"), *((panel.key, panel.title) for panel in spec.panels)):
+            with dpg.group(parent="teach.pictures"):
+                dpg.add_text(title if len(title) < 22 else title[:20] + "...", color=INACTIVE)
+                dpg.add_image(BLANK, tag=f"teach.picture.{key}", width=PICTURE_WIDTH, height=PICTURE_WIDTH,
+                              show=False)
+        self._pictures_of, self._pictures_drawn = spec.name, None
+
+    def _refresh_pictures(self, state: AppState) -> None:
+        spec = state.spec
+        if state.problem != self._pictures_of:
+            self._build_pictures(spec)
+        trace = state.traces.get(state.teach_solver or "")
+        record = trace.at(state.cursor) if trace is not None and len(trace) else None
+        observation = state.observation
+        drawn = self._pictures_drawn
+        if drawn is not None and drawn[0] is record and drawn[1] is observation:
+            return
+        self._pictures_drawn = (record, observation)
+        if observation is None:
+            for key in ("y", *(panel.key for panel in spec.panels)):
+                dpg.configure_item(f"teach.picture.{key}", show=False)
+            return
+        if spec.draw_observation is not None:
+            self.textures.show("teach.picture.y", "teach.y", spec.draw_observation(observation.observation),
+                               PICTURE_WIDTH)
+        for panel in spec.panels:
+            if record is None:
+                dpg.configure_item(f"teach.picture.{panel.key}", show=False)
+            else:
+                self.textures.show(f"teach.picture.{panel.key}", f"teach.{panel.key}",
+                                   self.picture(panel, record, observation), PICTURE_WIDTH)
 
     def _refresh_slice(self, state: AppState) -> None:
         result = state.energy_slice
