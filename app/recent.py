@@ -8,10 +8,10 @@ import json
 import os
 from pathlib import Path
 
+from engine.problems.registry import first_app_problem
+
 SESSION = "session"
 LIMIT = 10
-OLD_KINDS = {"mesh": "pose6d:mesh", "observation": "pose6d:observation"}
-"""The first app's kinds (pose6d only)."""
 
 
 def file_kind(problem: str, what: str) -> str:
@@ -45,7 +45,9 @@ class RecentFiles:
             return {}
         if not isinstance(data, dict):
             return {}
-        return {OLD_KINDS.get(kind, kind): [str(item) for item in items if isinstance(item, str)][:LIMIT]
+        first = first_app_problem()
+        old_kinds = {what: file_kind(first.name, what) for what in first.first_app.recent_kinds}
+        return {old_kinds.get(kind, kind): [str(item) for item in items if isinstance(item, str)][:LIMIT]
                 for kind, items in data.items() if isinstance(kind, str) and isinstance(items, list)}
 
     def items(self, kind: str) -> list[str]:

@@ -1,7 +1,7 @@
 """App sessions on disk: the problem (name, config, inputs), the observation, run settings and every trace in
 one .npz (the engine's Comparison format, trace version 2, with the inputs attached as arrays), so that a
-session reopens exactly as it was saved. Sessions of the first app (version 1: pose6d, a mesh attached)
-still open, as pose6d."""
+session reopens exactly as it was saved. Sessions of the first app (version 1) still open, as the problem
+it held (its spec's first_app reads them)."""
 from __future__ import annotations
 
 import os
@@ -20,7 +20,6 @@ from .state import AppState, InputInfo, ObservationInfo, RunSettings
 SESSION_FORMAT = "feedbacklab-app-session"
 SESSION_VERSION = 2
 READABLE_SESSION_VERSIONS = (1, 2)
-V1_PROBLEM = "pose6d"
 
 
 class SessionError(ValueError):
@@ -109,13 +108,11 @@ def _problem_parts(meta: dict[str, Any], comparison: Comparison
                    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, InputInfo]]:
     """(run settings, config, inputs) of a session of either version."""
     settings = dict(meta["settings"])
-    if meta["version"] == 1:  # pose6d only: the mesh as two arrays, the image size among the run settings
-        comparison.problem = V1_PROBLEM
-        config = {"image_size": settings.pop("image_size")} if "image_size" in settings else {}
-        arrays = {"vertices": comparison.attachments["mesh_vertices"], "faces": comparison.attachments["mesh_faces"]}
-        name = meta.get("mesh", "mesh")
-        description = f"mesh {name}: {len(arrays['vertices'])} vertices, {len(arrays['faces'])} faces"
-        return settings, config, {"mesh": InputInfo("mesh", name, description, arrays)}
+    if meta["version"] == 1:
+        spec = registry.first_app_problem()
+        comparison.problem = spec.name
+        config, parts = spec.first_app.session_parts(settings, comparison.attachments, meta)
+        return settings, config, {key: InputInfo(key, *part) for key, part in parts.items()}
     inputs = {key: InputInfo(key, saved["name"], saved["description"],
                              {name: comparison.attachments[_attachment(key, name)] for name in saved["arrays"]},
                              saved.get("path"))

@@ -35,3 +35,8 @@ def get_problem(name: str) -> ProblemSpec:
     if name not in registered:
         raise ValueError(f"unknown problem {name!r}; choose from {', '.join(registered)} (`feedbacklab problems`)")
     return registered[name]
+
+
+def first_app_problem() -> ProblemSpec:
+    """The problem the first app held alone, whose old files (spec.first_app) still open."""
+    return next(spec for spec in problems().values() if spec.first_app is not None)

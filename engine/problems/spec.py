@@ -210,6 +210,18 @@ class SolverEntry:
 
 
 @dataclass(frozen=True)
+class FirstAppFiles:
+    """How files of the first app (before the contract, when it held one problem alone) read as this problem's:
+    session_parts(run settings, attachments, meta) -> (config, {input key: (name, description, arrays)}),
+    taking the problem's own settings out of the run settings; recent_kinds: the file kinds its recent list
+    named without a problem ('mesh', 'observation')."""
+
+    session_parts: Callable[[dict[str, Any], dict[str, np.ndarray], dict[str, Any]],
+                            tuple[dict[str, Any], dict[str, tuple[str, str, dict[str, np.ndarray]]]]]
+    recent_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Command:
     """A problem's subcommand: `feedbacklab VERB NAME ...` (verb 'bench' or 'train'); run(args) -> exit code."""
 
@@ -296,6 +308,8 @@ class ProblemSpec:
     """One observation item as an (H, W, 3) uint8 picture, for the app's side panel and teach tab."""
     fit_config: Callable[[Any, np.ndarray], Any] | None = None
     """(config, observation) -> the config that fits a loaded observation (pose6d: its image size)."""
+    first_app: FirstAppFiles | None = None
+    """Set on the one problem the first app held (pose6d), so that its sessions and recent files still open."""
     prediction_label: str = "prediction"
     """What a prediction is called in the views ('rendering', 'joints')."""
 

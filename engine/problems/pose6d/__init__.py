@@ -20,6 +20,7 @@ from .commands import (
     bench_speed,
     train_command,
 )
+from .first_app import FIRST_APP
 from .pictures import LEGEND, PANELS, estimate_image
 from .slice import SLICE_AXES
 from .solvers import SOLVERS
@@ -115,5 +116,6 @@ SPEC = ProblemSpec(
     check_observation=_check_observation,
     draw_observation=estimate_image,
     fit_config=lambda config, observation: replace(config, image_size=int(observation.shape[-1])),
+    first_app=FIRST_APP,
     prediction_label="rendering",
 )
