@@ -230,10 +230,15 @@ def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int | Non
     if t < 0:
         raise ValueError(f"timeline position must be >= 0, got {t}")
     spec = get_problem(comparison.problem)
-    layout = _layout_of(spec, comparison, item, scale)
+    return _draw_frame(spec, comparison, _layout_of(spec, comparison, item, scale), _energy_range(comparison, item),
+                       t, item)
+
+
+def _draw_frame(spec: ProblemSpec, comparison: Comparison, layout: _Layout, log_range: tuple[float, float], t: int,
+                item: int) -> np.ndarray:
+    """render_frame with the layout and the energy axis already made (a recording makes them once)."""
     picture = _background(layout).copy()
     draw = ImageDraw.Draw(picture)
-    log_range = _energy_range(comparison, item)
     for column, trace in enumerate(comparison.traces.values()):
         left = column * layout.column_width
         k = int(trace.at(t)[item])
@@ -345,8 +350,13 @@ def record_comparison(
     _check(comparison, item, scale)
     timeline = max(int(trace.last_index()[item]) for trace in comparison.traces.values()) + 1
     positions = frame_positions(timeline, max_frames)
-    layout = _layout_of(get_problem(comparison.problem), comparison, item, scale)
-    frame = functools.partial(render_frame, comparison, item=item, scale=scale)
+    spec = get_problem(comparison.problem)
+    layout = _layout_of(spec, comparison, item, scale)
+    log_range = _energy_range(comparison, item)
+
+    def frame(t: int) -> np.ndarray:
+        return _draw_frame(spec, comparison, layout, log_range, t, item)
+
     if suffix == ".gif":
         samples = [frame(int(positions[i])) for i in sorted({0, len(positions) // 2, len(positions) - 1})]
         legend = layout.legend.entries if layout.legend is not None else ()

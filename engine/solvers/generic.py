@@ -14,7 +14,6 @@ item (batch-first), so every item of a batch keeps its own moments, curvature pa
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -22,6 +21,7 @@ import torch
 
 from ..problems.spec import SolverEntry
 from .base import IterativeSolver, SolverParams, StepResult
+from .options import options_for
 
 GRADIENT_METHODS = ("adam", "lbfgs")
 LEAST_SQUARES_METHODS = ("gauss-newton", "lm")
@@ -436,9 +436,7 @@ def make_generic(name: str, **overrides: Any) -> IterativeSolver:
     if name not in GENERIC_SOLVERS:
         raise ValueError(f"unknown generic solver {name!r}; choose from {', '.join(GENERIC_SOLVERS)}")
     solver_class, params_class = _CLASSES[name]
-    fields = {f.name for f in dataclasses.fields(params_class)}
-    options = {key: value for key, value in overrides.items() if key in fields}
-    options["method"] = name
+    options = {**options_for(params_class, overrides), "method": name}
     return solver_class(params_class(**options))  # type: ignore[call-arg]
 
 

@@ -81,9 +81,12 @@ class EulerPrior:
     def whitened(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 72) residuals L^{-1} (e - mean) per joint of x (B, 72) axis-angle; the prior energy is
         0.5 * (whitened ** 2).sum(-1). On x's device and dtype."""
-        angles = matrix_to_euler_xyz(rotations_from_x(x))
+        return self.whitened_angles(matrix_to_euler_xyz(rotations_from_x(x)))
+
+    def whitened_angles(self, angles: torch.Tensor) -> torch.Tensor:
+        """(B, 72) residuals L^{-1} (e - mean) of Euler angles e (B, 24, 3) (see whitened)."""
         residual = angles - self.mean.to(angles)
-        return (self.inverse_cholesky.to(angles) @ residual.unsqueeze(-1)).reshape(x.shape[0], -1)
+        return (self.inverse_cholesky.to(angles) @ residual.unsqueeze(-1)).reshape(angles.shape[0], -1)
 
     def save(self, path: str | Path) -> None:
         """Writes an .npz: mean, inverse_cholesky (float64), format and metadata as a JSON string."""

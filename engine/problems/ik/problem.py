@@ -111,12 +111,11 @@ class IKProblem:
         rotations = kinematics.rotations_from_x(x)
         positions, globals_ = kinematics.chain(rotations, self.rest_joints.to(x))
         batch = x.shape[0]
-        angles = matrix_to_euler_xyz(rotations[:, 1:])
+        angles = matrix_to_euler_xyz(rotations)
         weight = math.sqrt(0.5 * self.config.prior_weight)
-        inverse_cholesky = self.prior.inverse_cholesky[1:].to(x)
-        prior = weight * (inverse_cholesky @ (angles - self.prior.mean[1:].to(x)).unsqueeze(-1)).reshape(batch, -1)
+        prior = weight * self.prior.whitened_angles(angles)[:, 3:]  # as _prior_residuals, from these rotations
         residuals = torch.cat([CM * (positions - observation).reshape(batch, -1), prior], dim=1)
-        blocks = weight * inverse_cholesky @ euler_rate_inverse(angles)  # (B, 23, 3, 3)
+        blocks = weight * self.prior.inverse_cholesky[1:].to(x) @ euler_rate_inverse(angles[:, 1:])  # (B, 23, 3, 3)
         prior_jacobian = torch.zeros(batch, NUM_JOINTS - 1, 3, NUM_JOINTS, 3, dtype=x.dtype, device=x.device)
         joints = torch.arange(NUM_JOINTS - 1, device=x.device)
         prior_jacobian[:, joints, :, joints + 1, :] = blocks.transpose(0, 1)
