@@ -7,6 +7,7 @@ import os
 from typing import Any, Callable
 
 from .problems.spec import ProblemSpec
+from .solvers.options import SHARED_OPTIONS, check_solver_options
 
 
 def check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> None:
@@ -30,27 +31,20 @@ def add_solver_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec, def
     """--solvers (from what the problem offers) and the options solvers share."""
     parser.add_argument("--solvers", default=default or ",".join(spec.default_solvers),
                         help=f"comma-separated, from {spec.solver_names()}")
-    parser.add_argument("--max-iterations", type=int, help="iteration limit of every solver (default: each solver's)")
-    parser.add_argument("--lr", type=float, help="gradient optimizers' step size (default 0.01)")
-    parser.add_argument("--sigma", type=float, help="SoftRas sharpness (default 1e-4; smaller is sharper)")
+    for option in SHARED_OPTIONS:
+        parser.add_argument(option.flag, dest=option.key, type=option.type, metavar=option.type.__name__.upper(),
+                            help=f"{option.help}; {option.bound.describe()}")
     parser.add_argument("--checkpoint", help="learned solvers: a checkpoint from `feedbacklab train` "
                                              "(default: the shipped one in assets/checkpoints/)")
 
 
 def solver_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The shared solver options the user set (each solver takes those it has a setting for)."""
-    options: dict[str, Any] = {}
-    if args.max_iterations is not None:
-        if args.max_iterations < 1:
-            raise ValueError(f"--max-iterations must be at least 1, got {args.max_iterations}")
-        options["max_iterations"] = args.max_iterations
-    if args.lr is not None:
-        options["learning_rate"] = args.lr
-    if getattr(args, "sigma", None) is not None:
-        options["sigma"] = args.sigma
+    """The shared solver options the user set (each solver takes those it has a setting for), checked."""
+    options = {option.key: getattr(args, option.key) for option in SHARED_OPTIONS
+               if getattr(args, option.key, None) is not None}
     if args.checkpoint is not None:
         options["checkpoint"] = args.checkpoint
-    return options
+    return check_solver_options(options)
 
 
 def tables_unless_json(args: argparse.Namespace) -> Callable[..., None]:

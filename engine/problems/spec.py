@@ -27,6 +27,9 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import torch
 
+from ..bounds import FLOAT_DEFAULT, INT_DEFAULT, Bound
+from ..solvers.options import check_solver_options
+
 STORAGES = ("float32", "unit-uint8")
 AGGREGATES = ("mean", "median", "percent")
 KINDS = ("euclidean", "quaternion", "rotation-vector")
@@ -44,6 +47,11 @@ class ArraySpec:
     storage: str = "float32"
     square: bool = False
     """Named sizes must be equal (square images)."""
+    max_size: int | None = None
+    """The problem's limit on each named size (pixels of a side): larger observations are refused before they are
+    decoded."""
+    max_items: int | None = None
+    """The problem's limit on the items of one observation file (frames)."""
 
     def __post_init__(self) -> None:
         if self.storage not in STORAGES:
@@ -58,6 +66,7 @@ class ArraySpec:
         expected = f"(B, {', '.join(str(size) for size in self.shape)})"
         if len(shape) != len(self.shape) + 1:
             raise ValueError(f"{name} must have shape {expected} ({self.description}), got {shape}")
+        self.check_limits(shape, name)
         if batch is not None and shape[0] != batch:
             raise ValueError(f"{name} has {shape[0]} items for a batch of {batch} problems")
         named: dict[str, int] = {}
@@ -74,6 +83,17 @@ class ArraySpec:
             raise ValueError(f"{name} contains NaN or infinite values")
         if isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinite values")
+
+    def check_limits(self, shape: tuple[int, ...], name: str = "observation") -> None:
+        """ValueError when a (B, *shape) observation is larger than the problem's limits: loaders call it with the
+        shape a file's header gives, before reading the values."""
+        if self.max_items is not None and shape and shape[0] > self.max_items:
+            raise ValueError(f"{name} holds {shape[0]} items; this problem's limit is {self.max_items} per file, "
+                             "so split it")
+        sizes = [actual for size, actual in zip(self.shape, shape[1:]) if isinstance(size, str)]
+        if self.max_size is not None and any(actual > self.max_size for actual in sizes):
+            raise ValueError(f"{name} is {'x'.join(map(str, sizes))}, larger than this problem's limit of "
+                             f"{self.max_size} per side; scale it down")
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """What a trace stores for float values of this spec (values already stored pass unchanged)."""
@@ -343,7 +363,8 @@ class ProblemSpec:
         return names
 
     def make_solver(self, name: str, **overrides: Any) -> Any:
-        return self.solver(name).factory(**overrides)
+        """The named solver with these options; ValueError (one line) for a shared option out of its range."""
+        return self.solver(name).factory(**check_solver_options(overrides))
 
     def slice_axis(self, key: str) -> SliceAxis:
         for axis in self.slice_axes:
@@ -355,12 +376,29 @@ class ProblemSpec:
 
 # --- config dataclasses: fields, their docstrings, and values from text ----------------------------------------
 
+def bounded(default: Any, low: float, high: float, low_open: bool = False) -> Any:
+    """A config field's default and its allowed range, declared once: `--help` shows it and every config made
+    from flags, app settings or a session is checked against it (a tuple field: each of its numbers)."""
+    bound = Bound(low, high, low_open, integer=isinstance(default, int) and not isinstance(default, bool))
+    return field(default=default, metadata={"bound": bound})
+
+
+def check_config(config: Any) -> None:
+    """ValueError (one line, naming the flag) for a number outside its field's bound; numbers without a declared
+    bound must still be finite and of a sane size."""
+    for f in config_fields(type(config)):
+        if f.bound is not None:
+            f.bound.check(f.flag, getattr(config, f.name))
+
+
 @dataclass(frozen=True)
 class ConfigField:
     name: str
     type: type
     default: Any
     help: str
+    bound: Bound | None = None
+    """The numbers' allowed range (None for text and true/false)."""
 
     @property
     def flag(self) -> str:
@@ -378,7 +416,8 @@ class ConfigField:
                 return tuple(float(part) for part in text.split(",") if part.strip())
             return self.type(text)
         except ValueError:
-            raise ValueError(f"{self.flag} {text!r}: expected {self.type_name}") from None
+            limits = f" {self.bound.describe()}" if self.bound is not None else ""
+            raise ValueError(f"{self.flag} {text!r}: expected {self.type_name}{limits}") from None
 
     @property
     def type_name(self) -> str:
@@ -396,8 +435,14 @@ def config_fields(config_class: type) -> tuple[ConfigField, ...]:
         kind = tuple if typing.get_origin(hint) is tuple else hint
         if kind not in (int, float, str, bool, tuple):
             raise TypeError(f"{config_class.__name__}.{f.name}: config fields must be int, float, str, bool or tuple")
-        fields.append(ConfigField(f.name, kind, f.default, docs.get(f.name, "")))
+        fields.append(ConfigField(f.name, kind, f.default, docs.get(f.name, ""), _bound(f, kind)))
     return tuple(fields)
+
+
+def _bound(f: dataclasses.Field, kind: type) -> Bound | None:
+    if kind in (str, bool):
+        return None
+    return f.metadata.get("bound") or (INT_DEFAULT if kind is int else FLOAT_DEFAULT)
 
 
 def _field_docstrings(config_class: type) -> dict[str, str]:
@@ -421,8 +466,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class: type,
     """One flag per config field, help from its docstring; unset flags stay None (the default applies)."""
     for f in config_fields(config_class):
         default = ",".join(f"{v:g}" for v in f.default) if f.type is tuple else f.default
+        limits = f"; {f.bound.describe()}" if f.bound is not None else ""
         parser.add_argument(f.flag, *(aliases or {}).get(f.name, ()), dest=f"config_{f.name}",
-                            metavar=f.type.__name__.upper(), help=f"{f.help} (default: {default})")
+                            metavar=f.type.__name__.upper(), help=f"{f.help} (default: {default}{limits})")
 
 
 def config_from_arguments(config_class: type, args: argparse.Namespace) -> Any:
@@ -435,11 +481,13 @@ def config_from_arguments(config_class: type, args: argparse.Namespace) -> Any:
 
 
 def make_config(config_class: type, values: dict[str, Any]) -> Any:
-    """The config with these values; ValueError (one line) when the dataclass rejects them."""
+    """The config with these values; ValueError (one line) when the dataclass or a field's bound rejects them."""
     try:
-        return config_class(**values)
+        config = config_class(**values)
     except TypeError as error:
         raise ValueError(f"{config_class.__name__}: {error}") from None
+    check_config(config)
+    return config
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

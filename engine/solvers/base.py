@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 import torch
 
+from .options import check_solver_params
+
 
 class Status(enum.IntEnum):
     """Per-item state after an iteration."""
@@ -41,6 +43,9 @@ class SolverParams:
     """Stop an item when its energy has not improved for this many iterations (0: never)."""
     min_improvement: float = 1e-7
     """An energy counts as improved when it drops below the best so far by more than this."""
+
+    def __post_init__(self) -> None:
+        check_solver_params(self)
 
 
 @dataclass

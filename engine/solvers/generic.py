@@ -59,6 +59,7 @@ class GradientOptimizerParams(SolverParams):
     """An item has converged when its energy gradient norm is below this (0: never)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.method not in GRADIENT_METHODS:
             raise ValueError(f"unknown optimizer method {self.method!r}; choose one of {', '.join(GRADIENT_METHODS)}")
         if self.learning_rate <= 0 or self.max_step <= 0:
@@ -256,6 +257,7 @@ class LeastSquaresParams(SolverParams):
     """Converged when |J^T r| is below this."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.method not in LEAST_SQUARES_METHODS:
             raise ValueError(f"unknown least-squares method {self.method!r}; "
                              f"choose one of {', '.join(LEAST_SQUARES_METHODS)}")

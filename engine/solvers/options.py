@@ -1,8 +1,52 @@
-"""Solver options shared across the command line, the app and the worker."""
+"""Solver options shared across the command line, the app and the worker: each declared once with its flag and
+its allowed range, and checked wherever solvers are made (spec.make_solver), so that a value typed on the
+command line and one set in the app are refused alike."""
 from __future__ import annotations
 
 import dataclasses
+import math
+from dataclasses import dataclass
 from typing import Any
+
+from ..bounds import Bound, integer
+
+
+@dataclass(frozen=True)
+class SharedOption:
+    """A setting every solver that has it reads: its key in the solvers' options, flag, help and range."""
+
+    key: str
+    flag: str
+    help: str
+    bound: Bound
+    type: type = float
+
+
+SHARED_OPTIONS = (
+    SharedOption("max_iterations", "--max-iterations", "iteration limit of every solver (default: each solver's)",
+                 integer(1, 100_000), int),
+    SharedOption("learning_rate", "--lr", "gradient optimizers' step size (default 0.01)",
+                 Bound(0.0, 10.0, low_open=True)),
+    SharedOption("sigma", "--sigma", "SoftRas sharpness (default 1e-4; smaller is sharper)", Bound(1e-7, 0.1)),
+)
+
+
+def check_solver_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options, or ValueError (one line) naming the flag and its range for a shared option out of range."""
+    for option in SHARED_OPTIONS:
+        if option.key in options:
+            option.bound.check(option.flag, options[option.key])
+    return options
+
+
+def check_solver_params(params: Any) -> None:
+    """ValueError for solver settings (a params dataclass) with a shared option out of range or any other number
+    that is not finite, however they were made."""
+    values = {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
+    check_solver_options({key: value for key, value in values.items() if value is not None})
+    for name, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"solver setting {name} must be a finite number, got {value:g}")
 
 
 def options_for(params_class: type, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -116,3 +116,24 @@ def test_body_show_writes_a_png(tmp_path, capsys):
     assert "6890 vertices" in capsys.readouterr().out
     image = Image.open(out)
     assert image.size == (96, 96) and image.mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["solve", "pose6d", "--lr", "nan"], "--lr must be a finite number above 0 and at most 10, got nan"),
+        (["solve", "pose6d", "--lr", "inf"], "--lr must be"),
+        (["solve", "pose6d", "--lr", "1e30"], "--lr must be"),
+        (["solve", "pose6d", "--sigma", "nan"], "--sigma must be"),
+        (["solve", "pose6d", "--fov-y-deg", "nan"], "--fov-y-deg must be a finite number from 1 to 170"),
+        (["bench", "pose6d", "--lr", "nan"], "--lr must be"),
+        (["solve", "ik", "--lr", "-1"], "--lr must be"),
+        (["solve", "ik", "--prior-weight", "inf"], "--prior-weight must be"),
+    ],
+)
+def test_bad_numbers_give_one_line_error(tmp_path, capsys, argv, message):
+    """Checked before any work: nothing is solved, nothing printed on stdout."""
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from ...bodies.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
-from ..spec import ArraySpec
+from ...bodies import BETA_LIMIT
+from ..spec import ArraySpec, bounded, check_config
 from . import kinematics
 from .prior import EulerPrior, matrix_to_euler_xyz
 
@@ -29,16 +30,19 @@ POSED_JOINTS = tuple(j for j in range(NUM_JOINTS) if j in PARENTS)
 """Joints with children: a leaf's rotation (feet, head, hands) moves no joint, so no solver can recover it from
 joint positions and the rotation error leaves it out."""
 PARAMETER_NAMES = tuple(f"{joint}.{axis}" for joint in JOINT_NAMES for axis in ("rx", "ry", "rz"))
-OBSERVATION = ArraySpec((NUM_JOINTS, 3), "target joint positions in metres, root at the origin")
+MAX_TARGETS = 100_000
+"""The most target skeletons one observation holds (an hour of motion capture at 30 fps)."""
+OBSERVATION = ArraySpec((NUM_JOINTS, 3), "target joint positions in metres, root at the origin",
+                        max_items=MAX_TARGETS)
 
 
 @dataclass(frozen=True)
 class IKConfig:
     """The problem's constants; defaults follow the paper (prior weight 0.001)."""
 
-    prior_weight: float = 0.001
+    prior_weight: float = bounded(0.001, 0.0, 1e4)
     """Weight of the Euler-angle Gaussian prior against the squared joint error in cm^2."""
-    betas: tuple = ()
+    betas: tuple = bounded((), -BETA_LIMIT, BETA_LIMIT)
     """Shape coefficients of the default body, comma-separated: its rest joints are the skeleton's."""
     frames: str = "100"
     """Frames of --motion to solve: N evenly spread over the clip, or START:STOP[:STEP]."""
@@ -46,8 +50,7 @@ class IKConfig:
     """Where random ground truths come from without --motion: train, val, test (joint-limit sampler) or cmu."""
 
     def __post_init__(self) -> None:
-        if not (self.prior_weight >= 0 and math.isfinite(self.prior_weight)):
-            raise ValueError(f"--prior-weight must be a finite number >= 0, got {self.prior_weight}")
+        check_config(self)
         if self.split not in ("train", "val", "test", "cmu"):
             raise ValueError(f"--split {self.split!r}: choose train, val, test or cmu")
 

@@ -47,6 +47,7 @@ class LearnedSolverParams(SolverParams):
     """Run this many steps instead of the checkpoint's (a shared network can run longer)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.kind not in DEFAULT_CHECKPOINTS:
             raise ValueError(f"unknown learned solver {self.kind!r}; choose one of {', '.join(DEFAULT_CHECKPOINTS)}")
 

@@ -24,38 +24,38 @@ from ...rotations import (
     rotation_angle_between,
 )
 from ...silhouettes import silhouette_difference, silhouette_iou
-from ..spec import ArraySpec
+from ..spec import ArraySpec, bounded, check_config
 
 PARAMETER_NAMES = ("qw", "qx", "qy", "qz", "tx", "ty", "tz")
-OBSERVATION = ArraySpec(("H", "W"), "a square binary silhouette in [0, 1]", storage="unit-uint8", square=True)
+MAX_IMAGE_SIZE = 2048
+"""The largest silhouette side in pixels: one NMR iteration at 2048 px takes seconds, at 8000 px minutes."""
+OBSERVATION = ArraySpec(("H", "W"), "a square binary silhouette in [0, 1]", storage="unit-uint8", square=True,
+                        max_size=MAX_IMAGE_SIZE)
 
 
 @dataclass(frozen=True)
 class Pose6DConfig:
     """The problem's constants; defaults follow the paper (128 px silhouettes, +-40 degrees, +-0.2 m)."""
 
-    image_size: int = 128
+    image_size: int = bounded(128, 16, MAX_IMAGE_SIZE)
     """Observation and rendering size in pixels (square)."""
-    fov_y_deg: float = 60.0
+    fov_y_deg: float = bounded(60.0, 1.0, 170.0)
     """Vertical field of view in degrees."""
-    distance: float = 2.732
+    distance: float = bounded(2.732, 0.2, 50.0)
     """Distance from the camera to the object's centre at zero offset, metres (NMR's default viewpoint)."""
-    max_rotation_deg: float = 40.0
+    max_rotation_deg: float = bounded(40.0, 0.0, 180.0)
     """Ground-truth rotation angle is uniform in [-max, max] about a random axis."""
-    max_offset: float = 0.2
+    max_offset: float = bounded(0.2, 0.0, 2.0)
     """Ground-truth translation offset is uniform in [-max, max] per axis, metres."""
-    outlier_translation: float = 0.2
+    outlier_translation: float = bounded(0.2, 0.0, 10.0)
     """A solution is an outlier when its translation error exceeds this (metres) ..."""
-    outlier_rotation_deg: float = 30.0
+    outlier_rotation_deg: float = bounded(30.0, 0.0, 180.0)
     """... or its rotation error exceeds this (degrees)."""
-    prior_weight: float = 1.0
+    prior_weight: float = bounded(1.0, 0.0, 1e4)
     """Weight of the prior (|q|^2 - 1)^2 that keeps the quaternion on the unit sphere."""
 
     def __post_init__(self) -> None:
-        if not 16 <= self.image_size <= 2048:
-            raise ValueError(f"--size must be between 16 and 2048 pixels, got {self.image_size}")
-        if not 1.0 <= self.fov_y_deg <= 170.0 or self.distance <= 0:
-            raise ValueError("--fov-y-deg must be between 1 and 170 degrees and --distance positive")
+        check_config(self)
 
     @property
     def camera(self) -> Camera:

@@ -190,3 +190,39 @@ def test_every_solver_round_trips_through_the_worker_and_the_live_trace(spec, tm
         assert set(trace.metrics) == {metric.key for metric in spec.metrics}, name
         back = LiveTrace.from_trace(trace)
         assert all(np.array_equal(a.prediction, b.prediction) for a, b in zip(back.records, live.records)), name
+
+
+def _numeric_fields(spec: ProblemSpec):
+    return [f for f in config_fields(spec.config) if f.type in (int, float, tuple)]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1e30", "1e30"])
+def test_every_number_of_a_config_is_checked_against_its_range(spec, value):
+    """From flags and from saved or app settings alike, with the flag and its range in the message."""
+    from argparse import Namespace
+
+    from engine.problems.spec import config_from_arguments, config_from_dict
+
+    for f in _numeric_fields(spec):
+        with pytest.raises(ValueError, match=f"{f.flag}.* (from|above) "):
+            config_from_arguments(spec.config, Namespace(**{f"config_{f.name}": value}))
+        with pytest.raises(ValueError, match=f.flag):
+            config_from_dict(spec.config, {f.name: [float(value)] if f.type is tuple else float(value)})
+
+
+@pytest.mark.parametrize("option, value", [("learning_rate", float("nan")), ("learning_rate", float("inf")),
+                                           ("learning_rate", 1e30), ("sigma", float("nan")), ("max_iterations", 10**9)])
+def test_every_solver_refuses_shared_options_out_of_range(spec, option, value):
+    flag = {"learning_rate": "--lr", "sigma": "--sigma", "max_iterations": "--max-iterations"}[option]
+    for entry in spec.solvers:
+        with pytest.raises(ValueError, match=f"{flag} must be a .*, got"):
+            spec.make_solver(entry.name, **{option: value})
+
+
+def test_solver_settings_must_be_finite_however_they_are_made():
+    from engine.solvers.generic import GradientOptimizerParams, LeastSquaresParams
+
+    with pytest.raises(ValueError, match="--lr"):
+        GradientOptimizerParams(learning_rate=float("nan"))
+    with pytest.raises(ValueError, match="damping must be a finite number"):
+        LeastSquaresParams(damping=float("nan"))
