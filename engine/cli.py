@@ -220,7 +220,7 @@ def _solve(args: argparse.Namespace) -> int:
     check_output(args.record, (".gif", ".mp4"), "--record")
     check_output(args.trace, (".npz",), "--trace")
     names = spec.parse_solvers(args.solvers)
-    options = solver_options(args)
+    options = solver_options(args, spec, names)
     device = default_device()
     instances = make_instances(spec, args, device)
     problem = instances.problem

@@ -9,6 +9,9 @@ from typing import Any, Callable
 from .problems.spec import ProblemSpec
 from .solvers.options import SHARED_OPTIONS, check_solver_options
 
+CHECKPOINT_KINDS = ("learned", "chain")
+"""Solver kinds that run update networks from a checkpoint (a chain starts with a learned solver)."""
+
 
 def check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> None:
     """Fails before any work when an output cannot be written."""
@@ -38,11 +41,17 @@ def add_solver_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec, def
                                              "(default: the shipped one in assets/checkpoints/)")
 
 
-def solver_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The shared solver options the user set (each solver takes those it has a setting for), checked."""
+def solver_options(args: argparse.Namespace, spec: ProblemSpec, names: list[str]) -> dict[str, Any]:
+    """The shared solver options the user set for the solvers `names` (each takes those it has a setting for),
+    checked; --checkpoint only with a solver that reads one."""
     options = {option.key: getattr(args, option.key) for option in SHARED_OPTIONS
                if getattr(args, option.key, None) is not None}
     if args.checkpoint is not None:
+        if not any(spec.solver(name).kind in CHECKPOINT_KINDS for name in names):
+            learned = [entry.name for entry in spec.solvers if entry.kind in CHECKPOINT_KINDS]
+            raise ValueError(f"--checkpoint {args.checkpoint}: only learned solvers read a checkpoint and --solvers "
+                             f"{','.join(names)} has none; " + (f"add one of {', '.join(learned)}" if learned else
+                                                                 f"problem {spec.name} has no learned solver"))
         options["checkpoint"] = args.checkpoint
     return check_solver_options(options)
 

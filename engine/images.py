@@ -5,6 +5,7 @@ import os
 
 import imageio.v3 as iio
 import numpy as np
+from PIL import Image
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -13,18 +14,21 @@ class ImageError(ValueError):
     """An observation that cannot be used; the message names the file, the problem and the fix."""
 
 
-def load_silhouette(path: str | os.PathLike) -> np.ndarray:
+def load_silhouette(path: str | os.PathLike, max_size: int | None = None) -> np.ndarray:
     """A square binary silhouette (H, W) float32 in {0, 1}: any channel layout, foreground = brighter than half
-    the range (alpha counts when present)."""
+    the range (alpha counts when present). An image wider or taller than max_size is refused from its header,
+    before it is decoded."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ImageError(f"{path}: no such observation file; make one with `feedbacklab render pose6d --out {path}`")
     if not path.lower().endswith(IMAGE_EXTENSIONS):
         raise ImageError(f"{path}: observations must be {', '.join(IMAGE_EXTENSIONS)} images")
+    if max_size is not None:
+        _check_header_size(path, max_size)
     try:
         image = np.asarray(iio.imread(path, plugin="pillow"))
     except Exception as error:
-        raise ImageError(f"{path}: cannot read the image ({type(error).__name__}); is it a valid PNG/JPG?") from None
+        raise _unreadable(path, error) from None
     if image.ndim == 3 and image.shape[2] in (2, 4):
         image = image[..., :-1].max(axis=2) * (image[..., -1] > 0)
     elif image.ndim == 3:
@@ -41,6 +45,24 @@ def load_silhouette(path: str | os.PathLike) -> np.ndarray:
     if not silhouette.any():
         raise ImageError(f"{path}: the silhouette is empty (no pixel brighter than half); the object must be white")
     return silhouette
+
+
+def _check_header_size(path: str, max_size: int) -> None:
+    """Reads only the image's header (PIL decodes lazily)."""
+    too_large = f"larger than the limit of {max_size} pixels per side; scale it down"
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: the image has over {2 * Image.MAX_IMAGE_PIXELS:,} pixels, {too_large}") from None
+    except Exception as error:
+        raise _unreadable(path, error) from None
+    if max(width, height) > max_size:
+        raise ImageError(f"{path}: the image is {width}x{height} pixels, {too_large}")
+
+
+def _unreadable(path: str, error: Exception) -> ImageError:
+    return ImageError(f"{path}: cannot read the image ({type(error).__name__}); is it a valid PNG/JPG?")
 
 
 def save_silhouette(path: str | os.PathLike, silhouette: np.ndarray) -> None:

@@ -12,11 +12,13 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .network import NetworkConfig, UpdateNetwork
+from ..bounds import integer
+from .network import MAX_STEPS, NetworkConfig, UpdateNetwork
 
 FORMAT = "feedbacklab-checkpoint"
 VERSION = 1
 _META_KEY = "feedbacklab"
+STEPS = integer(1, MAX_STEPS)
 
 
 class CheckpointError(ValueError):
@@ -59,7 +61,8 @@ def save_checkpoint(path: str | os.PathLike, networks: list[UpdateNetwork], meta
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> Checkpoint:
-    """Rebuilds the networks in eval mode on `device`; CheckpointError with a one-line reason otherwise."""
+    """Rebuilds the networks in eval mode on `device`; CheckpointError with a one-line reason otherwise. The header
+    is checked against its bounds and against the weights before any network is built."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such checkpoint; train one with `feedbacklab train pose6d --out DIR` "
@@ -70,29 +73,71 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
             tensors = {key: file.get_tensor(key) for key in file.keys()}
     except Exception as error:  # safetensors and JSON errors mean the same to the user
         raise CheckpointError(f"{path}: not a safetensors checkpoint ({type(error).__name__})") from None
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
-        raise CheckpointError(f"{path}: not a feedbacklab checkpoint of version {VERSION}")
-    try:
-        config = NetworkConfig(**header["network"])
-        networks = []
-        for i in range(int(header["networks"])):
-            network = UpdateNetwork(config)
-            prefix = f"net{i}."
-            network.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-            networks.append(network.to(device).eval())
-    except (KeyError, TypeError, RuntimeError, ValueError) as error:
-        raise CheckpointError(f"{path}: damaged checkpoint ({type(error).__name__}: {error})"[:300]) from None
+    config, count = _checked_header(path, header)
+    _check_weights(path, config, count, tensors)
+    networks = []
+    for i in range(count):
+        network = UpdateNetwork(config)
+        prefix = f"net{i}."
+        network.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        networks.append(network.to(device).eval())
     return Checkpoint(networks=networks, meta=header)
 
 
-def check_fits(checkpoint: Checkpoint, path: str, problem: str, image_size: int, feedback: bool) -> None:
-    """CheckpointError unless the checkpoint was trained for this problem, image size and input kind."""
+def _checked_header(path: str, header: Any) -> tuple[NetworkConfig, int]:
+    """The header's network config and number of networks, each within its bounds and consistent with the
+    number of steps it was trained for."""
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise CheckpointError(f"{path}: not a feedbacklab checkpoint of version {VERSION}")
+    network = header.get("network")
+    try:
+        if not isinstance(network, dict) or not isinstance(network.get("feedback"), bool):
+            raise ValueError("the network's settings are missing or not true/false where they should be")
+        config = NetworkConfig(**network)
+        steps = STEPS.check("steps", header.get("steps"))
+        count = STEPS.check("networks", header.get("networks"))
+        completed = STEPS.check("completed_stages", header.get("completed_stages", steps))
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: damaged checkpoint header ({_one_line(error)})") from None
+    expected = 1 if header.get("shared") else completed
+    if count != expected or completed > steps or (not config.feedback and steps != 1):
+        raise CheckpointError(f"{path}: damaged checkpoint header ({count} networks for {completed} of {steps} "
+                              f"{'shared ' if header.get('shared') else ''}steps)")
+    return config, count
+
+
+def _check_weights(path: str, config: NetworkConfig, count: int, tensors: dict[str, torch.Tensor]) -> None:
+    """The stored weights are exactly those of `count` networks of this config (shapes compared on torch's meta
+    device, so a header asking for a huge network allocates nothing), all finite."""
+    with torch.device("meta"):
+        shapes = {name: tuple(value.shape) for name, value in UpdateNetwork(config).state_dict().items()}
+    expected = {f"net{i}.{name}": shape for i in range(count) for name, shape in shapes.items()}
+    if {key: tuple(value.shape) for key, value in tensors.items()} != expected:
+        raise CheckpointError(f"{path}: damaged checkpoint (its weights do not fit the {count} network(s) its header "
+                              "describes)")
+    if not all(bool(torch.isfinite(value).all()) for value in tensors.values()):
+        raise CheckpointError(f"{path}: the checkpoint holds NaN or infinite weights (its training diverged); "
+                              "train it again")
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+def check_fits(checkpoint: Checkpoint, path: str, problem: str, image_size: int) -> None:
+    """CheckpointError unless the checkpoint was trained for this problem and image size."""
     meta = checkpoint.meta
     if meta.get("problem") != problem:
         raise CheckpointError(f"{path}: trained for problem {meta.get('problem')!r}, not {problem!r}")
     if meta["network"]["image_size"] != image_size:
         raise CheckpointError(f"{path}: trained on {meta['network']['image_size']} px silhouettes but the "
                               f"observation is {image_size} px; resize it or train at that size (--size)")
-    if meta["network"]["feedback"] != feedback:
-        kind = "feedback" if meta["network"]["feedback"] else "regression"
-        raise CheckpointError(f"{path}: a {kind} checkpoint; use it with the {kind} solver")
+
+
+def check_kind(checkpoint: Checkpoint, path: str, solver: str, feedback: bool) -> None:
+    """CheckpointError unless the checkpoint's networks take the input this solver gives them (feedback or not)."""
+    if checkpoint.networks[0].config.feedback != feedback:
+        trained = "a feedback" if not feedback else "a regression"
+        raise CheckpointError(f"{path}: {trained} checkpoint ({checkpoint.meta.get('solver')}) cannot run as the "
+                              f"{solver} solver; give a checkpoint trained with{'out' if not feedback else ''} "
+                              "feedback or choose the matching solver")

@@ -6,24 +6,36 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from ..problems.pose6d.problem import MAX_IMAGE_SIZE
+from ..problems.spec import bounded, check_config
+
+
+MAX_STEPS = 20
+"""The most feedback steps (update networks) a learned solver runs; the paper's use 5."""
+MAX_WIDTH = 128
+"""The most channels of the first convolution: wider networks than this take gigabytes at large image sizes."""
+MAX_HIDDEN = 2048
+"""The widest fully connected layer."""
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
     """Shape of an update network; stored in checkpoints so they rebuild exactly."""
 
-    image_size: int = 128
+    image_size: int = bounded(128, 32, MAX_IMAGE_SIZE)
     """Input silhouettes are image_size x image_size; must be divisible by 32."""
     feedback: bool = True
     """True: input (y, y_t, y - y_t) as in the paper; False: the deep regression baseline, input y only."""
-    parameter_dim: int = 7
-    width: int = 16
+    parameter_dim: int = bounded(7, 1, 64)
+    width: int = bounded(16, 1, MAX_WIDTH)
     """Channels of the first convolution; later ones have 2x and 4x."""
-    hidden: int = 128
+    hidden: int = bounded(128, 1, MAX_HIDDEN)
     """Width of the fully connected layer."""
 
     def __post_init__(self) -> None:
-        if self.image_size % 32 or self.image_size < 32:
-            raise ValueError(f"update networks need an image size divisible by 32, got {self.image_size}")
+        check_config(self, label=str)
+        if self.image_size % 32:
+            raise ValueError(f"update networks need an image size (--size) divisible by 32, got {self.image_size}")
 
     @property
     def in_channels(self) -> int:

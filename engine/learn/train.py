@@ -24,43 +24,49 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from ..bounds import SEED
 from ..meshes import Mesh
-from ..problems.pose6d.problem import Pose6DConfig, identity_poses
+from ..problems.pose6d.problem import MAX_IMAGE_SIZE, Pose6DConfig, identity_poses
+from ..problems.spec import bounded, check_config
 from ..rotations import normalize_quaternion
 from .checkpoint import CheckpointError, current_commit, load_checkpoint, save_checkpoint
 from .data import PoseDataset, make_pose_dataset
-from .network import NetworkConfig, UpdateNetwork
+from .network import MAX_HIDDEN, MAX_STEPS, MAX_WIDTH, NetworkConfig, UpdateNetwork
 
 PARTIAL = "partial.safetensors"
+MIN_SAMPLES = 2
+TRAIN_FLAGS = {"steps": "--steps", "samples": "--samples", "epochs": "--epochs", "seed": "--seed",
+               "image_size": "--size"}
+"""The `feedbacklab train` flags of TrainConfig's fields, for messages."""
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of a training run (the CLI's `feedbacklab train` flags)."""
 
-    steps: int = 5
+    steps: int = bounded(5, 1, MAX_STEPS)
     """Feedback steps (stages); 1 for the regression baseline."""
     shared: bool = False
     """One network for all steps instead of one per step."""
     feedback: bool = True
     """False: the deep regression baseline (input y only, one step)."""
-    samples: int = 10000
-    """Training problems per stage."""
-    validation_samples: int = 300
-    epochs: int = 4
+    samples: int = bounded(10000, MIN_SAMPLES, 10_000_000)
+    """Training problems per stage (at least two per process: the update targets are normalised by their spread)."""
+    validation_samples: int = bounded(300, 1, 100_000)
+    epochs: int = bounded(4, 1, 1000)
     """Passes over a stage's samples."""
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    seed: int = 0
-    image_size: int = 128
-    width: int = 16
-    hidden: int = 128
+    batch_size: int = bounded(64, 2, 4096)
+    learning_rate: float = bounded(2e-3, 0.0, 1.0, low_open=True)
+    seed: int = bounded(0, SEED.low, SEED.high)
+    image_size: int = bounded(128, 32, MAX_IMAGE_SIZE)
+    width: int = bounded(16, 1, MAX_WIDTH)
+    hidden: int = bounded(128, 1, MAX_HIDDEN)
 
     def __post_init__(self) -> None:
-        if self.steps < 1 or self.samples < 1 or self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("steps, samples, epochs and batch size must all be at least 1")
+        check_config(self, label=lambda name: TRAIN_FLAGS.get(name, name.replace("_", " ")))
         if not self.feedback and self.steps != 1:
             raise ValueError("the regression baseline has exactly one step")
+        self.network()  # its own checks (an image size divisible by 32), before any work
 
     @property
     def solver_name(self) -> str:
@@ -137,6 +143,9 @@ def train(
     torch.manual_seed(config.seed)
     problem_config = replace(Pose6DConfig(), image_size=config.image_size)
     samples = config.samples - config.samples % world
+    if samples < MIN_SAMPLES * world:
+        raise ValueError(f"--samples {config.samples}: {world} processes need at least {MIN_SAMPLES * world} "
+                         f"({MIN_SAMPLES} each) to normalise the update targets")
     bar = progress if (progress is not None and rank == 0) else (lambda description, total: (lambda n: None))
 
     data = make_pose_dataset(train_meshes, samples, config.seed, problem_config, shard=(rank, world),
@@ -230,6 +239,8 @@ def _fit(network: UpdateNetwork, data: StageData, config: TrainConfig, stage: in
             optimizer.step()
             schedule.step()
             progress(1)
+    if not all(bool(torch.isfinite(value).all()) for value in network.state_dict().values()):
+        raise ValueError(f"training stage {stage + 1} diverged (NaN or infinite weights); nothing was written for it")
 
 
 def _meta(config: TrainConfig, training_set: dict[str, Any], metrics: list[dict[str, float]], completed: int,

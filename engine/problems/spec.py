@@ -383,12 +383,12 @@ def bounded(default: Any, low: float, high: float, low_open: bool = False) -> An
     return field(default=default, metadata={"bound": bound})
 
 
-def check_config(config: Any) -> None:
-    """ValueError (one line, naming the flag) for a number outside its field's bound; numbers without a declared
-    bound must still be finite and of a sane size."""
+def check_config(config: Any, label: Callable[[str], str] | None = None) -> None:
+    """ValueError (one line, naming the flag, or what label(field name) calls it) for a number outside its
+    field's bound; numbers without a declared bound must still be finite and of a sane size."""
     for f in config_fields(type(config)):
         if f.bound is not None:
-            f.bound.check(f.flag, getattr(config, f.name))
+            f.bound.check(label(f.name) if label else f.flag, getattr(config, f.name))
 
 
 @dataclass(frozen=True)

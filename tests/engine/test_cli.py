@@ -137,3 +137,31 @@ def test_bad_numbers_give_one_line_error(tmp_path, capsys, argv, message):
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out
+
+
+def test_too_large_observation_is_refused_before_decoding(tmp_path, capsys):
+    from tests.engine.test_images import _png_header
+
+    path = _png_header(tmp_path / "huge.png", 8000, 8000)
+    assert main(["solve", "pose6d", "--observation", str(path)]) == 2
+    assert "larger than the limit of 2048 pixels per side" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "pose6d", "--out", "{tmp}", "--samples", "1"], "--samples must be a whole number from 2 to"),
+        (["train", "pose6d", "--out", "{tmp}", "--size", "4096"], "--size must be a whole number from 32 to 2048"),
+        (["train", "pose6d", "--out", "{tmp}", "--size", "100"], "divisible by 32"),
+        (["train", "pose6d", "--out", "{tmp}", "--steps", "1000000"], "--steps must be a whole number from 1 to 20"),
+        (["solve", "pose6d", "--solvers", "nmr", "--checkpoint", "{tmp}/c.safetensors"],
+         "only learned solvers read a checkpoint and --solvers nmr has none; add one of feedback"),
+        (["solve", "ik", "--checkpoint", "{tmp}/c.safetensors"], "problem ik has no learned solver"),
+    ],
+)
+def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, argv, message):
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out
+    assert not list(tmp_path.iterdir())

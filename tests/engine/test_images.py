@@ -43,3 +43,25 @@ def test_bad_observations(tmp_path, name, content, message):
 def test_save_to_missing_directory(tmp_path):
     with pytest.raises(ImageError, match="does not exist"):
         save_silhouette(tmp_path / "nowhere" / "obs.png", np.zeros((4, 4)))
+
+
+def _png_header(path, width, height):
+    """A PNG whose header claims width x height and whose pixel data is missing: only a reader that checks the
+    header before decoding can tell how large it is."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [8000, 30000])
+def test_too_large_image_is_refused_from_its_header(tmp_path, side):
+    path = _png_header(tmp_path / "huge.png", side, side)
+    with pytest.raises(ImageError, match="larger than the limit of 2048 pixels per side") as error:
+        load_silhouette(path, max_size=2048)
+    assert "valid PNG" not in str(error.value)

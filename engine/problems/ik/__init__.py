@@ -75,7 +75,7 @@ def _load_observation(path: str) -> np.ndarray:
     if not os.path.isfile(path):
         raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render ik --out {path}`")
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
     except (ValueError, OSError, EOFError) as error:
         raise ValueError(f"{path}: not a NumPy .npy array ({type(error).__name__})") from None
     if array.shape == (NUM_JOINTS, 3):
@@ -83,6 +83,8 @@ def _load_observation(path: str) -> np.ndarray:
     if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, 3) or array.dtype.kind != "f":
         raise ValueError(f"{path}: expected target joints of shape (N, {NUM_JOINTS}, 3) in metres, got "
                          f"{array.dtype} {array.shape}")
+    OBSERVATION.check_limits(array.shape, path)
+    array = np.array(array)
     if not np.isfinite(array).all():
         raise ValueError(f"{path}: the target joints contain NaN or infinite values")
     return array.astype(np.float32)

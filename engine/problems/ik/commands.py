@@ -35,7 +35,7 @@ def bench_ik(args: argparse.Namespace) -> int:
     check_output(args.out, (".json",), "--out")
     spec = get_problem("ik")
     names = spec.parse_solvers(args.solvers)
-    options = solver_options(args)
+    options = solver_options(args, spec, names)
     config = config_from_arguments(spec.config, args)
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")

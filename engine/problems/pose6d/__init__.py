@@ -56,7 +56,7 @@ def _make(config: Pose6DConfig, inputs: dict[str, Any], device: torch.device | s
 
 
 def _load_observation(path: str) -> np.ndarray:
-    return load_silhouette(path)[None]
+    return load_silhouette(path, OBSERVATION.max_size)[None]
 
 
 def _save_observation(path: str, observation: np.ndarray) -> None:

@@ -118,7 +118,7 @@ def bench_accuracy(args: argparse.Namespace) -> int:
     check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
-    options = solver_options(args)
+    options = solver_options(args, spec, names)
     rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
     meshes = load_mesh_set(args.meshes, args.split)
     device = str(default_device())

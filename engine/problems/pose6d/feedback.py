@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ...learn.checkpoint import check_fits, load_checkpoint
+from ...learn.checkpoint import check_fits, check_kind, load_checkpoint
 from ...learn.train import apply_update
 from ...silhouettes import silhouette_difference
 from ...solvers.base import IterativeSolver, SolverParams, StepResult
@@ -64,13 +64,14 @@ class LearnedSolver(IterativeSolver):
         steps = params.steps or self.checkpoint.steps
         super().__init__(replace(params, max_iterations=steps, patience=0))
         self.name = params.kind + ("-damped" if params.damped else "")
-        self.feedback = self.checkpoint.networks[0].config.feedback
+        self.feedback = params.kind != "regression"
+        check_kind(self.checkpoint, self.checkpoint_path, self.name, self.feedback)
 
     def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
         return {}
 
     def step(self, problem, observation, x, state, iteration):  # type: ignore[override]
-        check_fits(self.checkpoint, self.checkpoint_path, "pose6d", observation.shape[-1], self.feedback)
+        check_fits(self.checkpoint, self.checkpoint_path, "pose6d", observation.shape[-1])
         rendering = problem.forward(x)
         energy = silhouette_difference(rendering, observation)
         if iteration >= self.params.max_iterations:

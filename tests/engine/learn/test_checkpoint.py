@@ -1,6 +1,12 @@
 import pytest
 
-from engine.learn.checkpoint import CheckpointError, check_fits, load_checkpoint, save_checkpoint
+import json
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from engine.learn.checkpoint import CheckpointError, check_fits, check_kind, load_checkpoint, save_checkpoint
 from engine.learn.network import NetworkConfig, UpdateNetwork
 
 
@@ -11,17 +17,16 @@ def test_round_trip(tmp_path):
     loaded = load_checkpoint(path)
     assert loaded.steps == 2 and len(loaded.networks) == 2 and not loaded.networks[0].training
     assert loaded.network_for_step(7) is loaded.networks[1]
-    check_fits(loaded, str(path), "pose6d", 32, True)
+    check_fits(loaded, str(path), "pose6d", 32)
+    check_kind(loaded, str(path), "feedback", True)
 
 
-@pytest.mark.parametrize("problem, size, feedback, message", [
-    ("ik", 32, True, "trained for problem"), ("pose6d", 64, True, "32 px"), ("pose6d", 32, False, "feedback checkpoint"),
-])
-def test_checkpoint_that_does_not_fit(tmp_path, problem, size, feedback, message):
+@pytest.mark.parametrize("problem, size, message", [("ik", 32, "trained for problem"), ("pose6d", 64, "32 px")])
+def test_checkpoint_that_does_not_fit(tmp_path, problem, size, message):
     path = tmp_path / "model.safetensors"
     save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"problem": "pose6d", "steps": 1})
     with pytest.raises(CheckpointError, match=message):
-        check_fits(load_checkpoint(path), str(path), problem, size, feedback)
+        check_fits(load_checkpoint(path), str(path), problem, size)
 
 
 def test_missing_and_garbage_files(tmp_path):
@@ -30,3 +35,60 @@ def test_missing_and_garbage_files(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 100)
     with pytest.raises(CheckpointError, match="bad.safetensors: not a safetensors checkpoint"):
         load_checkpoint(tmp_path / "bad.safetensors")
+
+
+def _tiny_checkpoint(path, feedback=True):
+    network = UpdateNetwork(NetworkConfig(image_size=32, width=2, hidden=4, feedback=feedback))
+    save_checkpoint(path, [network], {"problem": "pose6d", "steps": 1, "completed_stages": 1,
+                                      "solver": "feedback" if feedback else "regression"})
+    return path
+
+
+def _rewritten(path, header_changes=None, network_changes=None, tensor_change=None):
+    """The checkpoint at path with its header and weights changed as a damaged or hostile file would have them."""
+    with safe_open(path, framework="pt") as file:
+        header = json.loads(file.metadata()["feedbacklab"])
+        tensors = {key: file.get_tensor(key) for key in file.keys()}
+    header.update(header_changes or {})
+    header["network"].update(network_changes or {})
+    if tensor_change is not None:
+        tensor_change(tensors)
+    save_file(tensors, path, metadata={"feedbacklab": json.dumps(header)})
+    return path
+
+
+def _nan_weights(tensors):
+    tensors["net0.head.0.weight"][0, 0] = float("nan")
+
+
+@pytest.mark.parametrize("header, network, tensors, message", [
+    ({"networks": -5}, None, None, "networks must be a whole number from 1 to 20, got -5"),
+    ({"steps": 1000000}, None, None, "steps must be a whole number from 1 to 20, got 1000000"),
+    ({"steps": "5"}, None, None, "steps must be a whole number"),
+    ({"networks": 3}, None, None, "3 networks for 1 of 1 steps"),
+    (None, {"width": 4096}, None, "width must be a whole number from 1 to 128, got 4096"),
+    (None, {"width": 3}, None, "its weights do not fit the 1 network(s) its header describes"),
+    (None, {"hidden": -1}, None, "hidden must be"),
+    (None, {"feedback": "yes"}, None, "damaged checkpoint header"),
+    (None, {"image_size": 100}, None, "divisible by 32"),
+    (None, None, _nan_weights, "NaN or infinite weights"),
+    (None, None, lambda t: t.pop("net0.head.0.bias"), "its weights do not fit"),
+])
+def test_damaged_or_hostile_header_is_refused_in_one_line(tmp_path, header, network, tensors, message):
+    path = _rewritten(_tiny_checkpoint(tmp_path / "model.safetensors"), header, network, tensors)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    text = str(error.value)
+    assert text.startswith(str(path)) and message in text and "\n" not in text and len(text) < 300
+
+
+def test_a_checkpoint_of_the_other_kind_is_refused_naming_both(tmp_path):
+    from engine.problems.registry import get_problem
+
+    spec = get_problem("pose6d")
+    feedback = _tiny_checkpoint(tmp_path / "feedback.safetensors")
+    with pytest.raises(CheckpointError, match="a feedback checkpoint .* cannot run as the regression solver"):
+        spec.make_solver("regression", checkpoint=str(feedback))
+    regression = _tiny_checkpoint(tmp_path / "regression.safetensors", feedback=False)
+    with pytest.raises(CheckpointError, match="a regression checkpoint .* cannot run as the feedback solver"):
+        spec.make_solver("feedback", checkpoint=str(regression))

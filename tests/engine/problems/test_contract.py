@@ -226,3 +226,14 @@ def test_solver_settings_must_be_finite_however_they_are_made():
         GradientOptimizerParams(learning_rate=float("nan"))
     with pytest.raises(ValueError, match="damping must be a finite number"):
         LeastSquaresParams(damping=float("nan"))
+
+
+def test_every_problem_declares_an_observation_size_limit(spec):
+    """A documented limit, refused by the spec's own check (sessions, the app) with the limit in the message."""
+    observation = spec.observation
+    assert observation.max_size is not None or observation.max_items is not None
+    items = observation.max_items + 1 if observation.max_items else 1
+    side = observation.max_size + 1 if observation.max_size else 1
+    shape = (items, *[side if isinstance(size, str) else size for size in observation.shape])
+    with pytest.raises(ValueError, match="limit"):
+        observation.check_limits(shape)

@@ -103,3 +103,12 @@ def test_json_everywhere(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["problem"] == "ik"
     assert main(["problems", "--json"]) == 0
     assert "lm" in json.loads(capsys.readouterr().out)["ik"]["solvers"]
+
+
+def test_observation_with_too_many_frames_is_refused_before_reading(tmp_path, capsys):
+    from engine.problems.ik.problem import MAX_TARGETS
+
+    path = tmp_path / "many.npy"
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(MAX_TARGETS + 1, 24, 3)).flush()  # sparse
+    assert main(["solve", "ik", "--observation", str(path)]) == 2
+    assert f"holds {MAX_TARGETS + 1} items; this problem's limit is {MAX_TARGETS}" in capsys.readouterr().err
