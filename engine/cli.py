@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .cli_app import add_app_commands
-from .cli_support import add_solver_arguments, check_output, check_size, solver_options
+from .cli_support import SEED_NUMBER, add_solver_arguments, check_output, check_size, solver_options
 from .device import default_device
 from .problems.registry import get_problem, problems
 from .problems.spec import Instances, ProblemSpec, add_config_arguments, config_from_arguments
@@ -100,7 +100,7 @@ def _problem_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec) -> No
     for entry in spec.inputs:
         parser.add_argument(f"--{entry.key}", dest=f"input_{entry.key}", help=entry.help)
     add_config_arguments(parser, spec.config, spec.flag_aliases)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random ground truth when none is given")
+    parser.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the random ground truth when none is given")
 
 
 def _render_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from .cli_support import SEED_NUMBER
 from .demo import DEMO_PROBLEM, DEMO_SEED, DEMO_SOLVERS, record_demo
 from .problems.registry import get_problem, problems
 
@@ -24,7 +25,7 @@ def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse
     demo = commands.add_parser("demo", help="open the app on the built-in problem with solvers running; "
                                             "without a display, record the demo to a file instead")
     demo.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
-    demo.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the random ground-truth pose")
+    demo.add_argument("--seed", type=SEED_NUMBER, default=DEMO_SEED, help="seed of the random ground-truth pose")
     demo.add_argument("--record", default="demo.gif",
                       help="where the demo is recorded when there is no display (.gif or .mp4)")
     demo.set_defaults(run=_demo)

@@ -6,6 +6,7 @@ import json
 import os
 from typing import Any, Callable
 
+from .bounds import SEED, Bound, integer
 from .problems.spec import ProblemSpec
 from .solvers.options import SHARED_OPTIONS, check_solver_options
 
@@ -24,10 +25,34 @@ def check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> No
         raise ValueError(f"{flag} {path}: directory {directory} does not exist")
 
 
+def whole_number(bound: Bound) -> Callable[[str], int]:
+    """An argparse type: a whole number within bound, else a one-line usage error with the range."""
+    def parse(text: str) -> int:
+        try:
+            return bound.check("the value", int(text))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number {bound.describe()}, got {text!r}") from None
+    return parse
+
+
+def whole_numbers(text: str, flag: str, bound: Bound) -> list[int]:
+    """'1000,5000' to whole numbers within bound; ValueError naming the flag and the range."""
+    parse = whole_number(bound)
+    try:
+        return [parse(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"{flag} {text!r}: {error}") from None
+
+
+SEED_NUMBER = whole_number(SEED)
+
+
+IMAGE_SIZES = integer(16, 2048)
+"""Pixels of a side of a picture the commands render (--size)."""
+
+
 def check_size(size: int) -> int:
-    if not 16 <= size <= 2048:
-        raise ValueError(f"--size must be between 16 and 2048 pixels, got {size}")
-    return size
+    return IMAGE_SIZES.check("--size", size)
 
 
 def add_solver_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec, default: str | None = None) -> None:

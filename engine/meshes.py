@@ -27,6 +27,8 @@ import trimesh
 SUPPORTED_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
 DEFAULT_MAX_FACES = 200_000
 
+MAX_COORDINATE = 1e12
+"""Vertex coordinates beyond this overflow the squared edge lengths and areas cleaning computes (in double)."""
 # A face is degenerate when its height is below this fraction of its longest edge: exactly zero area, repeated
 # indices, coincident or collinear corners up to float32 rounding. Such a face covers no pixel in any renderer.
 _DEGENERATE_RELATIVE_HEIGHT = 1e-6
@@ -218,6 +220,10 @@ def _build(vertices: np.ndarray, faces: np.ndarray, name: str, label: str, max_f
             f"{label!r} has {int(bad.sum())} vertices with NaN or infinite coordinates; "
             f"repair or re-export the mesh"
         )
+    largest = float(np.abs(vertices).max())
+    if largest > MAX_COORDINATE:
+        raise MeshError(f"{label!r} has coordinates as large as {largest:.3g}, beyond the limit of +-{MAX_COORDINATE:g} "
+                        "(in the file's units); scale the mesh down")
     vertices, faces = _clean(*_merge_coincident(vertices, faces))
     if len(faces) == 0:
         raise MeshError(

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .npfiles import NumpyFileError, read_npz
 from .problems.spec import ArraySpec
 from .solvers.base import Iteration
 
@@ -197,11 +198,14 @@ class Comparison:
         if not os.path.isfile(path):
             raise TraceError(f"{path}: no such trace file; write one with `feedbacklab solve ... --trace {path}`")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
+            arrays = read_npz(path)
             meta = json.loads(str(arrays.pop("meta.json")))
-        except Exception as error:  # zip, npz and JSON errors all mean the same to the user
-            raise TraceError(f"{path}: not a feedbacklab trace ({type(error).__name__}: {error})") from None
+        except NumpyFileError as error:
+            raise TraceError(f"{path}: not a feedbacklab trace: {error}") from None
+        except (KeyError, ValueError):
+            meta = None
+        if not isinstance(meta, dict):
+            raise TraceError(f"{path}: not a feedbacklab trace (it has no readable meta.json)")
         if meta.get("format") != "feedbacklab-trace" or meta.get("version") not in READABLE_VERSIONS:
             raise TraceError(f"{path}: not a feedbacklab trace of version {' or '.join(map(str, READABLE_VERSIONS))}"
                              f" (it says {meta.get('format')!r} version {meta.get('version')!r})")

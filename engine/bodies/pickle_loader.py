@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
+from ..npfiles import reason
+
 try:  # numpy >= 2
     from numpy._core import multiarray as _multiarray
 except ImportError:  # pragma: no cover - numpy 1.x
@@ -143,7 +145,7 @@ def _load_npz(path: Path) -> dict:
     except _Refused as error:
         raise ModelFileError(f"{path.name!r}: {error}") from None
     except (zipfile.BadZipFile, pickle.UnpicklingError, ValueError, EOFError) as error:
-        raise ModelFileError(f"{path.name!r} is not a readable .npz archive ({error})") from None
+        raise ModelFileError(f"{path.name!r} is not a readable .npz archive: {reason(error)}") from None
     return arrays
 
 

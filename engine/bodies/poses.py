@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..npfiles import NumpyFileError, read_npy, read_npz
 from .bvh import load_bvh, retarget_bvh
 from .model import DEFAULT_BODY
 
@@ -175,13 +176,9 @@ def load_poses(spec: str, num_joints: int = NUM_JOINTS, target_rest: torch.Tenso
             raise ValueError("BVH motion is retargeted to SMPL's 24 joints only")
         return retarget_bvh(load_bvh(path), target_rest, label=repr(path.name)).poses
     try:
-        if suffix == ".npy":
-            arrays = {"pose": np.load(path, allow_pickle=False)}
-        else:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-    except (ValueError, OSError) as error:
-        raise ValueError(f"could not read {path.name!r} as {suffix} ({error})") from None
+        arrays = {"pose": read_npy(path)} if suffix == ".npy" else read_npz(path)
+    except NumpyFileError as error:
+        raise ValueError(f"could not read {path.name!r} as {suffix}: {error}") from None
     key = next((k for k in ("pose", "poses") if k in arrays), next(iter(arrays)) if len(arrays) == 1 else None)
     if key is None:
         raise ValueError(f"{path.name!r} has arrays {sorted(arrays)}; name the pose array 'pose' or 'poses'")

@@ -165,3 +165,28 @@ def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, a
     err = captured.err.strip()
     assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["replay", "{tmp}/garbage.npz"], "garbage.npz: not a feedbacklab trace: it is neither a .npy array nor an "
+                                          ".npz archive (pickled data is never loaded)"),
+        (["body", "show", "--pose", "{tmp}/garbage.npz", "--out", "{tmp}/b.png"], "could not read 'garbage.npz'"),
+        (["render", "pose6d", "--pose", "1,0,0,0,nan,0,0", "--out", "{tmp}/o.png"], "has a NaN or infinite number"),
+        (["solve", "pose6d", "--seed", "1e20"], "--seed: expected a whole number from 0 to 9223372036854775807"),
+        (["solve", "pose6d", "--seed", "100000000000000000000"], "--seed: expected a whole number from 0 to"),
+        (["bench", "speed", "--faces", "x"], "--faces 'x': expected a whole number from 4 to 200000"),
+        (["solve", "pose6d", "--image-size", "1e3"], "--image-size '1e3': expected an integer from 16 to 2048"),
+    ],
+)
+def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, message):
+    (tmp_path / "garbage.npz").write_bytes(bytes(range(256)) * 4)
+    try:
+        code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
+    for leak in ("allow_pickle", "invalid literal", "Overflow", "Traceback", "got 7"):
+        assert leak not in err

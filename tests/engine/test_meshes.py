@@ -156,6 +156,13 @@ class TestBadInput:
         _write_obj(path, [(0, 0, 0), (1, 0, 0), (2, 0, 0), (1, 0, 0)], [(0, 0, 1), (0, 1, 2), (0, 1, 3)])
         self._raises(path, "degenerate")
 
+    def test_huge_coordinates_say_so(self, tmp_path):
+        path = tmp_path / "box.obj"
+        box = trimesh.creation.box()
+        _write_obj(path, box.vertices * 1e300, box.faces)
+        message = self._raises(path, "coordinates as large as")
+        assert "degenerate" not in message and "scale the mesh down" in message
+
     @pytest.mark.parametrize("name", ["model.fbx", "model.3ds", "model"])
     def test_unsupported_extension(self, tmp_path, name):
         path = tmp_path / name

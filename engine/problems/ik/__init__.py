@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...npfiles import reason
 from ...bodies.skeleton import JOINT_INDEX, NUM_JOINTS
 from ...solvers.generic import generic_solver_entries
 from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec
@@ -77,7 +78,7 @@ def _load_observation(path: str) -> np.ndarray:
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
     except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a NumPy .npy array ({type(error).__name__})") from None
+        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
     if array.shape == (NUM_JOINTS, 3):
         array = array[None]
     if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, 3) or array.dtype.kind != "f":

@@ -9,21 +9,29 @@ from dataclasses import asdict
 
 import torch
 
+from ...bounds import integer
 from ...cli_support import (
+    IMAGE_SIZES,
+    SEED_NUMBER,
     add_solver_arguments,
     check_output,
     check_size,
     solver_options,
     tables_unless_json,
+    whole_number,
+    whole_numbers,
     write_results,
 )
 from ...device import default_device
+from ...meshes import DEFAULT_MAX_FACES
 from ...summary import errors_after_steps, markdown_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
 
 LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
 UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
+TIMED_STEPS = integer(1, 10_000)
+FACE_COUNTS = integer(4, DEFAULT_MAX_FACES)
 
 
 def add_train_arguments(train: argparse.ArgumentParser) -> None:
@@ -37,7 +45,7 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--regression", action="store_true", help="the deep regression baseline (no feedback)")
     train.add_argument("--samples", type=int, default=TrainConfig.samples, help="training problems per stage")
     train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
-    train.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
+    train.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of data and initialisation")
     train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
 
 
@@ -45,7 +53,7 @@ def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
     accuracy.add_argument("--n", type=int, default=100, help="number of problems")
     accuracy.add_argument("--meshes", help="mesh files and/or directories, comma-separated (default: procedural)")
     accuracy.add_argument("--split", default="test", choices=("train", "val", "test"), help="procedural split")
-    accuracy.add_argument("--seed", type=int, default=0, help="seed of the sampled problems")
+    accuracy.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the sampled problems")
     accuracy.add_argument("--rotation-range", help="'lo,hi' degrees of the ground-truth rotation (default 0,40)")
     accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
     accuracy.add_argument("--unseen", action="store_true",
@@ -59,7 +67,8 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
     speed.add_argument("--solvers", default="nmr,softras", help="comma-separated solver names")
     speed.add_argument("--faces", default="1000,5000,20000,80000", help="face counts at 128 px")
     speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
-    speed.add_argument("--steps", type=int, default=30, help="timed steps per combination")
+    speed.add_argument("--steps", type=whole_number(TIMED_STEPS), default=30,
+                       help=f"timed steps per combination, {TIMED_STEPS.describe()}")
     speed.add_argument("--out", help="also write the results as JSON")
     speed.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
 
@@ -192,8 +201,8 @@ def bench_speed(args: argparse.Namespace) -> int:
     check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
-    faces = [int(v) for v in args.faces.split(",")]
-    sizes = [check_size(int(v)) for v in args.sizes.split(",")]
+    faces = whole_numbers(args.faces, "--faces", FACE_COUNTS)
+    sizes = whole_numbers(args.sizes, "--sizes", IMAGE_SIZES)
     device = str(default_device())
     combinations = [(count, 128) for count in faces] + [(5000, size) for size in sizes if size != 128]
     timings = step_timings(spec, names, list(dict.fromkeys(combinations)), steps=args.steps, device=device)

@@ -68,8 +68,10 @@ def parse_pose(text: str) -> torch.Tensor:
         values = [float(part) for part in text.replace(" ", "").split(",")]
     except ValueError:
         raise ValueError(f"pose {text!r} is not 7 comma-separated numbers 'qw,qx,qy,qz,tx,ty,tz'") from None
-    if len(values) != 7 or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"pose {text!r} must be 7 finite numbers 'qw,qx,qy,qz,tx,ty,tz', got {len(values)}")
+    if len(values) != 7:
+        raise ValueError(f"pose {text!r} has {len(values)} numbers; give 7 finite numbers 'qw,qx,qy,qz,tx,ty,tz'")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"pose {text!r} has a NaN or infinite number; give 7 finite numbers 'qw,qx,qy,qz,tx,ty,tz'")
     pose = torch.tensor([values], dtype=torch.float32)
     if pose[0, :4].norm() < 1e-6:
         raise ValueError(f"pose {text!r} has a zero quaternion; the identity is '1,0,0,0,0,0,0'")
