@@ -148,6 +148,36 @@ class Trace:
                    info=group("info."), failures={int(item): reason for item, reason in failures.items()})
 
 
+def _check_trace(trace: Trace, observation_shape: tuple[int, ...], dim: int) -> None:
+    """One solver's arrays agree with each other and with the comparison's observation and parameters."""
+    steps, batch = len(trace.x), observation_shape[0]
+    if steps < 1:
+        raise ValueError(f"solver {trace.solver} has no iterations")
+    per_item = {"x": (steps, batch, dim), "update": (steps, batch, dim), "energy": (steps, batch),
+                "computed": (steps, batch), "status": (steps, batch), "elapsed": (steps,), "step_seconds": (steps,)}
+    per_item.update({f"metric.{name}": (steps, batch) for name in trace.metrics})
+    per_item.update({f"info.{name}": (steps, batch) for name in trace.info})
+    if trace.predictions is not None:
+        per_item["predictions"] = (steps, *observation_shape)
+    arrays = trace._arrays("")
+    for key, shape in per_item.items():
+        finite = key in ("x", "update", "energy", "elapsed", "step_seconds")
+        _check_shape(f"solver {trace.solver}'s {key}", arrays[key], shape, finite)
+
+
+def _check_shape(name: str, array: np.ndarray, shape: tuple[int, ...], finite: bool = True) -> None:
+    if array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape} where {shape} belongs")
+    _check_numbers(name, array, finite=finite)
+
+
+def _check_numbers(name: str, array: np.ndarray, minimum_rank: int = 0, finite: bool = True) -> None:
+    if array.ndim < minimum_rank or array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} is not an array of numbers (dtype {array.dtype}, shape {array.shape})")
+    if finite and array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+
+
 def _info(record: Iteration, name: str) -> np.ndarray:
     """A record's step information `name`, NaN where the solver records none (a chain's first solver)."""
     value = record.info.get(name)
@@ -216,13 +246,37 @@ class Comparison:
                 prefix = f"trace{index}."
                 own = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
                 traces[solver] = Trace._from_arrays(solver, own, settings, failures[index])
-            return cls(problem=meta["problem"], observation=arrays["observation"], x0=arrays["x0"], traces=traces,
-                       ground_truth=arrays.get("ground_truth"), parameter_names=tuple(meta["parameter_names"]),
-                       config=meta.get("config", {}), meta=meta["meta"],
-                       attachments={key[len("attachment."):]: value for key, value in arrays.items()
-                                    if key.startswith("attachment.")})
+            comparison = cls(problem=meta["problem"], observation=arrays["observation"], x0=arrays["x0"],
+                             traces=traces, ground_truth=arrays.get("ground_truth"),
+                             parameter_names=tuple(meta["parameter_names"]), config=meta.get("config", {}),
+                             meta=meta["meta"], attachments={key[len("attachment."):]: value
+                                                             for key, value in arrays.items()
+                                                             if key.startswith("attachment.")})
         except KeyError as error:
             raise TraceError(f"{path}: trace file is missing {error}; it may be truncated") from None
+        except (TypeError, ValueError, AttributeError, IndexError):
+            raise TraceError(f"{path}: damaged trace (its meta.json does not describe its solvers)") from None
+        try:
+            comparison.check()
+        except ValueError as error:
+            raise TraceError(f"{path}: damaged trace: {error}") from None
+        return comparison
+
+    def check(self) -> None:
+        """ValueError (one line) unless the observation fits its problem and every array has the shape the others
+        imply and holds finite numbers."""
+        from .problems.registry import get_problem  # the problems import this module
+
+        spec = get_problem(self.problem)
+        _check_numbers("the observation", self.observation, minimum_rank=1)
+        batch = len(self.observation)
+        spec.observation.check(self.observation, batch)
+        dim = len(spec.parameter_names)
+        _check_shape("x0", self.x0, (batch, dim))
+        if self.ground_truth is not None:
+            _check_shape("the ground truth", self.ground_truth, (batch, dim))
+        for trace in self.traces.values():
+            _check_trace(trace, self.observation.shape, dim)
 
     @property
     def num_iterations(self) -> int:

@@ -71,11 +71,11 @@ def test_float_predictions_are_stored_exactly(tmp_path):
     from engine.solvers.base import Iteration
 
     values = torch.randn(3, 2, 24, 3) * 1e-3 + 5.0  # uint8 quantization would destroy these
-    records = [Iteration(t, torch.zeros(2, 4), values[t], torch.ones(2), torch.zeros(2, 4), 0.1 * t, 0.1,
+    records = [Iteration(t, torch.zeros(2, 72), values[t], torch.ones(2), torch.zeros(2, 72), 0.1 * t, 0.1,
                          torch.ones(2, dtype=torch.bool), torch.zeros(2, dtype=torch.long)) for t in range(3)]
     trace = Trace.collect("toy", records, ArraySpec((24, 3), "joints"))
     assert trace.predictions.dtype == np.float32
-    Comparison("ik", values[0].numpy(), np.zeros((2, 4)), {"toy": trace}).save(tmp_path / "t.npz")
+    Comparison("ik", values[0].numpy(), np.zeros((2, 72)), {"toy": trace}).save(tmp_path / "t.npz")
     loaded = Comparison.load(tmp_path / "t.npz").traces["toy"]
     assert np.array_equal(loaded.prediction(2, 1), values[2, 1].numpy())
 
@@ -97,3 +97,36 @@ def test_version_1_files_still_load(tmp_path, comparison):
     assert loaded.problem == "pose6d" and loaded.config == {}
     assert np.array_equal(loaded.traces["nmr"].predictions, trace.predictions)
     assert loaded.traces["nmr"].info == {} and loaded.traces["nmr"].failures == {}
+
+
+def _damaged(comparison, path, change):
+    """The comparison saved to path, then one of its arrays changed as a damaged or hostile file would have it."""
+    comparison.save(path)
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    change(arrays)
+    np.savez(path, **arrays)
+    return path
+
+
+def _set(key, value):
+    return lambda arrays: arrays.__setitem__(key, value(arrays[key]))
+
+
+@pytest.mark.parametrize("change, message", [
+    (_set("trace0.x", lambda x: x[:, 0]), "solver nmr's x has shape (13, 7) where (13, 2, 7) belongs"),
+    (_set("trace0.energy", lambda e: e[:5]), "solver nmr's energy has shape (5, 2) where (13, 2) belongs"),
+    (_set("trace1.predictions", lambda p: p[:, :, :40]), "solver softras's predictions has shape"),
+    (_set("trace0.x", lambda x: np.where(x == x.max(), np.nan, x)), "solver nmr's x holds NaN or infinite values"),
+    (_set("x0", lambda x: x[:, :3]), "x0 has shape (2, 3) where (2, 7) belongs"),
+    (_set("ground_truth", lambda g: g.astype(str)), "the ground truth is not an array of numbers"),
+    (_set("observation", lambda o: o[:, :, :40]), "must be square"),
+    (_set("observation", lambda o: o[0]), "observation must have shape (B, H, W)"),
+    (_set("trace0.metric.iou", lambda m: m[:, :1]), "solver nmr's metric.iou has shape"),
+])
+def test_damaged_trace_is_refused_at_load_in_one_line(comparison, tmp_path, change, message):
+    path = _damaged(comparison, tmp_path / "run.npz", change)
+    with pytest.raises(TraceError) as error:
+        Comparison.load(path)
+    text = str(error.value)
+    assert text.startswith(f"{path}: damaged trace: ") and message in text and "\n" not in text
