@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--pose", help="a library pose (a-pose, makehuman-t-pose, t-pose, arms-down, arms-up, stride, "
                                      "squat, reach), the walk-cycle motion, a .npy/.npz of axis-angle (24, 3) or "
                                      "(72,) poses, or a .bvh file")
-    show.add_argument("--frame", type=int, default=0, help="frame of walk-cycle, a pose sequence or a .bvh")
+    show.add_argument("--frame", type=int, help="frame of walk-cycle, a pose sequence or a .bvh (default: 0)")
     show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
     show.add_argument("--out", required=True, help="output PNG")
     show.set_defaults(run=_body_show)
@@ -169,7 +169,7 @@ def make_instances(spec: ProblemSpec, args: argparse.Namespace, device: torch.de
         observation = np.asarray(spec.load_observation(args.observation), dtype=np.float32)
         if spec.fit_config is not None:
             config = spec.fit_config(config, observation)
-    ground_truth = spec.parse_x(args.gt, config) if args.gt else None
+    ground_truth = spec.parse_x(args.gt, config) if args.gt is not None else None
     batch = len(observation) if observation is not None else (len(ground_truth) if ground_truth is not None else None)
     problem = spec.make(config, inputs, device, batch)
     if ground_truth is not None:
@@ -225,7 +225,8 @@ def _solve(args: argparse.Namespace) -> int:
     instances = make_instances(spec, args, device)
     problem = instances.problem
     x0 = _batched(spec.parse_x(args.init, problem.config), problem.batch_size, "--init").to(device) \
-        if args.init else problem.initial_estimate()
+        if args.init is not None else problem.initial_estimate()
+    spec.check_start(problem, x0, f"--init {args.init}")
     if not 0 <= args.item < problem.batch_size:
         raise ValueError(f"--item {args.item}: the batch has {problem.batch_size} problems (0 to "
                          f"{problem.batch_size - 1})")
@@ -283,6 +284,7 @@ def _body_show(args: argparse.Namespace) -> int:
     import math
     import time
 
+    from .bodies import BETAS
     from .bodies.model import load_body
     from .bodies.poses import load_pose
     from .bodies.render import render_bodies
@@ -293,16 +295,18 @@ def _body_show(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     body = load_body(args.model)
     betas = None
-    if args.betas:
+    if args.betas is not None:
         try:
             values = [float(v) for v in args.betas.split(",")]
         except ValueError:
             raise ValueError(f"--betas {args.betas!r}: expected comma-separated numbers such as 1.5,-0.5") from None
-        betas = torch.tensor([values])
+        betas = torch.tensor([BETAS.check("--betas", tuple(values))])
     pose = None
-    if args.pose:
+    if args.frame is not None and args.pose is None:
+        raise ValueError(f"--frame {args.frame}: give --pose a motion, a pose sequence or a .bvh to pick it from")
+    if args.pose is not None:
         rest = body().joints[0, : body.num_pose_joints].detach() if body.model_type == "smpl" else None
-        pose = load_pose(args.pose, body.num_pose_joints, args.frame, rest)[None]
+        pose = load_pose(args.pose, body.num_pose_joints, args.frame or 0, rest)[None]
     out = body(betas=betas, pose=pose)
     image = render_bodies(out.vertices.detach(), body.faces, Camera.square(size, fov_y=math.radians(30.0)))[0]
     from PIL import Image

@@ -19,6 +19,7 @@ import numpy as np
 import smplx
 import torch
 
+from . import BETAS
 from .pickle_loader import ModelFileError, load_model_arrays
 
 DEFAULT_BODY = Path(__file__).resolve().parents[2] / "assets" / "body" / "default_body.npz"
@@ -39,6 +40,8 @@ KINDS = {
     "mano": _Kind(16, 16, 778),
 }
 NAMES = {"smpl": "SMPL", "smplh": "SMPL-H", "smplx": "SMPL-X", "mano": "MANO"}
+MODEL_ARRAYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table")
+"""The arrays a body is made of: numbers, all of them finite."""
 
 
 class BodyOutput(NamedTuple):
@@ -63,6 +66,23 @@ def detect_model_type(arrays: dict, label: str) -> str:
             return kind
     raise ModelFileError(f"{label} has {joints} skinning joints and {vertices} vertices, which matches no SMPL-family "
                          "model (SMPL 24 joints, SMPL-H 52, SMPL-X 55, MANO 16)")
+
+
+def _check_arrays(arrays: dict, label: str) -> None:
+    """The model's arrays are finite numbers and its faces index its vertices (smplx would fail deep inside, or
+    draw nothing)."""
+    for key in MODEL_ARRAYS:
+        value = np.asarray(arrays[key]) if key in arrays else None
+        if value is not None and value.dtype.kind not in "biuf":
+            raise ModelFileError(f"{label}: its {key!r} array holds {value.dtype} values, not numbers; the file is "
+                                 "damaged")
+        if value is not None and value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise ModelFileError(f"{label}: its {key!r} array holds NaN or infinite values; the file is damaged")
+    vertices = np.shape(arrays["v_template"])[0]
+    faces = np.asarray(arrays["f"])
+    if faces.ndim != 2 or faces.shape[1] != 3 or not len(faces) or faces.min() < 0 or faces.max() >= vertices:
+        raise ModelFileError(f"{label}: its faces 'f' must be (F, 3) indices of its {vertices} vertices; the file is "
+                             "damaged")
 
 
 def _vertex_ids(arrays: dict, label: str) -> dict[str, int] | None:
@@ -140,6 +160,8 @@ class BodyModel(torch.nn.Module):
         if betas is not None and betas.shape[1] > self.num_betas:
             raise ValueError(f"{self.name} has {self.num_betas} shape components (betas) but {betas.shape[1]} betas "
                              "were given")
+        if betas is not None:
+            BETAS.check("betas", tuple(betas.detach().flatten().tolist()))
         if pose is not None and (pose.ndim != 3 or pose.shape[1:] != (self.num_pose_joints, 3)):
             raise ValueError(f"pose must have shape (B, {self.num_pose_joints}, 3) (axis-angle per joint, root "
                              f"first), got {tuple(pose.shape)}")
@@ -189,6 +211,7 @@ def load_body(path: str | Path | None = None, model_type: str | None = None, num
     label = "the default body" if path is None else repr(file.name)
     arrays = load_model_arrays(file)
     kind = detect_model_type(arrays, label)
+    _check_arrays(arrays, label)
     if model_type is not None and model_type != kind:
         raise ModelFileError(f"{label} is a {NAMES[kind]} model ({np.shape(arrays['v_template'])[0]} vertices, "
                              f"{np.shape(arrays['weights'])[-1]} joints), not {NAMES[model_type]}")

@@ -151,6 +151,8 @@ def load_pose(spec: str, num_joints: int = NUM_JOINTS, frame: int = 0,
             raise ValueError(f"motion {spec!r} has {NUM_JOINTS} joints but the model poses {num_joints}")
         return named_motions[spec].at([frame])[0][0]
     poses = load_poses(spec, num_joints, target_rest)
+    if len(poses) == 1 and frame not in (0, -1):
+        raise ValueError(f"frame {frame} is out of range: {spec!r} is a single pose, not a sequence; drop the frame")
     if not -len(poses) <= frame < len(poses):
         raise ValueError(f"frame {frame} is out of range: {spec!r} has {len(poses)} frames")
     return poses[frame]
@@ -182,7 +184,11 @@ def load_poses(spec: str, num_joints: int = NUM_JOINTS, target_rest: torch.Tenso
     key = next((k for k in ("pose", "poses") if k in arrays), next(iter(arrays)) if len(arrays) == 1 else None)
     if key is None:
         raise ValueError(f"{path.name!r} has arrays {sorted(arrays)}; name the pose array 'pose' or 'poses'")
-    poses = torch.as_tensor(np.asarray(arrays[key], dtype=np.float32))
+    values = np.asarray(arrays[key])
+    if values.dtype.kind not in "biuf" or not np.isfinite(values).all():
+        raise ValueError(f"{path.name!r}: its {key!r} array must hold finite axis-angle numbers, got "
+                         f"{'non-finite values' if values.dtype.kind in 'biuf' else f'{values.dtype} values'}")
+    poses = torch.as_tensor(values.astype(np.float32))
     if poses.shape[-1] == num_joints * 3 and poses.shape[-2:] != (num_joints, 3):
         poses = poses.reshape(*poses.shape[:-1], num_joints, 3)
     if poses.shape[-2:] != (num_joints, 3) or poses.ndim > 3:

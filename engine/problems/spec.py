@@ -366,6 +366,16 @@ class ProblemSpec:
         """The named solver with these options; ValueError (one line) for a shared option out of its range."""
         return self.solver(name).factory(**check_solver_options(overrides))
 
+    def check_start(self, problem: Problem, x0: torch.Tensor, name: str = "initial estimate") -> None:
+        """ValueError (one line, naming it) for an initial estimate whose prediction no solver can start from
+        (check_observation: pose6d's object outside the image gives no silhouette to compare)."""
+        if self.check_observation is None:
+            return
+        try:
+            self.check_observation(problem.forward(x0).detach().float().cpu().numpy())
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+
     def slice_axis(self, key: str) -> SliceAxis:
         for axis in self.slice_axes:
             if axis.key == key:

@@ -249,6 +249,7 @@ class EngineState:
         else:
             x0 = torch.tensor([command.x0], dtype=torch.float32, device=self.device)
             _check_x(x0, len(self.spec.parameter_names), "initial estimate")
+            self.spec.check_start(problem, x0)
         solvers = {name: self.spec.make_solver(name, **command.options) for name in names}
         self._stop_run()
         self.runs = [_SolverRun(name, solver.iterate(problem, self.current.observation, x0, self.current.ground_truth))

@@ -190,3 +190,30 @@ def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, mes
     assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
     for leak in ("allow_pickle", "invalid literal", "Overflow", "Traceback", "got 7"):
         assert leak not in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["render", "pose6d", "--pose", "", "--out", "{tmp}/o.png"], "pose '' is not 7 comma-separated numbers"),
+        (["solve", "ik", "--gt", ""], "'' is not an ik pose"),
+        (["solve", "pose6d", "--init-pose", ""], "pose '' is not 7 comma-separated numbers"),
+        (["solve", "pose6d", "--size", "32", "--init-pose", "1,0,0,0,5,0,0"],
+         "--init 1,0,0,0,5,0,0: that pose puts the object outside the image"),
+        (["body", "show", "--pose", "", "--out", "{tmp}/b.png"], "pose '' is neither a library pose"),
+        (["body", "show", "--frame", "5", "--out", "{tmp}/b.png"], "--frame 5: give --pose a motion"),
+        (["body", "show", "--pose", "squat", "--frame", "5", "--out", "{tmp}/b.png"], "'squat' is a single pose"),
+        (["body", "show", "--betas", "1e6,-1e6", "--out", "{tmp}/b.png"], "each value of --betas must be a finite "
+                                                                         "number from -5 to 5"),
+        (["bench", "speed", "--steps", "0"], "--steps: expected a whole number from 1 to 10000, got '0'"),
+    ],
+)
+def test_small_silent_acceptances_are_refused(tmp_path, capsys, argv, message):
+    try:
+        code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
+    assert not list(tmp_path.iterdir()) and not captured.out

@@ -136,6 +136,25 @@ class TestLoadBodyErrors:
         with pytest.raises(ModelFileError, match="no 'v_template' array"):
             load_body(tmp_path / "points.npz")
 
+    @pytest.mark.parametrize("damage, message", [
+        (lambda a: a["f"].__setitem__((0, 0), 7000), "its faces 'f' must be (F, 3) indices of its 6890 vertices"),
+        (lambda a: a["f"].__setitem__((0, 0), -1), "its faces 'f' must be"),
+        (lambda a: a["shapedirs"].__setitem__((0, 0, 0), np.nan), "its 'shapedirs' array holds NaN or infinite"),
+        (lambda a: a.__setitem__("v_template", a["v_template"].astype(str)), "'v_template' array holds <U"),
+    ])
+    def test_damaged_arrays_name_the_file(self, tmp_path, damage, message):
+        arrays = {key: value.copy() for key, value in ASSET.items()}
+        damage(arrays)
+        np.savez(tmp_path / "damaged.npz", **arrays)
+        with pytest.raises(ModelFileError) as error:
+            load_body(tmp_path / "damaged.npz")
+        assert str(error.value).startswith("'damaged.npz': ") and message in str(error.value)
+
+    @pytest.mark.parametrize("betas", [[1e6, -1e6], [float("nan")], [5.5]])
+    def test_betas_outside_a_human_range_are_refused(self, default_body, betas):
+        with pytest.raises(ValueError, match="each value of betas must be a finite number from -5 to 5"):
+            default_body(betas=torch.tensor([betas]))
+
     def test_betas_size_mismatch(self):
         with pytest.raises(ModelFileError, match="has 10 shape components .* 16 were asked for"):
             load_body(num_betas=16)

@@ -96,6 +96,19 @@ class TestLoadPose:
         with pytest.raises(ValueError, match=message):
             load_pose(str(path), frame=3)
 
+    @pytest.mark.parametrize("values, message", [
+        (np.full((NUM_JOINTS, 3), "a"), "its 'pose' array must hold finite axis-angle numbers, got <U1 values"),
+        (np.full((NUM_JOINTS, 3), np.nan), "its 'pose' array must hold finite axis-angle numbers, got non-finite"),
+    ])
+    def test_pose_arrays_must_be_finite_numbers(self, tmp_path, values, message):
+        np.save(tmp_path / "pose.npy", values)
+        with pytest.raises(ValueError, match=message):
+            load_pose(str(tmp_path / "pose.npy"))
+
+    def test_a_frame_of_a_single_pose_is_refused(self):
+        with pytest.raises(ValueError, match="'squat' is a single pose, not a sequence"):
+            load_pose("squat", frame=5)
+
     def test_unknown_name(self):
         with pytest.raises(ValueError, match="neither a library pose"):
             load_pose("cartwheel")
