@@ -99,7 +99,7 @@ def _problem_arguments(parser: argparse.ArgumentParser, spec: ProblemSpec) -> No
     """The problem's inputs and config flags."""
     for entry in spec.inputs:
         parser.add_argument(f"--{entry.key}", dest=f"input_{entry.key}", help=entry.help)
-    add_config_arguments(parser, spec.config, spec.flag_aliases)
+    add_config_arguments(parser, spec.config)
     parser.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the random ground truth when none is given")
 
 

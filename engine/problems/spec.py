@@ -316,8 +316,6 @@ class ProblemSpec:
     """'differentiable' (forward_differentiable), 'residuals', 'train' (a learned solver's trainer)."""
     commands: tuple["Command", ...] = ()
     """The problem's `bench` and `train` subcommands (its paper's tables, its trainer)."""
-    flag_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Config field -> extra CLI flags (pose6d's --size for --image-size)."""
     gradient_options: dict[str, Any] | None = None
     """forward_differentiable options under which its gradient is exact, for the contract's gradient check
     (pose6d: SoftRas; NMR's gradient is approximate by design); None: no differentiable forward."""
@@ -386,11 +384,12 @@ class ProblemSpec:
 
 # --- config dataclasses: fields, their docstrings, and values from text ----------------------------------------
 
-def bounded(default: Any, low: float, high: float, low_open: bool = False) -> Any:
+def bounded(default: Any, low: float, high: float, low_open: bool = False, aliases: tuple[str, ...] = ()) -> Any:
     """A config field's default and its allowed range, declared once: `--help` shows it and every config made
-    from flags, app settings or a session is checked against it (a tuple field: each of its numbers)."""
+    from flags, app settings or a session is checked against it (a tuple field: each of its numbers). aliases:
+    extra flags for the field (pose6d's --size for --image-size)."""
     bound = Bound(low, high, low_open, integer=isinstance(default, int) and not isinstance(default, bool))
-    return field(default=default, metadata={"bound": bound})
+    return field(default=default, metadata={"bound": bound, "aliases": aliases})
 
 
 def check_config(config: Any, label: Callable[[str], str] | None = None) -> None:
@@ -398,7 +397,7 @@ def check_config(config: Any, label: Callable[[str], str] | None = None) -> None
     field's bound; numbers without a declared bound must still be finite and of a sane size."""
     for f in config_fields(type(config)):
         if f.bound is not None:
-            f.bound.check(label(f.name) if label else f.flag, getattr(config, f.name))
+            f.bound.check(label(f.name) if label else f.flags, getattr(config, f.name))
 
 
 @dataclass(frozen=True)
@@ -409,10 +408,16 @@ class ConfigField:
     help: str
     bound: Bound | None = None
     """The numbers' allowed range (None for text and true/false)."""
+    aliases: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    @property
+    def flags(self) -> str:
+        """The flag with its aliases, for messages: '--image-size (--size)'."""
+        return self.flag + (f" ({', '.join(self.aliases)})" if self.aliases else "")
 
     def parse(self, text: str) -> Any:
         """The field's value from text; ValueError naming the flag."""
@@ -427,7 +432,7 @@ class ConfigField:
             return self.type(text)
         except ValueError:
             limits = f" {self.bound.describe()}" if self.bound is not None else ""
-            raise ValueError(f"{self.flag} {text!r}: expected {self.type_name}{limits}") from None
+            raise ValueError(f"{self.flags} {text!r}: expected {self.type_name}{limits}") from None
 
     @property
     def type_name(self) -> str:
@@ -445,7 +450,8 @@ def config_fields(config_class: type) -> tuple[ConfigField, ...]:
         kind = tuple if typing.get_origin(hint) is tuple else hint
         if kind not in (int, float, str, bool, tuple):
             raise TypeError(f"{config_class.__name__}.{f.name}: config fields must be int, float, str, bool or tuple")
-        fields.append(ConfigField(f.name, kind, f.default, docs.get(f.name, ""), _bound(f, kind)))
+        fields.append(ConfigField(f.name, kind, f.default, docs.get(f.name, ""), _bound(f, kind),
+                                  f.metadata.get("aliases", ())))
     return tuple(fields)
 
 
@@ -471,13 +477,13 @@ def _field_docstrings(config_class: type) -> dict[str, str]:
     return docs
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, config_class: type,
-                         aliases: dict[str, tuple[str, ...]] | None = None) -> None:
-    """One flag per config field, help from its docstring; unset flags stay None (the default applies)."""
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type) -> None:
+    """One flag per config field (and its aliases), help from its docstring; unset flags stay None (the default
+    applies)."""
     for f in config_fields(config_class):
         default = ",".join(f"{v:g}" for v in f.default) if f.type is tuple else f.default
         limits = f"; {f.bound.describe()}" if f.bound is not None else ""
-        parser.add_argument(f.flag, *(aliases or {}).get(f.name, ()), dest=f"config_{f.name}",
+        parser.add_argument(f.flag, *f.aliases, dest=f"config_{f.name}",
                             metavar=f.type.__name__.upper(), help=f"{f.help} (default: {default}{limits})")
 
 

@@ -177,7 +177,7 @@ def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, a
         (["solve", "pose6d", "--seed", "1e20"], "--seed: expected a whole number from 0 to 9223372036854775807"),
         (["solve", "pose6d", "--seed", "100000000000000000000"], "--seed: expected a whole number from 0 to"),
         (["bench", "speed", "--faces", "x"], "--faces 'x': expected a whole number from 4 to 200000"),
-        (["solve", "pose6d", "--image-size", "1e3"], "--image-size '1e3': expected an integer from 16 to 2048"),
+        (["solve", "pose6d", "--image-size", "1e3"], "--image-size (--size) '1e3': expected an integer from 16 to 2048"),
     ],
 )
 def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, message):

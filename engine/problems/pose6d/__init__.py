@@ -112,7 +112,6 @@ SPEC = ProblemSpec(
         Command("train", "pose6d", "train a learned solver (stage-wise, resumable)", add_train_arguments,
                 train_command),
     ),
-    flag_aliases={"image_size": ("--size",)},
     check_observation=_check_observation,
     draw_observation=estimate_image,
     fit_config=lambda config, observation: replace(config, image_size=int(observation.shape[-1])),

@@ -37,7 +37,7 @@ OBSERVATION = ArraySpec(("H", "W"), "a square binary silhouette in [0, 1]", stor
 class Pose6DConfig:
     """The problem's constants; defaults follow the paper (128 px silhouettes, +-40 degrees, +-0.2 m)."""
 
-    image_size: int = bounded(128, 16, MAX_IMAGE_SIZE)
+    image_size: int = bounded(128, 16, MAX_IMAGE_SIZE, aliases=("--size",))
     """Observation and rendering size in pixels (square)."""
     fov_y_deg: float = bounded(60.0, 1.0, 170.0)
     """Vertical field of view in degrees."""
