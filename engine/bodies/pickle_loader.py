@@ -102,7 +102,7 @@ def _plain(value: Any, key: str) -> Any:
             cls = scipy.sparse.csc_matrix if state.get("format", "csc") == "csc" else scipy.sparse.csr_matrix
             return cls((state["data"], state["indices"], state["indptr"]), shape=shape).toarray()
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFileError(f"{key!r} is a sparse matrix that could not be read ({error})") from None
+            raise ModelFileError(f"{key!r} is a sparse matrix that could not be read ({type(error).__name__})") from None
     if isinstance(value, dict):
         return {k: _plain(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -117,7 +117,8 @@ def _load_pickle(path: Path) -> dict:
         except _Refused as error:
             raise ModelFileError(f"{path.name!r}: {error}") from None
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
-            raise ModelFileError(f"{path.name!r} is not a readable model pickle ({error})") from None
+            raise ModelFileError(f"{path.name!r} is not a readable model pickle ({type(error).__name__}); the file is "
+                                 "damaged or not a body model") from None
     if not isinstance(data, dict):
         raise ModelFileError(f"{path.name!r} holds a {type(data).__name__}, not a dictionary of model arrays")
     return _plain(data, "")

@@ -118,6 +118,19 @@ def test_body_show_writes_a_png(tmp_path, capsys):
     assert image.size == (96, 96) and image.mode == "RGB"
 
 
+def _refused_before_any_work(tmp_path, capsys, argv, message):
+    """The command exits 2 with one line naming what is wrong, having written and printed nothing else."""
+    try:
+        code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
+    assert not captured.out and not [path for path in tmp_path.iterdir() if path.name != "garbage.npz"]
+    return err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -132,11 +145,7 @@ def test_body_show_writes_a_png(tmp_path, capsys):
     ],
 )
 def test_bad_numbers_give_one_line_error(tmp_path, capsys, argv, message):
-    """Checked before any work: nothing is solved, nothing printed on stdout."""
-    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out
+    _refused_before_any_work(tmp_path, capsys, argv, message)
 
 
 def test_too_large_observation_is_refused_before_decoding(tmp_path, capsys):
@@ -160,11 +169,7 @@ def test_too_large_observation_is_refused_before_decoding(tmp_path, capsys):
     ],
 )
 def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, argv, message):
-    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert err.startswith("feedbacklab: error:") and message in err and "\n" not in err and not captured.out
-    assert not list(tmp_path.iterdir())
+    _refused_before_any_work(tmp_path, capsys, argv, message)
 
 
 @pytest.mark.parametrize(
@@ -182,12 +187,7 @@ def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, a
 )
 def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, message):
     (tmp_path / "garbage.npz").write_bytes(bytes(range(256)) * 4)
-    try:
-        code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
-    except SystemExit as exit_:  # argparse's usage errors
-        code = exit_.code
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
+    err = _refused_before_any_work(tmp_path, capsys, argv, message)
     for leak in ("allow_pickle", "invalid literal", "Overflow", "Traceback", "got 7"):
         assert leak not in err
 
@@ -209,11 +209,4 @@ def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, mes
     ],
 )
 def test_small_silent_acceptances_are_refused(tmp_path, capsys, argv, message):
-    try:
-        code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
-    except SystemExit as exit_:  # argparse's usage errors
-        code = exit_.code
-    captured = capsys.readouterr()
-    err = captured.err.strip()
-    assert code == 2 and err.startswith("feedbacklab: error:") and message in err and "\n" not in err, err
-    assert not list(tmp_path.iterdir()) and not captured.out
+    _refused_before_any_work(tmp_path, capsys, argv, message)

@@ -113,9 +113,11 @@ def _parse_x(text: str, config: IKConfig | None = None) -> torch.Tensor:
     try:
         values = [float(part) for part in text.split(",")]
     except ValueError:
-        values = []
-    if len(values) != 3 * NUM_JOINTS or not np.isfinite(values).all():
-        raise ValueError(f"{text!r} is not an ik pose: give 72 comma-separated axis-angle numbers, a library pose "
+        values = None
+    if values is None or len(values) != 3 * NUM_JOINTS or not np.isfinite(values).all():
+        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
+                 if len(values) != 3 * NUM_JOINTS else "has a NaN or infinite number")
+        raise ValueError(f"ik pose {text[:40]!r} {wrong}: give 72 comma-separated axis-angle numbers, a library pose "
                          "(squat, a-pose, ...), walk-cycle or a .npy/.npz/.bvh file")
     return torch.tensor([values], dtype=torch.float32)
 

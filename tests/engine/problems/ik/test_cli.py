@@ -112,3 +112,10 @@ def test_observation_with_too_many_frames_is_refused_before_reading(tmp_path, ca
     np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(MAX_TARGETS + 1, 24, 3)).flush()  # sparse
     assert main(["solve", "ik", "--observation", str(path)]) == 2
     assert f"holds {MAX_TARGETS + 1} items; this problem's limit is {MAX_TARGETS}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, wrong", [("1,2,3", "has 3 numbers"), ("a,b", "is not comma-separated numbers"),
+                                         (",".join(["0"] * 71 + ["nan"]), "has a NaN or infinite number")])
+def test_typed_pose_errors_say_what_is_wrong(capsys, text, wrong):
+    assert main(["solve", "ik", "--gt", text]) == 2
+    assert f"{wrong}: give 72 comma-separated axis-angle numbers" in capsys.readouterr().err
