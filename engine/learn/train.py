@@ -229,6 +229,8 @@ def _fit(network: UpdateNetwork, data: StageData, config: TrainConfig, stage: in
     generator = torch.Generator().manual_seed(config.seed * 1000 + stage)
     for _ in range(config.epochs):
         order = torch.randperm(len(data), generator=generator)[: steps_per_epoch * config.batch_size]
+        if len(order) % config.batch_size == 1:  # batch norm needs two samples: no batch of one at the end
+            order = order[:-1]
         for batch in order.split(config.batch_size):
             renderings = None if data.renderings is None else data.renderings[batch].to(device).float()
             prediction = model(data.observations[batch].to(device).float(), renderings, data.x[batch].to(device))

@@ -73,3 +73,14 @@ def test_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
 def test_shared_network_is_one(tmp_path):
     checkpoint = load_checkpoint(train_tiny(tmp_path, shared=True))
     assert len(checkpoint.networks) == 1 and checkpoint.steps == 2 and checkpoint.meta["solver"] == "feedback-shared"
+
+
+def test_a_last_batch_of_one_sample_is_not_trained_on(tmp_path):
+    """Batch norm cannot normalise one sample (at 32 px the features are 1 x 1): 17 samples in batches of 16."""
+    path = train_tiny(tmp_path, steps=1, samples=17, image_size=32)
+    assert load_checkpoint(path).steps == 1
+
+
+def test_too_few_samples_per_process_are_refused_before_rendering(tmp_path):
+    with pytest.raises(ValueError, match="--samples must be a whole number from 2 to"):
+        train_tiny(tmp_path, samples=1)
