@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .outputs import atomic_path
 from .problems.spec import ArraySpec
 from .solvers.base import Iteration
 
@@ -175,7 +176,7 @@ class Comparison:
     """Extra arrays saved alongside (e.g. the app's mesh)."""
 
     def save(self, path: str | os.PathLike) -> None:
-        """Writes one compressed .npz (the suffix is added when missing)."""
+        """Writes one compressed .npz (the suffix is added when missing), atomically (engine.outputs)."""
         arrays: dict[str, np.ndarray] = {"observation": self.observation, "x0": self.x0}
         if self.ground_truth is not None:
             arrays["ground_truth"] = self.ground_truth
@@ -188,7 +189,9 @@ class Comparison:
                 "meta": self.meta}
         arrays.update({f"attachment.{name}": value for name, value in self.attachments.items()})
         arrays["meta.json"] = np.array(json.dumps(meta))
-        np.savez_compressed(path, **arrays)
+        path = os.fspath(path)
+        with atomic_path(path if path.endswith(".npz") else f"{path}.npz") as temporary:
+            np.savez_compressed(temporary, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Comparison":

@@ -163,3 +163,18 @@ def test_recent_files(tmp_path, monkeypatch):
         recent.add("video", "x")
     monkeypatch.setenv("FEEDBACKLAB_CONFIG_DIR", str(tmp_path / "elsewhere"))
     assert config_dir() == tmp_path / "elsewhere"
+
+
+def test_a_failed_write_of_the_recent_files_keeps_the_list(tmp_path, full_disk):
+    from pathlib import Path
+
+    recent = RecentFiles(tmp_path / "recent.json")
+    first, second = tmp_path / "a.obj", tmp_path / "b.obj"
+    first.write_text("")
+    second.write_text("")
+    recent.add("pose6d:mesh", str(first))
+    before = (tmp_path / "recent.json").read_bytes()
+    full_disk(Path, "write_text")
+    recent.add("pose6d:mesh", str(second))  # the failure is ignored, as a read-only config directory is
+    assert (tmp_path / "recent.json").read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.obj", "b.obj", "recent.json"]

@@ -5,6 +5,7 @@ import torch
 from engine.compare import run_comparison
 from engine.problems.pose6d import SPEC, Pose6DConfig, Pose6DProblem
 from engine.procedural import default_mesh
+from engine.outputs import OutputError
 from engine.trace import Comparison, Trace, TraceError
 
 
@@ -97,3 +98,13 @@ def test_version_1_files_still_load(tmp_path, comparison):
     assert loaded.problem == "pose6d" and loaded.config == {}
     assert np.array_equal(loaded.traces["nmr"].predictions, trace.predictions)
     assert loaded.traces["nmr"].info == {} and loaded.traces["nmr"].failures == {}
+
+
+def test_a_failed_save_keeps_the_trace_that_was_there(comparison, tmp_path, full_disk):
+    path = tmp_path / "run.npz"
+    comparison.save(path)
+    before = path.read_bytes()
+    full_disk(np, "savez_compressed")
+    with pytest.raises(OutputError, match="run.npz.*unchanged"):
+        comparison.save(path)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]

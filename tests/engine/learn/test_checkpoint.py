@@ -2,6 +2,7 @@ import pytest
 
 from engine.learn.checkpoint import CheckpointError, check_fits, load_checkpoint, save_checkpoint
 from engine.learn.network import NetworkConfig, UpdateNetwork
+from engine.outputs import OutputError
 
 
 def test_round_trip(tmp_path):
@@ -30,3 +31,28 @@ def test_missing_and_garbage_files(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 100)
     with pytest.raises(CheckpointError, match="bad.safetensors: not a safetensors checkpoint"):
         load_checkpoint(tmp_path / "bad.safetensors")
+
+
+def test_a_failed_save_keeps_the_checkpoint_that_was_there(tmp_path, full_disk):
+    import engine.learn.checkpoint as checkpoint_module
+
+    network = UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(path, [network], {"problem": "pose6d", "steps": 1})
+    before = path.read_bytes()
+    full_disk(checkpoint_module, "save_file")
+    with pytest.raises(OutputError, match="model.safetensors.*unchanged"):
+        save_checkpoint(path, [network], {"problem": "pose6d", "steps": 1})
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_checkpoints_get_the_permissions_of_any_new_file(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.safetensors"
+        save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"problem": "pose6d"})
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)
