@@ -165,16 +165,20 @@ def test_recent_files(tmp_path, monkeypatch):
     assert config_dir() == tmp_path / "elsewhere"
 
 
-def test_a_failed_write_of_the_recent_files_keeps_the_list(tmp_path, full_disk):
+def test_a_failed_write_of_the_recent_files_keeps_the_list(tmp_path, monkeypatch):
+    import errno
     from pathlib import Path
 
+    def full_disk(path, text):
+        with open(path, "w") as file:
+            file.write(text[:5])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
     recent = RecentFiles(tmp_path / "recent.json")
-    first, second = tmp_path / "a.obj", tmp_path / "b.obj"
-    first.write_text("")
-    second.write_text("")
-    recent.add("pose6d:mesh", str(first))
+    (tmp_path / "a.obj").write_text("")
+    recent.add("pose6d:mesh", str(tmp_path / "a.obj"))
     before = (tmp_path / "recent.json").read_bytes()
-    full_disk(Path, "write_text")
-    recent.add("pose6d:mesh", str(second))  # the failure is ignored, as a read-only config directory is
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    recent.add("pose6d:mesh", str(tmp_path / "a.obj"))  # ignored, as a read-only config directory is
     assert (tmp_path / "recent.json").read_bytes() == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.obj", "b.obj", "recent.json"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.obj", "recent.json"]

@@ -6,21 +6,28 @@ import argparse
 import os
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import torch
 
 from ...cli_support import (
+    add_check,
+    add_force_argument,
+    add_output_argument,
     add_solver_arguments,
-    check_output,
     check_size,
     solver_options,
     tables_unless_json,
     write_results,
 )
 from ...device import default_device
+from ...outputs import check_new, check_output_directory
 from ...summary import errors_after_steps, markdown_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
+
+if TYPE_CHECKING:
+    from ...learn.train import TrainConfig
 
 LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
 UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
@@ -39,6 +46,8 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
     train.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
     train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
+    add_force_argument(train)
+    add_check(train, _check_train_output)
 
 
 def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
@@ -50,7 +59,7 @@ def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
     accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
     accuracy.add_argument("--unseen", action="store_true",
                           help="also run the learned solvers on unseen rotation ranges 40-45 ... 55-60 degrees")
-    accuracy.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(accuracy, "--out", (".json",), "also write the results as JSON")
     accuracy.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     add_solver_arguments(accuracy, get_problem("pose6d"))
 
@@ -60,7 +69,7 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
     speed.add_argument("--faces", default="1000,5000,20000,80000", help="face counts at 128 px")
     speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
     speed.add_argument("--steps", type=int, default=30, help="timed steps per combination")
-    speed.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(speed, "--out", (".json",), "also write the results as JSON")
     speed.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
 
 
@@ -68,12 +77,10 @@ def train_command(args: argparse.Namespace) -> int:
     import torch.distributed as dist
     from tqdm import tqdm
 
-    from ...learn.train import TrainConfig, train
+    from ...learn.train import train
     from .bench import load_mesh_set
 
-    config = TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared,
-                         feedback=not args.regression, samples=args.samples, epochs=args.epochs, seed=args.seed,
-                         image_size=args.size)
+    config = _train_config(args)
     if args.meshes:
         meshes = load_mesh_set(args.meshes)
         held_out = max(1, len(meshes) // 10)
@@ -112,10 +119,23 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    from ...learn.train import TrainConfig
+
+    return TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared, feedback=not args.regression,
+                       samples=args.samples, epochs=args.epochs, seed=args.seed, image_size=args.size)
+
+
+def _check_train_output(args: argparse.Namespace) -> None:
+    """--out can hold the checkpoint, and no earlier run's checkpoint is replaced without --force (the
+    directory itself is locked while the run trains: engine.learn.train)."""
+    check_output_directory(args.out, "--out")
+    check_new(_train_config(args).checkpoint_path(args.out), "--out", args.force)
+
+
 def bench_accuracy(args: argparse.Namespace) -> int:
     from .bench import accuracy_benchmark, load_mesh_set
 
-    check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     options = solver_options(args)
@@ -189,7 +209,6 @@ def _parse_range(text: str) -> tuple[float, float]:
 def bench_speed(args: argparse.Namespace) -> int:
     from .bench import pyrender_timing, step_timings, timing_table
 
-    check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     faces = [int(v) for v in args.faces.split(",")]

@@ -73,3 +73,30 @@ def test_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
 def test_shared_network_is_one(tmp_path):
     checkpoint = load_checkpoint(train_tiny(tmp_path, shared=True))
     assert len(checkpoint.networks) == 1 and checkpoint.steps == 2 and checkpoint.meta["solver"] == "feedback-shared"
+
+
+@pytest.fixture
+def busy(tmp_path):
+    """tmp_path locked as a training run into it locks it (an flock on its .lock)."""
+    import fcntl
+
+    with open(tmp_path / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield tmp_path
+
+
+def test_a_second_run_into_a_busy_directory_fails_at_once(busy, monkeypatch):
+    from engine.outputs import OutputError
+
+    monkeypatch.setattr(training, "make_pose_dataset", lambda *args, **kwargs: pytest.fail("started rendering"))
+    with pytest.raises(OutputError, match="another feedbacklab process is writing to this directory"):
+        train_tiny(busy)
+    assert sorted(path.name for path in busy.iterdir()) == [".lock"]
+
+
+def test_the_directory_is_free_again_after_a_run(tmp_path):
+    import fcntl
+
+    train_tiny(tmp_path, steps=1)
+    with open(tmp_path / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
