@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+from engine.outputs import OutputError, write_text
 from engine.problems.registry import first_app_problem
 
 SESSION = "session"
@@ -62,6 +63,6 @@ class RecentFiles:
         self.version += 1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self._entries, indent=1))
-        except OSError:
+            write_text(self.path, json.dumps(self._entries, indent=1))
+        except (OSError, OutputError):
             pass

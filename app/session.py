@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.outputs import OutputError
 from engine.problems import registry
 from engine.problems.spec import config_from_dict, config_to_dict
 from engine.trace import Comparison, TraceError
@@ -62,8 +63,8 @@ def save_session(path: str, state: AppState) -> None:
                               for name, array in info.arrays.items()}
     try:
         comparison.save(path)
-    except OSError as error:
-        raise SessionError(f"{path}: cannot write the session ({error.strerror or error})") from None
+    except OutputError as error:
+        raise SessionError(str(error)) from None
 
 
 def load_session(path: str) -> Session:

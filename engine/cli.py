@@ -12,8 +12,17 @@ import numpy as np
 import torch
 
 from .cli_app import add_app_commands
-from .cli_support import SEED_NUMBER, add_solver_arguments, check_output, check_size, solver_options
+from .cli_support import (
+    SEED_NUMBER,
+    add_output_argument,
+    add_recording_arguments,
+    add_solver_arguments,
+    check_size,
+    run_checks,
+    solver_options,
+)
 from .device import default_device
+from .outputs import atomic_path
 from .problems.registry import get_problem, problems
 from .problems.spec import Instances, ProblemSpec, add_config_arguments, config_from_arguments
 from .summary import markdown_table, summarize
@@ -27,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        run_checks(args)
         return args.run(args)
     except (ValueError, OSError, RuntimeError) as error:  # user-facing errors carry one-line messages
         print(f"feedbacklab: error: {' '.join(str(error).split())}", file=sys.stderr)
@@ -82,12 +92,12 @@ def _parser() -> argparse.ArgumentParser:
                                      "(72,) poses, or a .bvh file")
     show.add_argument("--frame", type=int, help="frame of walk-cycle, a pose sequence or a .bvh (default: 0)")
     show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
-    show.add_argument("--out", required=True, help="output PNG")
+    add_output_argument(show, "--out", (".png",), "output PNG", required=True)
     show.set_defaults(run=_body_show)
 
     replay = commands.add_parser("replay", help="summarise (and record) a saved trace")
     replay.add_argument("trace_file", metavar="TRACE", help="a .npz written by `solve --trace`")
-    _recording_arguments(replay)
+    add_recording_arguments(replay)
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.set_defaults(run=_replay)
 
@@ -108,7 +118,8 @@ def _render_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None
     _problem_arguments(render, spec)
     render.add_argument("--gt", "--pose", dest="gt", help=f"the ground truth, {spec.x_hint} (default: a random one "
                                                           "from --seed)")
-    render.add_argument("--out", required=True, help=f"output file ({', '.join(spec.observation_extensions)})")
+    add_output_argument(render, "--out", spec.observation_extensions,
+                        f"output file ({', '.join(spec.observation_extensions)})", required=True)
     render.add_argument("--json", action="store_true", help="print what was written as JSON")
     render.set_defaults(run=_render, spec=spec)
 
@@ -122,17 +133,10 @@ def _solve_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None:
     solve.add_argument("--init", "--init-pose", dest="init",
                        help=f"the initial estimate, {spec.x_hint} (default: the problem's)")
     add_solver_arguments(solve, spec)
-    _recording_arguments(solve)
-    solve.add_argument("--trace", help="save every iteration of every solver (.npz) for replay")
+    add_recording_arguments(solve)
+    add_output_argument(solve, "--trace", (".npz",), "save every iteration of every solver (.npz) for replay")
     solve.add_argument("--json", action="store_true", help="print the summary as JSON")
     solve.set_defaults(run=_solve, spec=spec)
-
-
-def _recording_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--record", help="write a side-by-side animation (.gif or .mp4)")
-    parser.add_argument("--item", type=int, default=0, help="which problem of the batch to record")
-    parser.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
-    parser.add_argument("--fps", type=int, default=10, help="animation frame rate")
 
 
 def _problems(args: argparse.Namespace) -> int:
@@ -199,9 +203,9 @@ def _batched(x: torch.Tensor, batch: int, flag: str) -> torch.Tensor:
 
 def _render(args: argparse.Namespace) -> int:
     spec: ProblemSpec = args.spec
-    check_output(args.out, spec.observation_extensions, "--out")
     instances = make_instances(spec, args, "cpu")
-    spec.save_observation(args.out, instances.observation.cpu().numpy())
+    with atomic_path(args.out) as temporary:
+        spec.save_observation(temporary, instances.observation.cpu().numpy())
     truth = instances.ground_truth
     if args.json:
         print(json.dumps({"problem": spec.name, "out": args.out, "shape": list(instances.observation.shape),
@@ -217,8 +221,6 @@ def _solve(args: argparse.Namespace) -> int:
     from .compare import run_comparison
 
     spec: ProblemSpec = args.spec
-    check_output(args.record, (".gif", ".mp4"), "--record")
-    check_output(args.trace, (".npz",), "--trace")
     names = spec.parse_solvers(args.solvers)
     options = solver_options(args, spec, names)
     device = default_device()
@@ -290,7 +292,6 @@ def _body_show(args: argparse.Namespace) -> int:
     from .bodies.render import render_bodies
     from .camera import Camera
 
-    check_output(args.out, (".png",), "--out")
     size = check_size(args.size)
     started = time.perf_counter()
     body = load_body(args.model)
@@ -311,14 +312,14 @@ def _body_show(args: argparse.Namespace) -> int:
     image = render_bodies(out.vertices.detach(), body.faces, Camera.square(size, fov_y=math.radians(30.0)))[0]
     from PIL import Image
 
-    Image.fromarray(image.cpu().numpy()).save(args.out)
+    with atomic_path(args.out) as temporary:
+        Image.fromarray(image.cpu().numpy()).save(temporary)
     print(f"wrote {args.out}: {size}x{size} {body.name}, {body.num_vertices} vertices "
           f"({time.perf_counter() - started:.2f} s)")
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
-    check_output(args.record, (".gif", ".mp4"), "--record")
     comparison = Comparison.load(args.trace_file)
     spec = get_problem(comparison.problem)
     _print_summary(spec, comparison, args.json)

@@ -3,13 +3,13 @@ every other command works without Dear PyGui or a display."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
-from .cli_support import SEED_NUMBER
-from .demo import DEMO_PROBLEM, DEMO_SEED, DEMO_SOLVERS, record_demo
+from .cli_support import SEED_NUMBER, add_output_argument
+from .demo import DEMO_PROBLEM, DEMO_RECORDING, DEMO_SEED, DEMO_SOLVERS, record_demo
+from .outputs import unused_name, write_json
 from .problems.registry import get_problem, problems
+from .record import FORMATS
 
 
 def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse._SubParsersAction) -> None:
@@ -26,15 +26,16 @@ def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse
                                             "without a display, record the demo to a file instead")
     demo.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
     demo.add_argument("--seed", type=SEED_NUMBER, default=DEMO_SEED, help="seed of the random ground-truth pose")
-    demo.add_argument("--record", default="demo.gif",
-                      help="where the demo is recorded when there is no display (.gif or .mp4)")
+    add_output_argument(demo, "--record", FORMATS,
+                        f"where the demo is recorded when there is no display (.gif or .mp4; default {DEMO_RECORDING}, "
+                        "numbered -1, -2, ... when that file exists)")
     demo.set_defaults(run=_demo)
 
     bench = bench_kinds.add_parser("gui", help="app frame rate while solvers run and while scrubbing "
                                                "(needs a display; use xvfb-run on a headless machine)")
     bench.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
     bench.add_argument("--window", default="1560x1000", help="window size WIDTHxHEIGHT")
-    bench.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(bench, "--out", (".json",), "also write the results as JSON")
     bench.set_defaults(run=_bench_gui)
 
 
@@ -74,15 +75,10 @@ def _demo(args: argparse.Namespace) -> int:
         from app.main import run_app
 
         return run_app(demo=True, solvers=solvers, seed=args.seed)
-    if not args.record.lower().endswith((".gif", ".mp4")):
-        raise ValueError(f"--record {args.record}: choose a file ending in .gif or .mp4")
-    directory = os.path.dirname(os.path.abspath(args.record))
-    if not os.path.isdir(directory):
-        raise ValueError(f"--record {args.record}: directory {directory} does not exist")
-    print(f"feedbacklab: {problem}, so the app cannot open; recording the demo to {args.record} instead",
-          file=sys.stderr)
-    frames = record_demo(args.record, solvers, args.seed)
-    print(f"wrote {args.record} ({frames} frames): {', '.join(solvers)} on the built-in problem", file=sys.stderr)
+    path = args.record or unused_name(DEMO_RECORDING)
+    print(f"feedbacklab: {problem}, so the app cannot open; recording the demo to {path} instead", file=sys.stderr)
+    frames = record_demo(path, solvers, args.seed)
+    print(f"wrote {path} ({frames} frames): {', '.join(solvers)} on the built-in problem", file=sys.stderr)
     return 0
 
 
@@ -94,8 +90,7 @@ def _bench_gui(args: argparse.Namespace) -> int:
     report = frame_rate_benchmark(solvers, window)
     print(format_report(report))
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(report, handle, indent=2)
+        write_json(args.out, report)
     return 0
 
 

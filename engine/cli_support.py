@@ -3,26 +3,52 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any, Callable
 
 from .bounds import SEED, Bound, integer
+from .outputs import check_output, write_json
 from .problems.spec import ProblemSpec
+from .record import FORMATS, check_settings
 from .solvers.options import SHARED_OPTIONS, check_solver_options
 
 CHECKPOINT_KINDS = ("learned", "chain")
 """Solver kinds that run update networks from a checkpoint (a chain starts with a learned solver)."""
 
 
-def check_output(path: str | None, extensions: tuple[str, ...], flag: str) -> None:
-    """Fails before any work when an output cannot be written."""
-    if path is None:
-        return
-    if not path.lower().endswith(extensions):
-        raise ValueError(f"{flag} {path}: choose a file ending in {' or '.join(extensions)}")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{flag} {path}: directory {directory} does not exist")
+def add_check(parser: argparse.ArgumentParser, check: Callable[[argparse.Namespace], None]) -> None:
+    """Has main run check(args) before the command does any work, so that a long run never ends in an error
+    that was known at its start."""
+    parser.set_defaults(checks=(*(parser.get_default("checks") or ()), check))
+
+
+def run_checks(args: argparse.Namespace) -> None:
+    """The command's checks (add_check), in the order they were added."""
+    for check in getattr(args, "checks", ()):
+        check(args)
+
+
+def add_force_argument(parser: argparse.ArgumentParser) -> None:
+    """--force, once per command: lets its outputs replace existing files."""
+    if parser.get_default("force") is None:
+        parser.add_argument("--force", action="store_true", help="overwrite output files that exist")
+
+
+def add_output_argument(parser: argparse.ArgumentParser, flag: str, extensions: tuple[str, ...], help: str,
+                        **options: Any) -> None:
+    """A file the command writes: its extension, its directory and, unless --force, that no file has its name
+    are checked before the command runs."""
+    dest = parser.add_argument(flag, help=help, **options).dest
+    add_force_argument(parser)
+    add_check(parser, lambda args: check_output(getattr(args, dest), extensions, flag, args.force))
+
+
+def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    """--record and its settings (checked before the command runs, as its outputs are)."""
+    add_output_argument(parser, "--record", FORMATS, "write a side-by-side animation (.gif or .mp4)")
+    parser.add_argument("--item", type=int, default=0, help="which problem of the batch to record")
+    parser.add_argument("--max-frames", type=int, default=120, help="frames in the animation at most")
+    parser.add_argument("--fps", type=int, default=10, help="animation frame rate")
+    add_check(parser, lambda args: check_settings(args.fps, args.max_frames) if args.record else None)
 
 
 def whole_number(bound: Bound) -> Callable[[str], int]:
@@ -91,5 +117,4 @@ def write_results(args: argparse.Namespace, results: dict[str, Any]) -> None:
     if args.json:
         print(json.dumps(results, indent=2))
     if args.out:
-        with open(args.out, "w") as file:
-            json.dump(results, file, indent=2)
+        write_json(args.out, results)

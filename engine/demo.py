@@ -18,6 +18,8 @@ DEMO_PROBLEM = "pose6d"
 DEMO_SOLVERS = ("nmr", "softras", "feedback")
 DEMO_MAX_ITERATIONS = 300
 DEMO_SEED = 0
+DEMO_RECORDING = "demo.gif"
+"""Where `feedbacklab demo` records without a display, unless told otherwise (never over an existing file)."""
 
 
 def demo_comparison(solvers: tuple[str, ...] = DEMO_SOLVERS, seed: int = DEMO_SEED,

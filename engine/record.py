@@ -17,6 +17,7 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .outputs import atomic_path, check_output
 from .problems.registry import get_problem
 from .problems.spec import Legend, ProblemSpec
 from .solvers.base import Status
@@ -25,6 +26,12 @@ from .trace import Comparison, Trace
 FORMATS = (".gif", ".mp4")
 ALWAYS_SHOWN = 10
 """Timeline positions below this are always recorded: learned solvers finish in a handful of steps."""
+FPS_LIMITS = (1, 50)
+"""Frame rates a recording may have: GIF delays are whole hundredths of a second, and viewers slow down
+those under two hundredths."""
+MAX_FRAMES_LIMITS = (ALWAYS_SHOWN + 1, 1000)
+"""Frames a recording may hold at most: room for the first ALWAYS_SHOWN positions and the last; a GIF keeps
+all of its frames in memory until it is written."""
 MP4_QUALITY = 4
 """imageio-ffmpeg's 0-10 scale; 4 is libx264 crf 30, plenty for flat images and text."""
 MACRO_BLOCK = 16
@@ -324,6 +331,14 @@ def frame_positions(num_positions: int, max_frames: int) -> np.ndarray:
     return np.concatenate([np.arange(ALWAYS_SHOWN), np.floor(spread + 0.5).astype(int)])
 
 
+def check_settings(fps: int, max_frames: int) -> None:
+    """ValueError unless the frame rate and the frame limit are within FPS_LIMITS and MAX_FRAMES_LIMITS; the
+    command line checks them before it solves anything."""
+    for flag, value, (low, high) in (("--fps", fps, FPS_LIMITS), ("--max-frames", max_frames, MAX_FRAMES_LIMITS)):
+        if not low <= value <= high:
+            raise ValueError(f"{flag} {value}: choose from {low} to {high}")
+
+
 def record_comparison(
     comparison: Comparison,
     path: str | os.PathLike,
@@ -338,15 +353,8 @@ def record_comparison(
     The timeline runs until the last solver stopped on this item (at most comparison.num_iterations), so that
     the animation does not end in a run of identical frames."""
     path = os.fspath(path)
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in FORMATS:
-        kind = suffix or "a file without extension"
-        raise ValueError(f"{path}: cannot record {kind}; supported: {', '.join(FORMATS)}")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{path}: directory {directory} does not exist")
-    if fps < 1:
-        raise ValueError(f"fps must be a positive integer, got {fps}")
+    check_output(path, FORMATS, force=True)  # replacing a file is the caller's choice (the CLI's --force)
+    check_settings(fps, max_frames)
     _check(comparison, item, scale)
     timeline = max(int(trace.last_index()[item]) for trace in comparison.traces.values()) + 1
     positions = frame_positions(timeline, max_frames)
@@ -357,13 +365,13 @@ def record_comparison(
     def frame(t: int) -> np.ndarray:
         return _draw_frame(spec, comparison, layout, log_range, t, item)
 
-    if suffix == ".gif":
+    if path.lower().endswith(".gif"):
         samples = [frame(int(positions[i])) for i in sorted({0, len(positions) // 2, len(positions) - 1})]
         legend = layout.legend.entries if layout.legend is not None else ()
         opener = functools.partial(_gif_writer, palette=_gif_palette(samples, [colour for _, colour in legend]))
     else:
         opener = _mp4_writer
-    with opener(path, fps, (layout.height, layout.width)) as write:
+    with atomic_path(path) as temporary, opener(temporary, fps, (layout.height, layout.width)) as write:
         for done, t in enumerate(positions, start=1):
             write(frame(int(t)))
             if progress is not None:

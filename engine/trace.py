@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .npfiles import NumpyFileError, read_npz
+from .outputs import atomic_path
 from .problems.spec import ArraySpec
 from .solvers.base import Iteration
 
@@ -206,7 +207,7 @@ class Comparison:
     """Extra arrays saved alongside (e.g. the app's mesh)."""
 
     def save(self, path: str | os.PathLike) -> None:
-        """Writes one compressed .npz (the suffix is added when missing)."""
+        """Writes one compressed .npz (the suffix is added when missing), atomically (engine.outputs)."""
         arrays: dict[str, np.ndarray] = {"observation": self.observation, "x0": self.x0}
         if self.ground_truth is not None:
             arrays["ground_truth"] = self.ground_truth
@@ -219,7 +220,9 @@ class Comparison:
                 "meta": self.meta}
         arrays.update({f"attachment.{name}": value for name, value in self.attachments.items()})
         arrays["meta.json"] = np.array(json.dumps(meta))
-        np.savez_compressed(path, **arrays)
+        path = os.fspath(path)
+        with atomic_path(path if path.endswith(".npz") else f"{path}.npz") as temporary:
+            np.savez_compressed(temporary, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Comparison":

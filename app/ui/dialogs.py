@@ -41,6 +41,8 @@ class Dialogs:
         self.quit_now = quit_now
         self.quit_after_save = False
         """The quit question was answered with "Save session...": quit once that save succeeds."""
+        self._replacing = ("", "")
+        """(dialog, path) of a save over an existing file, while the replace question is open."""
 
     def build(self) -> None:
         for name, (title, extensions, saving) in {**problem_dialogs(), **FILE_DIALOGS}.items():
@@ -66,14 +68,35 @@ class Dialogs:
                 dpg.add_button(label="Quit without saving", tag="quit.discard", callback=lambda: self.quit_now())
                 dpg.add_button(label="Cancel", tag="quit.cancel",
                                callback=lambda: dpg.configure_item("quit.modal", show=False))
+        with dpg.window(label="Replace the file?", tag="replace.modal", modal=True, show=False, no_resize=True,
+                        width=560, pos=(320, 240)):
+            dpg.add_text("", tag="replace.text", wrap=530)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Replace", tag="replace.yes", callback=self._replace)
+                dpg.add_button(label="Cancel", tag="replace.cancel", callback=self._keep)
 
     def open(self, name: str) -> None:
         dpg.show_item(f"dialog.{name}")
 
     def _chosen(self, sender, app_data: dict, name: str) -> None:
         path = app_data.get("file_path_name", "")
-        if path:
-            self.handlers[name](path)
+        if not path:
+            return
+        if FILE_DIALOGS.get(name, ("", (), False))[2] and os.path.exists(path):  # the file dialog does not ask
+            self._replacing = (name, path)
+            dpg.set_value("replace.text", f"{path} exists. Replace it?")
+            dpg.configure_item("replace.modal", show=True)
+            return
+        self.handlers[name](path)
+
+    def _replace(self) -> None:
+        dpg.configure_item("replace.modal", show=False)
+        name, path = self._replacing
+        self.handlers[name](path)
+
+    def _keep(self) -> None:
+        dpg.configure_item("replace.modal", show=False)
+        self._cancelled(None, None, self._replacing[0])
 
     def _cancelled(self, sender, app_data, name: str) -> None:
         if name == "save_session":

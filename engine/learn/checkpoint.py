@@ -13,6 +13,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ..bounds import integer
+from ..outputs import atomic_path
 from .network import MAX_STEPS, NetworkConfig, UpdateNetwork
 
 FORMAT = "feedbacklab-checkpoint"
@@ -50,14 +51,13 @@ def current_commit() -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, networks: list[UpdateNetwork], meta: dict[str, Any]) -> None:
-    """Writes the networks' weights (keys 'net{i}.{name}') and the metadata, atomically."""
+    """Writes the networks' weights (keys 'net{i}.{name}') and the metadata, atomically (engine.outputs)."""
     tensors = {f"net{i}.{name}": value.detach().cpu().clone()
                for i, network in enumerate(networks) for name, value in network.state_dict().items()}
     header = dict(meta, format=FORMAT, version=VERSION, networks=len(networks),
                   network=networks[0].config.to_dict())
-    temporary = f"{os.fspath(path)}.partial"
-    save_file(tensors, temporary, metadata={_META_KEY: json.dumps(header)})
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        save_file(tensors, temporary, metadata={_META_KEY: json.dumps(header)})
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> Checkpoint:

@@ -14,6 +14,7 @@ gradients, rank 0 validates and writes the checkpoints.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -26,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..bounds import SEED
 from ..meshes import Mesh
+from ..outputs import directory_lock
 from ..problems.pose6d.problem import MAX_IMAGE_SIZE, Pose6DConfig, identity_poses
 from ..problems.spec import bounded, check_config
 from ..rotations import normalize_quaternion
@@ -73,6 +75,10 @@ class TrainConfig:
         if not self.feedback:
             return "regression"
         return "feedback-shared" if self.shared else "feedback"
+
+    def checkpoint_path(self, out_dir: str) -> str:
+        """Where a run with these settings writes its final checkpoint."""
+        return os.path.join(out_dir, f"pose6d-{self.solver_name}.safetensors")
 
     def network(self) -> NetworkConfig:
         return NetworkConfig(image_size=self.image_size, feedback=self.feedback, width=self.width, hidden=self.hidden)
@@ -136,9 +142,17 @@ def train(
     """Trains all stages (resuming from out_dir when possible) on `device` and returns the final checkpoint's
     path. Data stays on the CPU, where pyrender makes it; batches move to the device.
 
-    progress(description, total) returns a callback taking increments, for progress bars; rank 0 only."""
-    rank, world = _distributed()
+    progress(description, total) returns a callback taking increments, for progress bars; rank 0 only. The
+    directory is locked while rank 0 trains: a second run into it fails at once (engine.outputs.directory_lock)."""
     os.makedirs(out_dir, exist_ok=True)
+    with directory_lock(out_dir) if _distributed()[0] == 0 else contextlib.nullcontext():
+        return _train(config, out_dir, train_meshes, validation_meshes, training_set, progress, log, device)
+
+
+def _train(config: TrainConfig, out_dir: str, train_meshes: list[Mesh], validation_meshes: list[Mesh],
+           training_set: dict[str, Any], progress: Callable[[str, int], Callable[[int], None]] | None,
+           log: Callable[[str], None], device: torch.device | str) -> str:
+    rank, world = _distributed()
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     problem_config = replace(Pose6DConfig(), image_size=config.image_size)
@@ -183,7 +197,7 @@ def train(
                                 _meta(config, training_set, metrics, stage + 1, time.perf_counter() - started, world))
         if world > 1:
             dist.barrier()
-    final = os.path.join(out_dir, f"pose6d-{config.solver_name}.safetensors")
+    final = config.checkpoint_path(out_dir)
     if rank == 0:
         save_checkpoint(final, networks, _meta(config, training_set, metrics, config.steps,
                                                time.perf_counter() - started, world))

@@ -163,3 +163,22 @@ def test_recent_files(tmp_path, monkeypatch):
         recent.add("video", "x")
     monkeypatch.setenv("FEEDBACKLAB_CONFIG_DIR", str(tmp_path / "elsewhere"))
     assert config_dir() == tmp_path / "elsewhere"
+
+
+def test_a_failed_write_of_the_recent_files_keeps_the_list(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    def full_disk(path, text):
+        with open(path, "w") as file:
+            file.write(text[:5])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    recent = RecentFiles(tmp_path / "recent.json")
+    (tmp_path / "a.obj").write_text("")
+    recent.add("pose6d:mesh", str(tmp_path / "a.obj"))
+    before = (tmp_path / "recent.json").read_bytes()
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    recent.add("pose6d:mesh", str(tmp_path / "a.obj"))  # ignored, as a read-only config directory is
+    assert (tmp_path / "recent.json").read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.obj", "recent.json"]

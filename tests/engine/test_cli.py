@@ -210,3 +210,105 @@ def test_messages_are_one_line_in_the_projects_words(tmp_path, capsys, argv, mes
 )
 def test_small_silent_acceptances_are_refused(tmp_path, capsys, argv, message):
     _refused_before_any_work(tmp_path, capsys, argv, message)
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Every command's work (solving, benchmarking, training, rendering a body, reading a trace) fails the test
+    if it starts: an output that cannot be written must be refused before any of it."""
+    import engine.bodies.model
+    import engine.cli
+    import engine.compare
+    import engine.learn.train
+    import engine.problems.ik.commands
+    import engine.problems.ik.data
+    import engine.problems.pose6d.bench
+
+    def started(*args, **kwargs):
+        raise AssertionError("the command started its work before checking its outputs")
+
+    for owner, name in [(engine.cli, "make_instances"), (engine.compare, "run_comparison"),
+                        (engine.problems.ik.commands, "run_comparison"), (engine.problems.ik.data, "split_poses"),
+                        (engine.problems.pose6d.bench, "accuracy_benchmark"),
+                        (engine.problems.pose6d.bench, "step_timings"), (engine.learn.train, "train"),
+                        (engine.bodies.model, "load_body"), (Comparison, "load")]:
+        monkeypatch.setattr(owner, name, started)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["solve", "pose6d", "--record", "{tmp}/run.gif", "--fps", "0"], "--fps 0: choose from 1 to 50"),
+    (["solve", "pose6d", "--record", "{tmp}/run.gif", "--fps", "1000"], "--fps 1000"),
+    (["solve", "pose6d", "--record", "{tmp}/run.gif", "--max-frames", "0"], "--max-frames 0: choose from 11"),
+    (["replay", "{tmp}/t.npz", "--record", "{tmp}/run.gif", "--max-frames", "5"], "--max-frames 5"),
+    (["solve", "pose6d", "--trace", "{tmp}/folder.npz"], "--trace {tmp}/folder.npz: is a directory"),
+    (["solve", "pose6d", "--record", "{tmp}/folder.gif"], "--record {tmp}/folder.gif: is a directory"),
+    (["render", "pose6d", "--out", "{tmp}/folder.png"], "--out {tmp}/folder.png: is a directory"),
+    (["body", "show", "--out", "{tmp}/folder.png"], "--out {tmp}/folder.png: is a directory"),
+    (["bench", "pose6d", "--out", "{tmp}/folder.json"], "--out {tmp}/folder.json: is a directory"),
+    (["bench", "speed", "--out", "{tmp}/folder.json"], "is a directory"),
+    (["bench", "ik", "--out", "{tmp}/folder.json"], "is a directory"),
+    (["bench", "ik", "--out", "{tmp}/nowhere/r.json"], "does not exist"),
+    (["train", "pose6d", "--out", "{tmp}/file.txt"], "--out {tmp}/file.txt: is a file, not a directory"),
+])
+def test_outputs_and_their_settings_are_checked_before_any_work(tmp_path, capsys, no_work, argv, message):
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "folder.gif").mkdir()
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "file.txt").write_text("")
+    (tmp_path / "t.npz").write_bytes(b"")
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("feedbacklab: error:") and message.replace("{tmp}", str(tmp_path)) in err
+    assert "\n" not in err
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["render", "pose6d", "--out", "{tmp}/there.png"], "--out"),
+    (["solve", "pose6d", "--record", "{tmp}/there.gif"], "--record"),
+    (["solve", "pose6d", "--trace", "{tmp}/there.npz"], "--trace"),
+    (["replay", "{tmp}/t.npz", "--record", "{tmp}/there.gif"], "--record"),
+    (["body", "show", "--out", "{tmp}/there.png"], "--out"),
+    (["bench", "pose6d", "--out", "{tmp}/there.json"], "--out"),
+    (["bench", "speed", "--out", "{tmp}/there.json"], "--out"),
+    (["bench", "ik", "--out", "{tmp}/there.json"], "--out"),
+    (["train", "pose6d", "--out", "{tmp}", "--steps", "2"], "--out"),
+])
+def test_an_existing_file_is_not_overwritten_without_force(tmp_path, capsys, no_work, argv, flag):
+    for name in ("there.png", "there.gif", "there.npz", "there.json", "pose6d-feedback.safetensors"):
+        (tmp_path / name).write_text("keep me")
+    (tmp_path / "t.npz").write_bytes(b"")
+    assert main([part.replace("{tmp}", str(tmp_path)) for part in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{flag} {tmp_path}" in err and "the file exists; pass --force to overwrite it" in err and "\n" not in err
+    assert all(path.read_text() == "keep me" for path in tmp_path.glob("there.*"))
+
+
+def test_force_overwrites(tmp_path, capsys):
+    out = tmp_path / "obs.png"
+    out.write_text("old")
+    assert main(["render", "pose6d", "--size", "32", "--out", str(out), "--force"]) == 0
+    assert iio.imread(out).shape == (32, 32)
+
+
+def test_train_into_a_busy_directory_is_refused_at_once(tmp_path, capsys):
+    import fcntl
+
+    with open(tmp_path / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert main(["train", "pose6d", "--out", str(tmp_path), "--steps", "1", "--samples", "16", "--epochs", "1",
+                     "--size", "64"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: another feedbacklab process is writing to this directory" in err and err.count("\n") == 1
+
+
+def test_a_failed_render_keeps_the_observation_that_was_there(tmp_path, capsys, monkeypatch):
+    import imageio.v3
+
+    out = tmp_path / "obs.png"
+    assert main(["render", "pose6d", "--size", "32", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    monkeypatch.setattr(imageio.v3, "imwrite", lambda *args, **kwargs: (_ for _ in ()).throw(OSError(28, "Disk full")))
+    assert main(["render", "pose6d", "--size", "32", "--seed", "1", "--out", str(out), "--force"]) == 2
+    assert f"{out}: could not be written (Disk full); the file that was there is unchanged" in capsys.readouterr().err
+    assert out.read_bytes() == before and sorted(tmp_path.iterdir()) == [out]

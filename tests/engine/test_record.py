@@ -107,7 +107,7 @@ def test_render_frame_picture(comparison):
 
 
 def test_bad_extension(comparison, tmp_path):
-    with pytest.raises(ValueError, match=r"\.gif, \.mp4"):
+    with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
         record_comparison(comparison, tmp_path / "run.avi")
 
 
@@ -132,3 +132,10 @@ def test_progress_reports_every_frame(comparison, tmp_path):
     written = record_comparison(comparison, tmp_path / "run.gif", max_frames=15, scale=1,
                                 progress=lambda done, total: calls.append((done, total)))
     assert calls == [(done, written) for done in range(1, written + 1)]
+
+
+def test_a_failed_recording_keeps_the_gif_that_was_there(comparison, tmp_path, full_disk):
+    from PIL import Image
+
+    path = tmp_path / "run.gif"
+    full_disk(path, lambda: record_comparison(comparison, path, max_frames=12, scale=1), Image.Image, "save")

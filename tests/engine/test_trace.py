@@ -130,3 +130,8 @@ def test_damaged_trace_is_refused_at_load_in_one_line(comparison, tmp_path, chan
         Comparison.load(path)
     text = str(error.value)
     assert text.startswith(f"{path}: damaged trace: ") and message in text and "\n" not in text
+
+
+def test_a_failed_save_keeps_the_trace_that_was_there(comparison, tmp_path, full_disk):
+    path = tmp_path / "run.npz"
+    full_disk(path, lambda: comparison.save(path), np, "savez_compressed")

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from ...cli_support import SEED_NUMBER, add_solver_arguments, check_output, solver_options, write_results
+from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, solver_options, write_results
 from ...compare import run_comparison
 from ...device import default_device
 from ...summary import markdown_table, summarize
@@ -23,7 +23,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cmu-frames", type=int, default=100,
                         help="frames spread over the CMU clips (assimp-testmodels), when installed; 0: skip them")
     parser.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the test split's poses")
-    parser.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(parser, "--out", (".json",), "also write the results as JSON")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     add_config_arguments(parser, IKConfig)
     add_solver_arguments(parser, get_problem("ik"), "adam,lbfgs,gauss-newton,lm")
@@ -32,7 +32,6 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 def bench_ik(args: argparse.Namespace) -> int:
     from .data import cmu_clips, split_poses
 
-    check_output(args.out, (".json",), "--out")
     spec = get_problem("ik")
     names = spec.parse_solvers(args.solvers)
     options = solver_options(args, spec, names)

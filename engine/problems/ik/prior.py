@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from engine.bodies.skeleton import NUM_JOINTS
+from engine.outputs import atomic_path
 from engine.rotations import axis_angle_to_matrix
 
 from .kinematics import rotations_from_x
@@ -89,9 +90,12 @@ class EulerPrior:
         return (self.inverse_cholesky.to(angles) @ residual.unsqueeze(-1)).reshape(angles.shape[0], -1)
 
     def save(self, path: str | Path) -> None:
-        """Writes an .npz: mean, inverse_cholesky (float64), format and metadata as a JSON string."""
-        np.savez(path, format=np.array(FORMAT), mean=self.mean.numpy(), inverse_cholesky=self.inverse_cholesky.numpy(),
-                 metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
+        """Writes an .npz, atomically (engine.outputs): mean, inverse_cholesky (float64), format and metadata as a
+        JSON string."""
+        with atomic_path(path) as temporary, open(temporary, "wb") as file:
+            np.savez(file, format=np.array(FORMAT), mean=self.mean.numpy(),
+                     inverse_cholesky=self.inverse_cholesky.numpy(),
+                     metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_PRIOR) -> EulerPrior:

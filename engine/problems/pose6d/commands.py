@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,8 +14,10 @@ from ...bounds import integer
 from ...cli_support import (
     IMAGE_SIZES,
     SEED_NUMBER,
+    add_check,
+    add_force_argument,
+    add_output_argument,
     add_solver_arguments,
-    check_output,
     check_size,
     solver_options,
     tables_unless_json,
@@ -24,9 +27,13 @@ from ...cli_support import (
 )
 from ...device import default_device
 from ...meshes import DEFAULT_MAX_FACES
+from ...outputs import check_new, check_output_directory
 from ...summary import errors_after_steps, markdown_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
+
+if TYPE_CHECKING:
+    from ...learn.train import TrainConfig
 
 LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
 UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
@@ -47,6 +54,8 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
     train.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of data and initialisation")
     train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
+    add_force_argument(train)
+    add_check(train, _check_train_output)
 
 
 def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
@@ -58,7 +67,7 @@ def add_accuracy_arguments(accuracy: argparse.ArgumentParser) -> None:
     accuracy.add_argument("--size", type=int, default=128, help="silhouette size in pixels")
     accuracy.add_argument("--unseen", action="store_true",
                           help="also run the learned solvers on unseen rotation ranges 40-45 ... 55-60 degrees")
-    accuracy.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(accuracy, "--out", (".json",), "also write the results as JSON")
     accuracy.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     add_solver_arguments(accuracy, get_problem("pose6d"))
 
@@ -69,7 +78,7 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
     speed.add_argument("--sizes", default="64,128,256", help="image sizes at 5,000 faces")
     speed.add_argument("--steps", type=whole_number(TIMED_STEPS), default=30,
                        help=f"timed steps per combination, {TIMED_STEPS.describe()}")
-    speed.add_argument("--out", help="also write the results as JSON")
+    add_output_argument(speed, "--out", (".json",), "also write the results as JSON")
     speed.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
 
 
@@ -77,12 +86,10 @@ def train_command(args: argparse.Namespace) -> int:
     import torch.distributed as dist
     from tqdm import tqdm
 
-    from ...learn.train import TrainConfig, train
+    from ...learn.train import train
     from .bench import load_mesh_set
 
-    config = TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared,
-                         feedback=not args.regression, samples=args.samples, epochs=args.epochs, seed=args.seed,
-                         image_size=args.size)
+    config = _train_config(args)
     if args.meshes:
         meshes = load_mesh_set(args.meshes)
         held_out = max(1, len(meshes) // 10)
@@ -121,10 +128,23 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    from ...learn.train import TrainConfig
+
+    return TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared, feedback=not args.regression,
+                       samples=args.samples, epochs=args.epochs, seed=args.seed, image_size=args.size)
+
+
+def _check_train_output(args: argparse.Namespace) -> None:
+    """--out can hold the checkpoint, and no earlier run's checkpoint is replaced without --force (the
+    directory itself is locked while the run trains: engine.learn.train)."""
+    check_output_directory(args.out, "--out")
+    check_new(_train_config(args).checkpoint_path(args.out), "--out", args.force)
+
+
 def bench_accuracy(args: argparse.Namespace) -> int:
     from .bench import accuracy_benchmark, load_mesh_set
 
-    check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     options = solver_options(args, spec, names)
@@ -198,7 +218,6 @@ def _parse_range(text: str) -> tuple[float, float]:
 def bench_speed(args: argparse.Namespace) -> int:
     from .bench import pyrender_timing, step_timings, timing_table
 
-    check_output(args.out, (".json",), "--out")
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     faces = whole_numbers(args.faces, "--faces", FACE_COUNTS)

@@ -1,7 +1,6 @@
-import pytest
-
 import json
 
+import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -92,3 +91,24 @@ def test_a_checkpoint_of_the_other_kind_is_refused_naming_both(tmp_path):
     regression = _tiny_checkpoint(tmp_path / "regression.safetensors", feedback=False)
     with pytest.raises(CheckpointError, match="a regression checkpoint .* cannot run as the feedback solver"):
         spec.make_solver("feedback", checkpoint=str(regression))
+
+
+def test_a_failed_save_keeps_the_checkpoint_that_was_there(tmp_path, full_disk):
+    import engine.learn.checkpoint as checkpoint_module
+
+    network = UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))
+    path = tmp_path / "model.safetensors"
+    full_disk(path, lambda: save_checkpoint(path, [network], {"problem": "pose6d", "steps": 1}), checkpoint_module,
+              "save_file")
+
+
+def test_checkpoints_get_the_permissions_of_any_new_file(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.safetensors"
+        save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"problem": "pose6d"})
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(umask)

@@ -84,3 +84,30 @@ def test_a_last_batch_of_one_sample_is_not_trained_on(tmp_path):
 def test_too_few_samples_per_process_are_refused_before_rendering(tmp_path):
     with pytest.raises(ValueError, match="--samples must be a whole number from 2 to"):
         train_tiny(tmp_path, samples=1)
+
+
+@pytest.fixture
+def busy(tmp_path):
+    """tmp_path locked as a training run into it locks it (an flock on its .lock)."""
+    import fcntl
+
+    with open(tmp_path / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield tmp_path
+
+
+def test_a_second_run_into_a_busy_directory_fails_at_once(busy, monkeypatch):
+    from engine.outputs import OutputError
+
+    monkeypatch.setattr(training, "make_pose_dataset", lambda *args, **kwargs: pytest.fail("started rendering"))
+    with pytest.raises(OutputError, match="another feedbacklab process is writing to this directory"):
+        train_tiny(busy)
+    assert sorted(path.name for path in busy.iterdir()) == [".lock"]
+
+
+def test_the_directory_is_free_again_after_a_run(tmp_path):
+    import fcntl
+
+    train_tiny(tmp_path, steps=1)
+    with open(tmp_path / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

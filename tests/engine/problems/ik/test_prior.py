@@ -75,3 +75,8 @@ def test_bad_files(tmp_path, content, problem):
         EulerPrior.load(path)
     message = str(caught.value)
     assert "prior.npz" in message and "fit_ik_prior.py" in message and "\n" not in message
+
+
+def test_a_failed_save_keeps_the_prior_that_was_there(tmp_path, fitted, full_disk):
+    path = tmp_path / "prior.npz"
+    full_disk(path, lambda: fitted.save(path), np, "savez")
