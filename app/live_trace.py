@@ -111,3 +111,28 @@ class LiveTrace:
             ))
         live.finished = bool(live.records) and live.records[-1].status != Status.RUNNING
         return live
+
+
+def check_trace(trace: Trace, dimension: int, item_shape: tuple[int, ...]) -> None:
+    """ValueError naming the solver and the array unless a saved trace of one item fits the problem: numbers of
+    the shapes its iterations give ((T, 1, dimension) estimates, (T, 1, *item_shape) predictions, ...) and
+    finite estimates. Run before from_trace, which would otherwise fail far from the file, or show pictures of
+    another size beside the observation."""
+    steps = np.shape(trace.x)[0] if np.ndim(trace.x) else 0
+    if steps == 0:
+        raise ValueError(f"trace {trace.solver!r} has no iterations")
+    per_step = {"energy": trace.energy, "computed": trace.computed, "status": trace.status,
+                **{f"metric {name}": values for name, values in trace.metrics.items()},
+                **{f"info {name}": values for name, values in trace.info.items()}}
+    expected = {name: (array, (steps, 1)) for name, array in per_step.items()}
+    expected.update({"estimates": (trace.x, (steps, 1, dimension)), "updates": (trace.update, (steps, 1, dimension)),
+                     "elapsed": (trace.elapsed, (steps,)), "step_seconds": (trace.step_seconds, (steps,)),
+                     "predictions": (trace.predictions, (steps, 1, *item_shape))})
+    for name, (array, shape) in expected.items():
+        array = np.asarray(array)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"trace {trace.solver!r}: its {name} hold {array.dtype} values, not numbers")
+        if array.shape != shape:
+            raise ValueError(f"trace {trace.solver!r}: its {name} have shape {array.shape}, expected {shape}")
+    if not np.isfinite(trace.x).all():
+        raise ValueError(f"trace {trace.solver!r}: its estimates contain NaN or infinite values")

@@ -10,15 +10,20 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from typing import Any
 
 from . import protocol as p
 
 START_TIMEOUT = 120.0
+"""Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
 ORPHAN_CHECK_SECONDS = 1.0
 """How often an idle engine checks that the app that started it is still alive."""
-"""Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
+HEARTBEAT_SECONDS = 0.5
+"""How often a live engine process says so: a thread of its own writes the time, busy or not."""
+START_GRACE_SECONDS = 60.0
+"""A new process counts as alive this long before its first heartbeat (spawning and imports)."""
 
 
 def engine_threads() -> int:
@@ -26,8 +31,17 @@ def engine_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def _serve(commands: Any, results: Any, device: str | None, threads: int) -> None:
+def _beat(heartbeat: Any) -> None:
+    """Writes time.monotonic() (one clock for every process of the machine) into `heartbeat` for ever: it
+    stops only with the whole process (killed, or stopped by SIGSTOP)."""
+    while True:
+        heartbeat.value = time.monotonic()
+        time.sleep(HEARTBEAT_SECONDS)
+
+
+def _serve(commands: Any, results: Any, device: str | None, threads: int, heartbeat: Any) -> None:
     """The engine process's loop: handle every pending command, then advance the run by one round."""
+    threading.Thread(target=_beat, args=(heartbeat,), name="feedbacklab-heartbeat", daemon=True).start()
     os.environ.setdefault("LP_NUM_THREADS", str(threads))  # Mesa's llvmpipe, before any GL import
     import torch
 
@@ -66,6 +80,7 @@ class EngineProcess:
         self._process: Any = None
         self._commands: Any = None
         self._results: Any = None
+        self._heartbeat: Any = None
         self.starts = 0
         """How many engine processes this client has started (1 + restarts)."""
 
@@ -74,8 +89,10 @@ class EngineProcess:
         self.stop()
         self._commands = self._context.Queue()
         self._results = self._context.Queue()
+        # no lock: the app must be able to read it while the engine process is frozen
+        self._heartbeat = self._context.RawValue("d", time.monotonic() + START_GRACE_SECONDS)
         self._process = self._context.Process(
-            target=_serve, args=(self._commands, self._results, self.device, engine_threads()),
+            target=_serve, args=(self._commands, self._results, self.device, engine_threads(), self._heartbeat),
             name="feedbacklab-engine", daemon=True,
         )
         self._process.start()
@@ -91,6 +108,13 @@ class EngineProcess:
     def exit_code(self) -> int | None:
         """The exit code of a process that ended on its own; None while it runs or after stop()."""
         return None if self._process is None else self._process.exitcode
+
+    @property
+    def silent_seconds(self) -> float:
+        """Seconds since the running process last showed a sign of life; 0 when none runs."""
+        if not self.alive:
+            return 0.0
+        return max(0.0, time.monotonic() - self._heartbeat.value)
 
     @property
     def pid(self) -> int | None:
@@ -140,10 +164,16 @@ class EngineProcess:
             except (ValueError, OSError):
                 pass
             self._process.join(timeout)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(timeout)
+        self.kill(timeout)
+
+    def kill(self, timeout: float = 5.0) -> None:
+        """Ends the process at once (a frozen one does not read its commands) and closes the channels."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout)
         for channel in (self._commands, self._results):
             channel.cancel_join_thread()
             channel.close()
-        self._process = self._commands = self._results = None
+        self._process = self._commands = self._results = self._heartbeat = None

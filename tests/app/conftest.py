@@ -34,6 +34,7 @@ class InProcessEngine:
         return self.state is not None
 
     exit_code = None
+    silent_seconds = 0.0
 
     def send(self, command: Any) -> None:
         self.sent.append(command)
