@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dearpygui.dearpygui as dpg
 import pytest
 
 from app.controller import Controller
@@ -82,3 +83,17 @@ def solved(controller) -> Controller:
     settle(controller)
     assert controller.state.run_state == RunState.IDLE and controller.state.all_finished
     return controller
+
+
+@pytest.fixture
+def window():
+    """A Dear PyGui context with a texture registry (yielded) and a window 'test.window', without a viewport:
+    the views' logic without a display."""
+    dpg.create_context()
+    with dpg.texture_registry() as registry:
+        pass
+    with dpg.window(tag="test.window"):
+        pass
+    dpg.setup_dearpygui()
+    yield registry
+    dpg.destroy_context()
