@@ -10,7 +10,8 @@ from typing import Any, Callable
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from .main import VIEWPORT, App
+from .display import default_window, screen_size
+from .main import App
 from .state import RunState
 
 IDLE_SECONDS = 3.0
@@ -49,7 +50,7 @@ def empty_window(viewport: tuple[int, int], seconds: float = IDLE_SECONDS) -> di
     try:
         with dpg.window(tag="empty"):
             dpg.add_text("empty window")
-        dpg.create_viewport(title="feedbacklab bench", width=viewport[0], height=viewport[1])
+        dpg.create_viewport(title="feedbacklab bench", width=viewport[0], height=viewport[1], x_pos=0, y_pos=0)
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window("empty", True)
@@ -65,7 +66,9 @@ def empty_window(viewport: tuple[int, int], seconds: float = IDLE_SECONDS) -> di
     return _frame_stats(frames, [0.0] * len(frames))
 
 
-def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = VIEWPORT) -> dict[str, Any]:
+def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] | None = None) -> dict[str, Any]:
+    """viewport: the window's size; None: the app's default on this screen."""
+    viewport = viewport or default_window(screen_size())
     empty = empty_window(viewport)
     app = App(viewport=viewport)
     app.open()
