@@ -190,9 +190,13 @@ class App:
         self._refresh_timeline()
         self.sidebar.refresh(state, self.fps)
         self.columns.refresh(state)
-        self.plots.refresh(state)
-        self.summary.refresh(state)
-        self.teach.refresh(state)
+        tab = self._tab_shown()  # a hidden tab is brought up to date when it is shown
+        if tab == "tab.plots":
+            self.plots.refresh(state)
+        elif tab == "tab.summary":
+            self.summary.refresh(state)
+        elif tab == "tab.teach":
+            self.teach.refresh(state)
         self._refresh_recent()
         self._refresh_messages()
         self._refresh_question()
@@ -202,6 +206,14 @@ class App:
         if question is not self._question_shown and self.dialogs.show_question(
                 None if question is None else question.text):
             self._question_shown = question
+
+    @staticmethod
+    def _tab_shown() -> str:
+        """The tag of the tab on screen (the first, plots, until one is chosen)."""
+        value = dpg.get_value("tabs")
+        if isinstance(value, int):
+            return dpg.get_item_alias(value) if value else "tab.plots"
+        return value
 
     def _refresh_timeline(self) -> None:
         state = self.state

@@ -6,6 +6,7 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 
 from app.state import AppState
+from app.ui import columns as columns_module
 from app.ui.columns import SolverColumns
 from app.ui.textures import TexturePool
 from engine.worker import protocol as p
@@ -46,6 +47,7 @@ def test_a_replaced_picture_is_deleted_after_the_next_frame(window):
 
 def test_columns_upload_a_picture_only_when_it_changed(window, monkeypatch):
     toy_problem.register(monkeypatch)
+    monkeypatch.setattr(columns_module, "LIVE_REFRESH_SECONDS", 0.0)
     pool = TexturePool(window)
     columns = SolverColumns(pool)
     columns.build("test.window")
@@ -62,3 +64,10 @@ def test_columns_upload_a_picture_only_when_it_changed(window, monkeypatch):
     state.apply(_record(1))
     columns.refresh(state)
     assert pool.uploads == 2
+    monkeypatch.setattr(columns_module, "LIVE_REFRESH_SECONDS", 60.0)
+    state.apply(_record(2))
+    columns.refresh(state)  # following a running run: at most every LIVE_REFRESH_SECONDS
+    assert pool.uploads == 2
+    state.set_cursor(0, follow=False)  # the user scrubs: at once
+    columns.refresh(state)
+    assert pool.uploads == 3
