@@ -20,6 +20,9 @@ START_TIMEOUT = 120.0
 """Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
 ORPHAN_CHECK_SECONDS = 1.0
 """How often an idle engine checks that the app that started it is still alive."""
+ENGINE_NICENESS = 5
+"""The engine process runs at a lower priority than the app's: where they compete for the cores, the window
+stays smooth and the solvers wait (they run at full speed otherwise)."""
 HEARTBEAT_SECONDS = 0.5
 """How often a live engine process says so: a thread of its own writes the time, busy or not."""
 START_GRACE_SECONDS = 60.0
@@ -42,6 +45,7 @@ def _beat(heartbeat: Any) -> None:
 def _serve(commands: Any, results: Any, device: str | None, threads: int, heartbeat: Any) -> None:
     """The engine process's loop: handle every pending command, then advance the run by one round."""
     threading.Thread(target=_beat, args=(heartbeat,), name="feedbacklab-heartbeat", daemon=True).start()
+    os.nice(ENGINE_NICENESS)
     os.environ.setdefault("LP_NUM_THREADS", str(threads))  # Mesa's llvmpipe, before any GL import
     import torch
 
