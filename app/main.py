@@ -16,7 +16,7 @@ from engine.problems import registry
 from .controller import Controller
 from .display import default_window, screen_size
 from .recent import SESSION, file_kind
-from .state import AppState
+from .state import MAX_MESSAGES, AppState
 from .ui.columns import SolverColumns
 from .ui.dialogs import Dialogs, input_dialog, observation_dialog
 from .ui.plots import Plots
@@ -39,7 +39,7 @@ class App:
         self.last_work_seconds = 0.0
         """The app's own work in the last frame (engine results and view updates), without rendering."""
         self._last_frame = time.perf_counter()
-        self._errors_shown = 0
+        self._messages_shown = 0
         self._recent_drawn: tuple = ()
         self._timeline_drawn: tuple = ()
         self._question_shown: object = None
@@ -247,16 +247,18 @@ class App:
             dpg.add_menu_item(label="(nothing yet)", parent="menu.recent", enabled=False)
 
     def _refresh_messages(self) -> None:
-        messages = self.state.messages
-        if len(messages) == self._errors_shown:
-            return
-        for message in messages[self._errors_shown:]:
+        """New messages into the log (which keeps the last MAX_MESSAGES), the newest error in a dialog."""
+        state = self.state
+        new = state.messages_since(self._messages_shown)
+        self._messages_shown = state.messages_said
+        for message in new:
             dpg.add_text(message.text, parent="log", wrap=1100,
                          color=(235, 120, 120) if message.error else (200, 200, 200))
-        newest_error = next((m for m in reversed(messages[self._errors_shown:]) if m.error), None)
-        if newest_error is not None and self.state.question is None:  # no modal over the question
+        for item in dpg.get_item_children("log", 1)[:-MAX_MESSAGES] if new else ():
+            dpg.delete_item(item)
+        newest_error = next((m for m in reversed(new) if m.error), None)
+        if newest_error is not None and state.question is None:  # no modal over the question
             self.dialogs.show_error(newest_error.text)
-        self._errors_shown = len(messages)
 
     def frame_until(self, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:
         """Frames until condition() holds (scripts and tests); TimeoutError naming `what` otherwise."""

@@ -156,6 +156,9 @@ class AppState:
     question: Question | None = None
     """Asked before unsaved runs are dropped; None when nothing is asked."""
     messages: list[Message] = field(default_factory=list)
+    """The last MAX_MESSAGES messages."""
+    messages_said: int = 0
+    """Messages said so far, including those no longer kept."""
     version: int = 0
     work_version: int = 0
     """Counts changes to the traces (a run started, an iteration arrived, a session opened)."""
@@ -221,7 +224,12 @@ class AppState:
     def say(self, text: str, error: bool = False) -> None:
         self.messages.append(Message(text, error))
         del self.messages[:-MAX_MESSAGES]
+        self.messages_said += 1
         self.changed()
+
+    def messages_since(self, said: int) -> list[Message]:
+        """The messages said after the first `said` of them, as far as they are kept."""
+        return self.messages[len(self.messages) - min(self.messages_said - said, len(self.messages)):]
 
     def clear_run(self) -> None:
         """Forget the traces (a new problem, or reset)."""

@@ -197,3 +197,16 @@ def test_a_damaged_recent_list_is_ignored(tmp_path, damage):
         good.write_text("")
         recent.add("session", str(good))  # rewritten on the next change
         assert RecentFiles(path).items("session") == [str(good)]
+
+
+def test_new_messages_are_found_after_the_list_is_full():
+    """The list keeps the last MAX_MESSAGES; the log and the error dialog still see every new one."""
+    from app.state import MAX_MESSAGES
+
+    state = AppState()
+    for index in range(MAX_MESSAGES + 50):
+        state.say(f"message {index}")
+    seen = state.messages_said
+    state.say("boom", error=True)
+    assert [m.text for m in state.messages_since(seen)] == ["boom"]
+    assert len(state.messages_since(0)) == MAX_MESSAGES and len(state.messages) == MAX_MESSAGES
