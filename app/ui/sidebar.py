@@ -46,7 +46,8 @@ class Sidebar:
             dpg.add_group(tag="side.problem.area")
             dpg.add_separator()
             dpg.add_input_int(label="max iterations", tag="side.max_iterations", width=FIELD_WIDTH, min_value=1,
-                              max_value=MAX_ITERATIONS, min_clamped=True, max_clamped=True, default_value=c.state.settings.max_iterations,
+                              max_value=MAX_ITERATIONS, min_clamped=True, max_clamped=True,
+                              default_value=c.state.settings.max_iterations,
                               callback=lambda s, v: setattr(c.state.settings, "max_iterations", v))
             dpg.add_input_float(label="learning rate (0: default)", tag="side.lr", width=FIELD_WIDTH,
                                 default_value=0.0, min_value=0.0, min_clamped=True, format="%.4f",

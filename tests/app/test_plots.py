@@ -16,7 +16,8 @@ def _record(solver: str, index: int) -> p.IterationDone:
 
 def test_empty_plots_have_plain_axes_and_lines_follow_new_points(window, monkeypatch):
     limits, redrawn = {}, []
-    monkeypatch.setattr(plots_module.dpg, "set_axis_limits", lambda axis, low, high: limits.__setitem__(axis, (low, high)))
+    monkeypatch.setattr(plots_module.dpg, "set_axis_limits",
+                        lambda axis, low, high: limits.__setitem__(axis, (low, high)))
     monkeypatch.setattr(plots_module.dpg, "set_axis_limits_auto", lambda axis: limits.__setitem__(axis, "auto"))
     plots = Plots(lambda t: None)
     plots.build("test.window")
