@@ -55,6 +55,7 @@ def _serve(commands: Any, results: Any, device: str | None, threads: int, heartb
     torch.set_num_threads(threads)
     state = EngineState(results.put, torch.device(device) if device else default_device())
     results.put(state.ready())
+    results.cancel_join_thread()  # exiting never waits for results nobody reads (an app that was killed)
     app = os.getppid()
     while os.getppid() == app:  # else the app was killed without shutting the engine down
         try:
