@@ -4,13 +4,15 @@ work (results and view updates) and rendering (Dear PyGui drawing and GL). An em
 same size, measured first in the same run, gives the frame rate this display and OpenGL allow at all."""
 from __future__ import annotations
 
+import multiprocessing as mp
 import time
 from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from .main import VIEWPORT, App
+from .display import default_window, screen_size
+from .main import App
 from .state import RunState
 
 IDLE_SECONDS = 3.0
@@ -49,7 +51,7 @@ def empty_window(viewport: tuple[int, int], seconds: float = IDLE_SECONDS) -> di
     try:
         with dpg.window(tag="empty"):
             dpg.add_text("empty window")
-        dpg.create_viewport(title="feedbacklab bench", width=viewport[0], height=viewport[1])
+        dpg.create_viewport(title="feedbacklab bench", width=viewport[0], height=viewport[1], x_pos=0, y_pos=0)
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window("empty", True)
@@ -65,8 +67,18 @@ def empty_window(viewport: tuple[int, int], seconds: float = IDLE_SECONDS) -> di
     return _frame_stats(frames, [0.0] * len(frames))
 
 
-def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] = VIEWPORT) -> dict[str, Any]:
-    empty = empty_window(viewport)
+def _in_own_process(function: Callable[..., Any], *args: Any) -> Any:
+    """function(*args) in a process of its own: Dear PyGui's GLFW window outlives its context, and events it still
+    gets once another context draws (the pointer entering it) crash Dear PyGui (in its cursor-enter callback), so
+    the app's window must be its process's only one."""
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def frame_rate_benchmark(solvers: tuple[str, ...], viewport: tuple[int, int] | None = None) -> dict[str, Any]:
+    """viewport: the window's size; None: the app's default on this screen."""
+    viewport = viewport or default_window(screen_size())
+    empty = _in_own_process(empty_window, viewport)
     app = App(viewport=viewport)
     app.open()
     try:

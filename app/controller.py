@@ -3,16 +3,17 @@ health, checked once per frame by poll()."""
 from __future__ import annotations
 
 import collections
+import copy
 import time
-from typing import Any
+from typing import Any, Callable
 
 from engine.problems.spec import config_from_dict, config_to_dict
 from engine.worker import protocol as p
 from engine.worker.process import EngineProcess
 
 from .recent import SESSION, RecentFiles, file_kind
-from .session import SessionError, load_session, save_session
-from .state import NO_OBSERVATION, TEACH_PHASES, AppState, RunState
+from .session import Session, SessionError, load_session, save_session
+from .state import NO_OBSERVATION, TEACH_PHASES, AppState, Question, RunState
 
 MAX_QUICK_RESTARTS = 3
 QUICK_RESTART_WINDOW = 60.0
@@ -20,6 +21,11 @@ QUICK_RESTART_WINDOW = 60.0
 RESTORES = {"SetProblem": "ProblemChanged", "SetInput": "InputLoaded", "LoadInput": "InputLoaded",
             "SetObservation": "ObservationReady"}
 """Command -> the result that confirms it, for the commands that give the engine back what the app holds."""
+SILENCE_LIMIT = 8.0
+"""An engine process without a sign of life for this many seconds is frozen (stopped, or hung in a call that
+holds its interpreter): it is killed and a restart is offered."""
+WORK = ("problem", "config", "inputs", "observation", "settings", "traces", "x0")
+"""What a session holds of the app's state (with the cursor)."""
 PLAY_SPEED = 20.0
 """Timeline positions per second when replaying stored iterations."""
 
@@ -32,8 +38,14 @@ class Controller:
         self.recent = recent or RecentFiles()
         self.slice_axes: tuple[str, str] | None = None
         """SliceAxis keys of the next energy slice; None: the problem's first two."""
-        self._restoring: collections.Counter[str] = collections.Counter()
-        """Results that only restore what the app already shows (after a restart or opening a session)."""
+        self._restoring: collections.deque[tuple[Any, bool]] = collections.deque()
+        """(command, stale): commands sent only to give the engine what the app already shows (after a restart
+        or opening a session), oldest first; their confirmations are not applied again. Stale ones belong to a
+        session given up: whatever answers them is dropped."""
+        self._before_session: AppState | None = None
+        """What the app held before the session being restored: taken back if the engine refuses a part."""
+        self._after_save: Callable[[], None] | None = None
+        """What the user asked for, to do once the save chosen in answer to a question succeeds."""
         self._deaths: list[float] = []
         self._last_tick = time.perf_counter()
         self._play_position = 0.0
@@ -48,20 +60,57 @@ class Controller:
     def close(self) -> None:
         self.engine.stop()
 
+    @property
+    def restoring(self) -> bool:
+        """The engine is being given back what the app holds."""
+        return bool(self._restoring)
+
     def poll(self, budget_seconds: float = 0.004) -> None:
-        """Once per frame: notice a dead engine, take the results that arrived, move the playback cursor."""
-        if self.engine.exit_code is not None:  # started and exited without being stopped
-            self._engine_died()
+        """Once per frame: notice a dead or frozen engine, take the results that arrived, move the playback
+        cursor."""
+        if not self.state.engine_stopped:
+            if self.engine.exit_code is not None:  # started and exited without being stopped
+                self._engine_died()
+            elif self.engine.silent_seconds > SILENCE_LIMIT:
+                self._engine_frozen()
         for result in self.engine.poll(budget_seconds):
             self._take(result)
         self._tick_playback()
 
-    def _send(self, command: Any) -> None:
+    def _send(self, command: Any) -> bool:
+        """Sends the command; False (and a message) when there is no engine to take it."""
+        state = self.state
+        if state.engine_stopped:
+            state.say(f"the engine is stopped ({state.engine_stopped}); press Restart engine (Run menu or side "
+                      "panel) to start it again", error=True)
+            return False
         if not self.engine.alive:
-            self.state.say("the engine is not running; it restarts on its own unless it failed repeatedly",
-                           error=True)
-            return
+            state.say("the engine is starting again; try again in a moment", error=True)
+            return False
         self.engine.send(command)
+        return True
+
+    def restart_engine(self) -> None:
+        """A fresh engine process, given the problem, its inputs and the observation the app holds."""
+        self._deaths.clear()
+        self.state.engine_stopped = ""
+        self.state.engine_ready = False
+        self._new_engine_process()
+        self.state.say("restarted the engine with the problem, its inputs and the observation")
+
+    def _engine_stopped(self, why: str, message: str) -> None:
+        """The engine is not restarted on its own: the state says why, and Restart engine is offered."""
+        state = self.state
+        state.engine_ready = False
+        state.run_state = RunState.IDLE
+        state.export_progress = None
+        state.engine_stopped = why
+        state.say(f"{message}; the computed iterations stay. Save your session, or press Restart engine", error=True)
+
+    def _engine_frozen(self) -> None:
+        self.engine.kill()
+        self._engine_stopped(f"it did not answer for {SILENCE_LIMIT:.0f} s",
+                             f"the engine does not answer (no sign of life for {SILENCE_LIMIT:.0f} s); stopped it")
 
     def _engine_died(self) -> None:
         code = self.engine.exit_code
@@ -72,19 +121,27 @@ class Controller:
         state.run_state = RunState.IDLE
         state.export_progress = None
         if len(self._deaths) > MAX_QUICK_RESTARTS:
-            state.say(f"the engine died {len(self._deaths)} times within a minute (exit code {code}); not restarting "
-                      "it. Save your session and start the app again from a terminal to see why", error=True)
             self.engine.stop()
+            self._engine_stopped(f"it died {len(self._deaths)} times within a minute, exit code {code}",
+                                 f"the engine died {len(self._deaths)} times within a minute (exit code {code}); not "
+                                 "restarting it on its own (start the app from a terminal to see why)")
             return
         state.say(f"the engine stopped unexpectedly (exit code {code}); restarted it with the problem, its "
                   "inputs and the observation; the run stopped where it was", error=True)
+        self._new_engine_process()
+
+    def _new_engine_process(self) -> None:
+        """A fresh process (nothing in flight any more), given what the app holds."""
         self.engine.restart()
+        self._restoring.clear()
         self._restore()
 
     def _restore(self) -> None:
         """Gives the (new) engine the problem, inputs and observation the app holds; their confirmations only
         restore what the app already shows, so they are not applied again."""
         state = self.state
+        if state.engine_stopped:  # Restart engine restores it
+            return
         commands: list[Any] = [p.SetProblem(state.problem, state.config)]
         entries = {entry.key: entry for entry in state.spec.inputs}
         for key, info in state.inputs.items():
@@ -96,19 +153,48 @@ class Controller:
             commands.append(p.SetObservation(state.observation.observation, state.observation.ground_truth,
                                              state.observation.source))
         for command in commands:
-            self._restoring[RESTORES[type(command).__name__]] += 1
+            self._restoring.append((command, False))
             self.engine.send(command)
+
+    def _restored(self, result: Any) -> bool:
+        """Takes a result that answers the oldest restoring command; True when it only confirms it."""
+        if not self._restoring:
+            return False
+        command, stale = self._restoring[0]
+        name = type(command).__name__
+        if not (type(result).__name__ == RESTORES[name] or (isinstance(result, p.Failed) and result.command == name)):
+            return False
+        self._restoring.popleft()
+        if isinstance(result, p.Failed) and not stale:
+            self._not_restored(command, result.message)
+            return True
+        if not self._restoring:
+            self._before_session = None
+        self.state.changed()
+        return True
+
+    def _not_restored(self, command: Any, message: str) -> None:
+        """The engine refused what the app holds: the app takes back what it had before the session (and gives
+        it to the engine again), or, after a restart, forgets what the engine does not hold."""
+        state, before = self.state, self._before_session
+        if before is not None:
+            self._before_session = None
+            self._hold(before)
+            self._restoring = collections.deque((pending, True) for pending, _ in self._restoring)
+            self._restore()
+            state.say(f"the engine refused the session ({message}); kept what was open before", error=True)
+            return
+        if isinstance(command, (p.SetInput, p.LoadInput)):
+            state.inputs.pop(command.key, None)
+        elif isinstance(command, p.SetObservation):
+            state.clear_run()
+            state.observation = None
+        state.say(f"the restarted engine refused what the app held ({message}); it uses its default", error=True)
 
     def _take(self, result: Any) -> None:
         state = self.state
-        kind = type(result).__name__
-        restoring = self._restoring[kind] > 0
-        if restoring:
-            self._restoring[kind] -= 1
-            state.changed()
+        if self._restored(result):
             return
-        if isinstance(result, p.Failed) and self._restoring[RESTORES.get(result.command, "")] > 0:
-            self._restoring[RESTORES[result.command]] -= 1
         if isinstance(result, p.InputLoaded) and result.path:
             self.recent.add(file_kind(state.problem, result.key), result.path)
         state.apply(result)
@@ -120,12 +206,43 @@ class Controller:
             self.run_on_next_observation = False
             self.run()
 
+    # --- unsaved runs ---
+
+    def unless_unsaved(self, doing: str, then: Callable[[], None]) -> None:
+        """Does `then` now or, when computed iterations that no session holds would be lost, asks first
+        (state.question, answered by answer())."""
+        state = self.state
+        if not state.unsaved_work:
+            then()
+            return
+        state.question = Question(f"{state.unsaved_text()} not saved in a session. Save before {doing}?", then)
+        state.changed()
+
+    def answer(self, choice: str) -> None:
+        """The user's answer to state.question: 'save' (the view opens the save dialog; what was asked for
+        follows a successful save), 'discard' (go on without saving) or 'cancel'."""
+        if choice not in ("save", "discard", "cancel"):
+            raise ValueError(f"answer 'save', 'discard' or 'cancel', not {choice!r}")
+        state = self.state
+        question, state.question = state.question, None
+        state.changed()
+        if question is None:
+            return
+        if choice == "discard":
+            question.then()
+        elif choice == "save":
+            self._after_save = question.then
+
+    def save_cancelled(self) -> None:
+        """The save dialog was closed without saving: what waited for the save is not done."""
+        self._after_save = None
+
     # --- problem ---
 
     def set_problem(self, name: str) -> None:
         """Switch the engine to another problem, with its default config; the app follows on ProblemChanged."""
         if name != self.state.problem:
-            self._send(p.SetProblem(name, {}))
+            self.unless_unsaved("switching problem", lambda: self._send(p.SetProblem(name, {})))
 
     def set_config(self, name: str, value: Any) -> None:
         """Change one config field of the current problem; a value the config refuses is a message."""
@@ -135,25 +252,29 @@ class Controller:
         except ValueError as error:
             state.say(str(error), error=True)
             return
-        self._send(p.SetProblem(state.problem, config_to_dict(config)))
+        self.unless_unsaved("changing the settings", lambda: self._send(p.SetProblem(state.problem,
+                                                                                     config_to_dict(config))))
 
     def load_input(self, key: str, text: str | None) -> None:
         """One of the problem's inputs from a file or name, or its built-in default (None)."""
-        self._send(p.LoadInput(key, text))
+        self.unless_unsaved("opening another input", lambda: self._send(p.LoadInput(key, text)))
 
     def load_default_inputs(self) -> None:
-        for entry in self.state.spec.inputs:
-            self.load_input(entry.key, None)
+        keys = [entry.key for entry in self.state.spec.inputs]
+        self.unless_unsaved("going back to the built-in inputs",
+                            lambda: [self._send(p.LoadInput(key, None)) for key in keys])
 
     def open_observation(self, path: str) -> None:
-        self._send(p.LoadObservation(path))
+        self.unless_unsaved("opening another observation", lambda: self._send(p.LoadObservation(path)))
 
     def new_observation(self, ground_truth: tuple[float, ...] | None = None) -> None:
         """An observation made by the problem's forward process at `ground_truth`, or at one drawn by the
         problem's sampler (the seed then moves on)."""
+        self.unless_unsaved("making a new observation", lambda: self._new_observation(ground_truth))
+
+    def _new_observation(self, ground_truth: tuple[float, ...] | None) -> None:
         settings = self.state.settings
-        self._send(p.NewObservation(ground_truth, settings.seed))
-        if ground_truth is None:
+        if self._send(p.NewObservation(ground_truth, settings.seed)) and ground_truth is None:
             settings.seed += 1
 
     def observation_from_text(self, text: str) -> None:
@@ -178,7 +299,8 @@ class Controller:
         state = self.state
         state.playing = False
         if state.run_state == RunState.PAUSED:
-            self._send(p.Resume())
+            if not self._send(p.Resume()):
+                return
             state.run_state = RunState.RUNNING
             state.set_cursor(state.timeline_length - 1, follow=True)
             return
@@ -192,7 +314,8 @@ class Controller:
         if state.observation is None:
             state.say(NO_OBSERVATION, error=True)
             return False
-        self._send(p.Run(tuple(state.settings.solvers), state.settings.solver_options(), paused=paused))
+        if not self._send(p.Run(tuple(state.settings.solvers), state.settings.solver_options(), paused=paused)):
+            return False
         state.run_state = RunState.PAUSED if paused else RunState.RUNNING
         state.follow = True
         state.changed()
@@ -201,8 +324,7 @@ class Controller:
     def pause(self) -> None:
         state = self.state
         state.playing = False
-        if state.run_state == RunState.RUNNING:
-            self._send(p.Pause())
+        if state.run_state == RunState.RUNNING and self._send(p.Pause()):
             state.run_state = RunState.PAUSED
         state.changed()
 
@@ -308,6 +430,8 @@ class Controller:
         self._send(p.Export(comparison, path, fps, max_frames))
 
     def save_session(self, path: str) -> None:
+        """Saves the session; then does what waited for the save (answer('save'))."""
+        then, self._after_save = self._after_save, None
         try:
             save_session(path, self.state)
         except SessionError as error:
@@ -316,23 +440,36 @@ class Controller:
         self.state.mark_saved()
         self.recent.add(SESSION, path)
         self.state.say(f"saved session {path}")
+        if then is not None:
+            then()
 
     def open_session(self, path: str) -> None:
+        """Opens a session once it is checked whole (load_session); what the app had stays when it is refused."""
         try:
             session = load_session(path)
         except SessionError as error:
             self.state.say(str(error), error=True)
             return
+        self.unless_unsaved("opening a session", lambda: self._open_session(session, path))
+
+    def _open_session(self, session: Session, path: str) -> None:
         self.cancel()
-        state = self.state
-        state.clear_run()
-        state.problem, state.config, state.inputs = session.problem, session.config, session.inputs
-        state.observation, state.settings = session.observation, session.settings
-        state.traces, state.x0 = session.traces, session.x0
-        state.teach_solver = next(iter(session.traces), None)
-        state.set_cursor(session.cursor, follow=False)
-        state.mark_saved()
-        self.slice_axes = None
+        self._before_session = copy.copy(self.state)
+        self._hold(session)
+        self.state.mark_saved()
         self._restore()
         self.recent.add(SESSION, path)
-        state.say(f"opened session {path}")
+        self.state.say(f"opened session {path}")
+
+    def _hold(self, work: Session | AppState) -> None:
+        """Shows `work` (an opened session, or what the app held before one): the problem, its inputs, the
+        observation, the run settings and traces, the cursor; how much of it is saved comes with it."""
+        state = self.state
+        state.clear_run()
+        for name in WORK:
+            setattr(state, name, getattr(work, name))
+        if isinstance(work, AppState):
+            state.work_version, state.saved_work_version = work.work_version, work.saved_work_version
+        state.teach_solver = next(iter(work.traces), None)
+        state.set_cursor(work.cursor, follow=False)
+        self.slice_axes = None

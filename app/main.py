@@ -14,8 +14,9 @@ from engine.demo import DEMO_PROBLEM, DEMO_SOLVERS
 from engine.problems import registry
 
 from .controller import Controller
+from .display import default_window, screen_size
 from .recent import SESSION, file_kind
-from .state import AppState
+from .state import MAX_MESSAGES, AppState
 from .ui.columns import SolverColumns
 from .ui.dialogs import Dialogs, input_dialog, observation_dialog
 from .ui.plots import Plots
@@ -25,22 +26,23 @@ from .ui.teach import TeachPanel
 from .ui.textures import TexturePool
 
 TITLE = "feedbacklab"
-VIEWPORT = (1560, 1000)
 FRAME_WINDOW = 120
 """Frames over which the frame rate is averaged."""
 
 
 class App:
-    def __init__(self, controller: Controller | None = None, viewport: tuple[int, int] = VIEWPORT):
+    def __init__(self, controller: Controller | None = None, viewport: tuple[int, int] | None = None):
+        """viewport: the window's size; None: sized to the screen (display.default_window)."""
         self.controller = controller or Controller()
-        self.viewport = viewport
+        self.viewport = viewport or default_window(screen_size())
         self.frame_times: collections.deque[float] = collections.deque(maxlen=FRAME_WINDOW)
         self.last_work_seconds = 0.0
         """The app's own work in the last frame (engine results and view updates), without rendering."""
         self._last_frame = time.perf_counter()
-        self._errors_shown = 0
+        self._messages_shown = 0
         self._recent_drawn: tuple = ()
         self._timeline_drawn: tuple = ()
+        self._question_shown: object = None
 
     @property
     def state(self) -> AppState:
@@ -55,12 +57,12 @@ class App:
         with dpg.texture_registry() as textures:
             self.textures = TexturePool(textures)
         handlers: dict[str, Callable[[str], None]] = {
-            "open_session": c.open_session, "save_session": self._save_session, "export": c.export}
+            "open_session": c.open_session, "save_session": c.save_session, "export": c.export}
         for name, spec in registry.problems().items():
             handlers[observation_dialog(name)] = c.open_observation
             for entry in spec.inputs:
                 handlers[input_dialog(name, entry.key)] = lambda path, key=entry.key: c.load_input(key, path)
-        self.dialogs = Dialogs(handlers, quit_now=dpg.stop_dearpygui)
+        self.dialogs = Dialogs(handlers, c.answer, c.save_cancelled)
         self.sidebar = Sidebar(c, self.dialogs, self.textures)
         self.columns = SolverColumns(self.textures)
         self.plots = Plots(c.scrub)
@@ -70,7 +72,8 @@ class App:
         self._build()
         dpg.bind_theme(_no_overdraw_theme())
         # The close button asks first when runs are unsaved: it calls request_quit instead of closing.
-        dpg.create_viewport(title=TITLE, width=self.viewport[0], height=self.viewport[1], disable_close=True)
+        dpg.create_viewport(title=TITLE, width=self.viewport[0], height=self.viewport[1], x_pos=0, y_pos=0,
+                            disable_close=True)
         dpg.set_exit_callback(self.request_quit)
         dpg.setup_dearpygui()
         dpg.show_viewport()
@@ -132,6 +135,8 @@ class App:
                 dpg.add_menu_item(label="Step back  (Left)", callback=lambda: c.step_back())
                 dpg.add_menu_item(label="Cancel", callback=lambda: c.cancel())
                 dpg.add_menu_item(label="Reset", callback=lambda: c.reset())
+                dpg.add_separator()
+                dpg.add_menu_item(label="Restart engine", callback=lambda: c.restart_engine())
 
     def _teach_solver(self, name: str) -> None:
         self.state.teach_solver = name
@@ -144,18 +149,7 @@ class App:
 
     def request_quit(self) -> None:
         """Quit from the menu or the window's close button; asks first when computed iterations are unsaved."""
-        state = self.state
-        if not state.unsaved_work:
-            dpg.stop_dearpygui()
-            return
-        runs = len([trace for trace in state.traces.values() if len(trace)])
-        self.dialogs.ask_quit(f"{state.iterations_computed} iterations of {runs} solver run{'s' * (runs > 1)} are")
-
-    def _save_session(self, path: str) -> None:
-        self.controller.save_session(path)
-        if self.dialogs.quit_after_save and not self.state.unsaved_work:
-            dpg.stop_dearpygui()
-        self.dialogs.quit_after_save = False
+        self.controller.unless_unsaved("quitting", dpg.stop_dearpygui)
 
     def close(self) -> None:
         self.controller.close()
@@ -192,14 +186,34 @@ class App:
 
     def refresh(self) -> None:
         state = self.state
+        self.textures.collect()
         self._refresh_timeline()
         self.sidebar.refresh(state, self.fps)
         self.columns.refresh(state)
-        self.plots.refresh(state)
-        self.summary.refresh(state)
-        self.teach.refresh(state)
+        tab = self._tab_shown()  # a hidden tab is brought up to date when it is shown
+        if tab == "tab.plots":
+            self.plots.refresh(state)
+        elif tab == "tab.summary":
+            self.summary.refresh(state)
+        elif tab == "tab.teach":
+            self.teach.refresh(state)
         self._refresh_recent()
         self._refresh_messages()
+        self._refresh_question()
+
+    def _refresh_question(self) -> None:
+        question = self.state.question
+        if question is not self._question_shown and self.dialogs.show_question(
+                None if question is None else question.text):
+            self._question_shown = question
+
+    @staticmethod
+    def _tab_shown() -> str:
+        """The tag of the tab on screen (the first, plots, until one is chosen)."""
+        value = dpg.get_value("tabs")
+        if isinstance(value, int):
+            return dpg.get_item_alias(value) if value else "tab.plots"
+        return value
 
     def _refresh_timeline(self) -> None:
         state = self.state
@@ -233,16 +247,18 @@ class App:
             dpg.add_menu_item(label="(nothing yet)", parent="menu.recent", enabled=False)
 
     def _refresh_messages(self) -> None:
-        messages = self.state.messages
-        if len(messages) == self._errors_shown:
-            return
-        for message in messages[self._errors_shown:]:
+        """New messages into the log (which keeps the last MAX_MESSAGES), the newest error in a dialog."""
+        state = self.state
+        new = state.messages_since(self._messages_shown)
+        self._messages_shown = state.messages_said
+        for message in new:
             dpg.add_text(message.text, parent="log", wrap=1100,
                          color=(235, 120, 120) if message.error else (200, 200, 200))
-        newest_error = next((m for m in reversed(messages[self._errors_shown:]) if m.error), None)
-        if newest_error is not None:
+        for item in dpg.get_item_children("log", 1)[:-MAX_MESSAGES] if new else ():
+            dpg.delete_item(item)
+        newest_error = next((m for m in reversed(new) if m.error), None)
+        if newest_error is not None and state.question is None:  # no modal over the question
             self.dialogs.show_error(newest_error.text)
-        self._errors_shown = len(messages)
 
     def frame_until(self, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:
         """Frames until condition() holds (scripts and tests); TimeoutError naming `what` otherwise."""
@@ -265,12 +281,16 @@ class App:
 
 
 def _no_overdraw_theme() -> int:
-    """Child windows without a background fill: Dear PyGui's default child background is the window's own
-    colour, so every child window (side panel, columns, log) painted the same pixels again. Without a GPU
-    (software OpenGL) each such fill costs milliseconds per frame; nothing on screen changes."""
+    """Child windows and plots without a background fill: Dear PyGui's default child background is the window's
+    own colour, so every child window (side panel, columns, log) painted the same pixels again, and each plot
+    blended a dark frame and plot area over it. Without a GPU (software OpenGL) each such fill costs
+    milliseconds per frame (the plots' about 15% of the idle window's); the plots now lie on the window's
+    colour."""
     with dpg.theme() as theme:
         with dpg.theme_component(dpg.mvAll):
             dpg.add_theme_color(dpg.mvThemeCol_ChildBg, (0, 0, 0, 0))
+            for colour in (dpg.mvPlotCol_FrameBg, dpg.mvPlotCol_PlotBg):
+                dpg.add_theme_color(colour, (0, 0, 0, 0), category=dpg.mvThemeCat_Plots)
     return theme
 
 

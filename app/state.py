@@ -6,9 +6,11 @@ Every change bumps `version`, so views redraw only when something changed.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -21,6 +23,8 @@ from engine.worker import protocol as p
 from .live_trace import LiveTrace
 
 MAX_MESSAGES = 200
+MAX_ITERATIONS = 100_000
+"""The most iterations a run may ask of each solver."""
 TEACH_PHASES = ("forward", "compare", "update")
 """The steps of one feedback iteration (Alg. 1 of Deep Feedback Inverse Problem Solver): the forward process
 f(x_t), compared with the observation y, then x_t updated to x_{t+1}."""
@@ -52,6 +56,13 @@ class ObservationInfo:
     source: str
 
 
+def whole_number(value: Any, name: str, low: int = 0, high: int = 2**31 - 1) -> int:
+    """value when it is an int in [low, high]; ValueError naming it otherwise (a saved session's numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
 @dataclass
 class RunSettings:
     """What the user chose in the side panel: the solvers to compare and their shared options."""
@@ -62,6 +73,25 @@ class RunSettings:
     """None: each optimizer's default."""
     seed: int = 0
     """Seed of the next random observation."""
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], spec: ProblemSpec) -> "RunSettings":
+        """Saved settings, checked: ValueError naming a setting of the wrong type or out of range, or a solver
+        the problem does not offer."""
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown run setting(s) {', '.join(map(str, unknown))}")
+        solvers = values.get("solvers", list(spec.default_solvers))
+        if not isinstance(solvers, list) or not all(isinstance(name, str) for name in solvers):
+            raise ValueError(f"solvers must be a list of solver names, got {solvers!r}")
+        rate = values.get("learning_rate")
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
+                                 or not math.isfinite(rate) or rate <= 0):
+            raise ValueError(f"learning_rate must be a positive number or none, got {rate!r}")
+        return cls(spec.parse_solvers(",".join(solvers)),
+                   whole_number(values.get("max_iterations", DEMO_MAX_ITERATIONS), "max_iterations", 1,
+                                MAX_ITERATIONS),
+                   None if rate is None else float(rate), whole_number(values.get("seed", 0), "seed", 0, 2**63 - 1))
 
     def solver_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"max_iterations": self.max_iterations}
@@ -77,6 +107,16 @@ class Message:
 
 
 NO_OBSERVATION = "no observation yet: make a new observation or open one"
+
+
+@dataclass
+class Question:
+    """Computed iterations no session holds would be lost: the user chooses to save them first, to go on
+    without them, or to cancel (Controller.answer)."""
+
+    text: str
+    then: Callable[[], None]
+    """What the user asked for, done once answered (after the save, when saving first)."""
 
 
 def default_config(problem: str) -> dict[str, Any]:
@@ -111,7 +151,14 @@ class AppState:
     export_progress: tuple[int, int] | None = None
     engine_device: str = ""
     engine_ready: bool = False
+    engine_stopped: str = ""
+    """Why the engine stopped and was not restarted ('' while it runs or restarts): Restart engine starts it."""
+    question: Question | None = None
+    """Asked before unsaved runs are dropped; None when nothing is asked."""
     messages: list[Message] = field(default_factory=list)
+    """The last MAX_MESSAGES messages."""
+    messages_said: int = 0
+    """Messages said so far, including those no longer kept."""
     version: int = 0
     work_version: int = 0
     """Counts changes to the traces (a run started, an iteration arrived, a session opened)."""
@@ -141,6 +188,11 @@ class AppState:
     def unsaved_work(self) -> bool:
         """Computed iterations that no saved session holds: quitting now would lose them."""
         return self.iterations_computed > 0 and self.work_version != self.saved_work_version
+
+    def unsaved_text(self) -> str:
+        """The unsaved work in words: '12 iterations of 2 solver runs are'."""
+        runs = len([trace for trace in self.traces.values() if len(trace)])
+        return f"{self.iterations_computed} iterations of {runs} solver run{'s' * (runs > 1)} are"
 
     def mark_saved(self) -> None:
         """The traces as they are now are in a session file."""
@@ -172,7 +224,12 @@ class AppState:
     def say(self, text: str, error: bool = False) -> None:
         self.messages.append(Message(text, error))
         del self.messages[:-MAX_MESSAGES]
+        self.messages_said += 1
         self.changed()
+
+    def messages_since(self, said: int) -> list[Message]:
+        """The messages said after the first `said` of them, as far as they are kept."""
+        return self.messages[len(self.messages) - min(self.messages_said - said, len(self.messages)):]
 
     def clear_run(self) -> None:
         """Forget the traces (a new problem, or reset)."""
@@ -232,6 +289,10 @@ class AppState:
         self.say(result.description)
 
     def _on_ObservationReady(self, result: p.ObservationReady) -> None:
+        """The traces belong to the observation they were computed on: a new one drops them (the engine stopped
+        their run), so that no view shows, and no session pairs, traces of another observation."""
+        if self.traces or self.x0 is not None:
+            self.clear_run()
         self.observation = ObservationInfo(result.observation, result.ground_truth, result.source)
         shape = "x".join(str(size) for size in result.observation.shape)
         self.say(f"observation {shape} from {result.source}")

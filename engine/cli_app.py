@@ -34,7 +34,8 @@ def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse
     bench = bench_kinds.add_parser("gui", help="app frame rate while solvers run and while scrubbing "
                                                "(needs a display; use xvfb-run on a headless machine)")
     bench.add_argument("--solvers", default=",".join(DEMO_SOLVERS), help="comma-separated solver names")
-    bench.add_argument("--window", default="1560x1000", help="window size WIDTHxHEIGHT")
+    bench.add_argument("--window", help="window size WIDTHxHEIGHT (default: the app's default window on this "
+                                        "screen)")
     add_output_argument(bench, "--out", (".json",), "also write the results as JSON")
     bench.set_defaults(run=_bench_gui)
 
@@ -83,7 +84,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench_gui(args: argparse.Namespace) -> int:
-    window, solvers = _window_size(args.window), tuple(get_problem(DEMO_PROBLEM).parse_solvers(args.solvers))
+    window = None if args.window is None else _window_size(args.window)
+    solvers = tuple(get_problem(DEMO_PROBLEM).parse_solvers(args.solvers))
     _require_display("bench gui")
     from app.bench import frame_rate_benchmark, format_report
 
@@ -98,7 +100,7 @@ def _window_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"--window {text!r}: give the size as WIDTHxHEIGHT, e.g. 1560x1000") from None
+        raise ValueError(f"--window {text!r}: give the size as WIDTHxHEIGHT, e.g. 1280x800") from None
     if not (320 <= width <= 8192 and 240 <= height <= 8192):
         raise ValueError(f"--window {text}: choose between 320x240 and 8192x8192")
     return width, height

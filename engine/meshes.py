@@ -209,11 +209,17 @@ def _flatten(geometry: trimesh.Trimesh | trimesh.Scene) -> tuple[np.ndarray, np.
     return vertices, faces
 
 
-def _build(vertices: np.ndarray, faces: np.ndarray, name: str, label: str, max_faces: int) -> Mesh:
+def check_mesh_arrays(vertices: np.ndarray, faces: np.ndarray, label: str) -> None:
+    """MeshError (one line naming `label`) unless vertices (V, 3) and faces (F, 3) are numbers, some faces, every
+    index a vertex and every coordinate finite: what every mesh passes, read from a file or from arrays."""
+    if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3:
+        raise MeshError(f"{label!r} must have (V, 3) vertices and (F, 3) faces, got {vertices.shape} and {faces.shape}")
+    if vertices.dtype.kind not in "iuf" or faces.dtype.kind not in "iu":
+        raise MeshError(f"{label!r} must have numeric vertices and integer faces")
     if len(faces) == 0:
         raise MeshError(f"{label!r} contains no triangle faces (empty, or only points/lines); give a surface mesh")
     if faces.min() < 0 or faces.max() >= len(vertices):
-        raise MeshError(f"{label!r} has faces that index missing vertices; re-export the mesh")
+        raise MeshError(f"{label!r} has face indices outside its {len(vertices)} vertices; re-export the mesh")
     bad = ~np.isfinite(vertices).all(axis=1)
     if bad.any():
         raise MeshError(
@@ -224,6 +230,10 @@ def _build(vertices: np.ndarray, faces: np.ndarray, name: str, label: str, max_f
     if largest > MAX_COORDINATE:
         raise MeshError(f"{label!r} has coordinates as large as {largest:.3g}, beyond the limit of +-{MAX_COORDINATE:g} "
                         "(in the file's units); scale the mesh down")
+
+
+def _build(vertices: np.ndarray, faces: np.ndarray, name: str, label: str, max_faces: int) -> Mesh:
+    check_mesh_arrays(vertices, faces, label)
     vertices, faces = _clean(*_merge_coincident(vertices, faces))
     if len(faces) == 0:
         raise MeshError(

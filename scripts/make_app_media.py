@@ -69,6 +69,7 @@ def main() -> None:
 
     dpg.set_value("tabs", "tab.plots")
     app.controller.set_problem("ik")
+    app.controller.answer("discard")  # the demo's unsaved runs: recorded above, not kept
     app.frame_until(lambda: state.problem == "ik", "switch to ik")
     app.controller.new_observation()
     app.frame_until(lambda: state.observation is not None, "ik observation")

@@ -4,6 +4,7 @@ or hidden; their pictures are rebuilt when the problem changes, since every prob
 from __future__ import annotations
 
 import collections
+import time
 from typing import Any
 
 import dearpygui.dearpygui as dpg
@@ -13,7 +14,7 @@ from engine.problems.spec import Panel, ProblemSpec
 from engine.solvers.base import Status
 
 from ..live_trace import LiveTrace
-from ..state import AppState, ObservationInfo
+from ..state import AppState, ObservationInfo, RunState
 from .textures import BLANK, TexturePool
 
 MAX_COLUMNS = 6
@@ -22,9 +23,12 @@ PICTURE_WIDTH = 128
 WIDE_PICTURE_WIDTH = 220
 COLUMN_WIDTH = WIDE_PICTURE_WIDTH + 12
 MAX_VALUES_PER_GROUP = 7
+"""Estimate coordinates shown per parameter group (ik has 72); the rest is summed up as '...'."""
 DRAWN_PICTURES = 96
 """Pictures kept once drawn (ik's take tens of ms each), so that scrubbing back over them costs nothing."""
-"""Estimate coordinates shown per parameter group (ik has 72); the rest is summed up as '...'."""
+LIVE_REFRESH_SECONDS = 1 / 15
+"""While the cursor follows a running run, the columns change at most this often: every change of a picture
+is a texture upload, and iterations arrive faster than anyone can watch them."""
 DONE = (70, 190, 110)
 FAILED = (220, 70, 70)
 RUNNING = (250, 196, 60)
@@ -70,10 +74,11 @@ class SolverColumns:
     def __init__(self, textures: TexturePool):
         self.textures = textures
         self._shown: dict[int, tuple] = {}
+        """slot -> (record, observation) last drawn, to skip unchanged columns (compared by identity)."""
         self._drawn: collections.OrderedDict[tuple[int, str], tuple] = collections.OrderedDict()
         """(id of the record, panel key) -> (record, observation, picture); the objects are kept to check that
         an id was not reused."""
-        """slot -> (record, observation) last drawn, to skip unchanged columns (compared by identity)."""
+        self._refreshed_at = 0.0
         self._panels_of: str | None = None
         """The problem whose panels the slots hold."""
 
@@ -100,6 +105,10 @@ class SolverColumns:
         self._drawn.clear()
 
     def refresh(self, state: AppState) -> None:
+        now = time.perf_counter()
+        if state.run_state == RunState.RUNNING and state.follow and now - self._refreshed_at < LIVE_REFRESH_SECONDS:
+            return
+        self._refreshed_at = now
         if state.problem != self._panels_of:
             self._build_panels(state.spec)
         names = list(state.traces)[:MAX_COLUMNS]

@@ -1,4 +1,5 @@
-"""File dialogs, built once and shown on demand, and the modal that shows an error."""
+"""File dialogs, built once and shown on demand, the modal that shows an error and the one that asks before
+unsaved runs are lost (the controller's question)."""
 from __future__ import annotations
 
 import os
@@ -36,11 +37,13 @@ def problem_dialogs() -> dict[str, tuple[str, tuple[str, ...], bool]]:
 
 
 class Dialogs:
-    def __init__(self, handlers: dict[str, Callable[[str], None]], quit_now: Callable[[], None]):
+    def __init__(self, handlers: dict[str, Callable[[str], None]], answer: Callable[[str], None],
+                 save_cancelled: Callable[[], None]):
+        """answer(choice): the user's answer to the unsaved-runs question ('save', 'discard' or 'cancel');
+        save_cancelled(): the save dialog closed without saving."""
         self.handlers = handlers
-        self.quit_now = quit_now
-        self.quit_after_save = False
-        """The quit question was answered with "Save session...": quit once that save succeeds."""
+        self.answer = answer
+        self.save_cancelled = save_cancelled
         self._replacing = ("", "")
         """(dialog, path) of a save over an existing file, while the replace question is open."""
 
@@ -60,14 +63,14 @@ class Dialogs:
                         width=560, pos=(320, 240)):
             dpg.add_text("", tag="error.text", wrap=530, color=(235, 120, 120))
             dpg.add_button(label="OK", width=80, callback=lambda: dpg.configure_item("error.modal", show=False))
-        with dpg.window(label="Quit feedbacklab?", tag="quit.modal", modal=True, show=False, no_resize=True,
-                        width=560, pos=(320, 240)):
-            dpg.add_text("", tag="quit.text", wrap=530)
+        with dpg.window(label="Unsaved runs", tag="unsaved.modal", modal=True, show=False, no_resize=True,
+                        no_close=True, width=560, pos=(320, 240)):
+            dpg.add_text("", tag="unsaved.text", wrap=530)
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Save session...", tag="quit.save", callback=self._save_then_quit)
-                dpg.add_button(label="Quit without saving", tag="quit.discard", callback=lambda: self.quit_now())
-                dpg.add_button(label="Cancel", tag="quit.cancel",
-                               callback=lambda: dpg.configure_item("quit.modal", show=False))
+                dpg.add_button(label="Save session...", tag="unsaved.save", callback=self._save_first)
+                dpg.add_button(label="Go on without saving", tag="unsaved.discard",
+                               callback=lambda: self.answer("discard"))
+                dpg.add_button(label="Cancel", tag="unsaved.cancel", callback=lambda: self.answer("cancel"))
         with dpg.window(label="Replace the file?", tag="replace.modal", modal=True, show=False, no_resize=True,
                         width=560, pos=(320, 240)):
             dpg.add_text("", tag="replace.text", wrap=530)
@@ -100,16 +103,22 @@ class Dialogs:
 
     def _cancelled(self, sender, app_data, name: str) -> None:
         if name == "save_session":
-            self.quit_after_save = False
+            self.save_cancelled()
 
-    def ask_quit(self, unsaved: str) -> None:
-        """Asks whether to save `unsaved` (a description of the work) before quitting."""
-        dpg.set_value("quit.text", f"{unsaved} not saved in a session. Save before quitting?")
-        dpg.configure_item("quit.modal", show=True)
+    def show_question(self, text: str | None) -> bool:
+        """Shows the unsaved-runs question, or hides it (None); False when it must wait a frame. One modal
+        cannot open over another: an error shown gives way first (its message stays in the log and the side
+        panel), and the question opens in the next frame."""
+        if text is not None and dpg.is_item_shown("error.modal"):
+            dpg.configure_item("error.modal", show=False)
+            return False
+        if text is not None:
+            dpg.set_value("unsaved.text", text)
+        dpg.configure_item("unsaved.modal", show=text is not None)
+        return True
 
-    def _save_then_quit(self) -> None:
-        dpg.configure_item("quit.modal", show=False)
-        self.quit_after_save = True
+    def _save_first(self) -> None:
+        self.answer("save")
         self.open("save_session")
 
     @staticmethod

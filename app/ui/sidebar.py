@@ -11,7 +11,7 @@ from engine.problems import registry
 from engine.problems.spec import ConfigField, ProblemSpec, config_fields
 
 from ..controller import Controller
-from ..state import AppState, RunState
+from ..state import MAX_ITERATIONS, AppState, RunState
 from .dialogs import Dialogs, input_dialog, observation_dialog
 from .textures import BLANK, TexturePool
 
@@ -32,6 +32,8 @@ class Sidebar:
         self._config_drawn: dict[str, Any] | None = None
         self._observation_drawn: object = None
         self._inputs_drawn: tuple | None = None
+        self._question_drawn: object = None
+        """The question shown when last drawn: once it is gone, widgets show the state's values again."""
 
     def build(self, parent: int | str) -> None:
         c = self.controller
@@ -44,7 +46,8 @@ class Sidebar:
             dpg.add_group(tag="side.problem.area")
             dpg.add_separator()
             dpg.add_input_int(label="max iterations", tag="side.max_iterations", width=FIELD_WIDTH, min_value=1,
-                              min_clamped=True, default_value=c.state.settings.max_iterations,
+                              max_value=MAX_ITERATIONS, min_clamped=True, max_clamped=True,
+                              default_value=c.state.settings.max_iterations,
                               callback=lambda s, v: setattr(c.state.settings, "max_iterations", v))
             dpg.add_input_float(label="learning rate (0: default)", tag="side.lr", width=FIELD_WIDTH,
                                 default_value=0.0, min_value=0.0, min_clamped=True, format="%.4f",
@@ -63,7 +66,10 @@ class Sidebar:
             dpg.add_button(label="Export GIF / MP4...", callback=lambda: self.dialogs.open("export"))
             dpg.add_progress_bar(tag="side.export", default_value=0.0, width=-1, show=False)
             dpg.add_separator()
-            dpg.add_text("", tag="side.engine", color=DIM)
+            with dpg.group(horizontal=True):
+                dpg.add_text("", tag="side.engine", color=DIM)
+                dpg.add_button(label="Restart engine", tag="side.restart", show=False,
+                               callback=lambda: c.restart_engine())
             dpg.add_text("", tag="side.fps", color=DIM)
             dpg.add_text("", tag="side.message", wrap=WIDTH - 20)
 
@@ -162,6 +168,10 @@ class Sidebar:
             return
         self._drawn_version = state.version
         spec = state.spec
+        if state.question is None and self._question_drawn is not None:  # a change may have been cancelled
+            dpg.set_value("side.problem", state.problem)
+            self._config_drawn = None
+        self._question_drawn = state.question
         if state.problem != self._built_for:
             self._build_problem(spec)
             dpg.set_value("side.problem", state.problem)
@@ -189,9 +199,8 @@ class Sidebar:
             self._observation_drawn = state.observation
         for entry in spec.solvers:
             dpg.set_value(f"side.solver.{entry.name}", entry.name in state.settings.solvers)
-        device = state.engine_device or "starting"
-        dpg.set_value("side.engine", f"engine: {device}, {state.run_state.value}"
-                      if state.engine_ready else "engine: starting...")
+        dpg.set_value("side.engine", _engine_text(state))
+        dpg.configure_item("side.restart", show=bool(state.engine_stopped))
         dpg.configure_item("side.pause", enabled=state.run_state == RunState.RUNNING or state.playing)
         dpg.configure_item("side.cancel", enabled=state.run_state != RunState.IDLE)
         progress = state.export_progress
@@ -204,6 +213,14 @@ class Sidebar:
         if message is not None:
             dpg.set_value("side.message", message.text)
             dpg.configure_item("side.message", color=ERROR if message.error else DIM)
+
+
+def _engine_text(state: AppState) -> str:
+    if state.engine_stopped:
+        return "engine: stopped"
+    if not state.engine_ready:
+        return "engine: starting..."
+    return f"engine: {state.engine_device}, {state.run_state.value}"
 
 
 def _field_text(value: Any) -> str:

@@ -10,15 +10,23 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from typing import Any
 
 from . import protocol as p
 
 START_TIMEOUT = 120.0
+"""Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
 ORPHAN_CHECK_SECONDS = 1.0
 """How often an idle engine checks that the app that started it is still alive."""
-"""Seconds to wait for a new engine process to import torch and pyrender and report Ready."""
+ENGINE_NICENESS = 5
+"""The engine process runs at a lower priority than the app's: where they compete for the cores, the window
+stays smooth and the solvers wait (they run at full speed otherwise)."""
+HEARTBEAT_SECONDS = 0.5
+"""How often a live engine process says so: a thread of its own writes the time, busy or not."""
+START_GRACE_SECONDS = 60.0
+"""A new process counts as alive this long before its first heartbeat (spawning and imports)."""
 
 
 def engine_threads() -> int:
@@ -26,8 +34,20 @@ def engine_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def _serve(commands: Any, results: Any, device: str | None, threads: int) -> None:
-    """The engine process's loop: handle every pending command, then advance the run by one round."""
+def _beat(heartbeat: Any) -> None:
+    """Writes time.monotonic() (one clock for every process of the machine) into `heartbeat` for ever: it
+    stops only with the whole process (killed, or stopped by SIGSTOP)."""
+    while True:
+        heartbeat.value = time.monotonic()
+        time.sleep(HEARTBEAT_SECONDS)
+
+
+def _serve(commands: Any, results: Any, device: str | None, threads: int, heartbeat: Any, app: int) -> None:
+    """The engine process's loop: handle every pending command, then advance the run by one round. app: the pid
+    of the app that started it (read there: an app that dies while this process imports torch must not leave
+    it serving for ever)."""
+    threading.Thread(target=_beat, args=(heartbeat,), name="feedbacklab-heartbeat", daemon=True).start()
+    os.nice(ENGINE_NICENESS)
     os.environ.setdefault("LP_NUM_THREADS", str(threads))  # Mesa's llvmpipe, before any GL import
     import torch
 
@@ -37,7 +57,7 @@ def _serve(commands: Any, results: Any, device: str | None, threads: int) -> Non
     torch.set_num_threads(threads)
     state = EngineState(results.put, torch.device(device) if device else default_device())
     results.put(state.ready())
-    app = os.getppid()
+    results.cancel_join_thread()  # exiting never waits for results nobody reads (an app that was killed)
     while os.getppid() == app:  # else the app was killed without shutting the engine down
         try:
             command = commands.get_nowait() if state.running else commands.get(timeout=ORPHAN_CHECK_SECONDS)
@@ -66,6 +86,7 @@ class EngineProcess:
         self._process: Any = None
         self._commands: Any = None
         self._results: Any = None
+        self._heartbeat: Any = None
         self.starts = 0
         """How many engine processes this client has started (1 + restarts)."""
 
@@ -74,8 +95,11 @@ class EngineProcess:
         self.stop()
         self._commands = self._context.Queue()
         self._results = self._context.Queue()
+        # no lock: the app must be able to read it while the engine process is frozen
+        self._heartbeat = self._context.RawValue("d", time.monotonic() + START_GRACE_SECONDS)
         self._process = self._context.Process(
-            target=_serve, args=(self._commands, self._results, self.device, engine_threads()),
+            target=_serve, args=(self._commands, self._results, self.device, engine_threads(), self._heartbeat,
+                  os.getpid()),
             name="feedbacklab-engine", daemon=True,
         )
         self._process.start()
@@ -91,6 +115,13 @@ class EngineProcess:
     def exit_code(self) -> int | None:
         """The exit code of a process that ended on its own; None while it runs or after stop()."""
         return None if self._process is None else self._process.exitcode
+
+    @property
+    def silent_seconds(self) -> float:
+        """Seconds since the running process last showed a sign of life; 0 when none runs."""
+        if not self.alive:
+            return 0.0
+        return max(0.0, time.monotonic() - self._heartbeat.value)
 
     @property
     def pid(self) -> int | None:
@@ -140,10 +171,16 @@ class EngineProcess:
             except (ValueError, OSError):
                 pass
             self._process.join(timeout)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(timeout)
+        self.kill(timeout)
+
+    def kill(self, timeout: float = 5.0) -> None:
+        """Ends the process at once (a frozen one does not read its commands) and closes the channels."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout)
         for channel in (self._commands, self._results):
             channel.cancel_join_thread()
             channel.close()
-        self._process = self._commands = self._results = None
+        self._process = self._commands = self._results = self._heartbeat = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dearpygui.dearpygui as dpg
 import pytest
 
 from app.controller import Controller
@@ -34,6 +35,7 @@ class InProcessEngine:
         return self.state is not None
 
     exit_code = None
+    silent_seconds = 0.0
 
     def send(self, command: Any) -> None:
         self.sent.append(command)
@@ -81,3 +83,17 @@ def solved(controller) -> Controller:
     settle(controller)
     assert controller.state.run_state == RunState.IDLE and controller.state.all_finished
     return controller
+
+
+@pytest.fixture
+def window():
+    """A Dear PyGui context with a texture registry (yielded) and a window 'test.window', without a viewport:
+    the views' logic without a display."""
+    dpg.create_context()
+    with dpg.texture_registry() as registry:
+        pass
+    with dpg.window(tag="test.window"):
+        pass
+    dpg.setup_dearpygui()
+    yield registry
+    dpg.destroy_context()

@@ -11,6 +11,8 @@ import os
 import sys
 
 import dearpygui.dearpygui as dpg
+import imageio.v3 as iio
+import numpy as np
 
 from app.main import TITLE, App
 from app.state import RunState
@@ -72,10 +74,10 @@ def main(out: str, mesh_file: str) -> None:
 
     seen["unsaved_before_save"] = state.unsaved_work
     request_close(TITLE)  # the window's close button, with runs not saved yet: the app asks, and stays
-    app.frame_until(lambda: dpg.is_item_shown("quit.modal"), "quit question")
-    seen["quit_question"] = dpg.get_value("quit.text")
+    app.frame_until(lambda: dpg.is_item_shown("unsaved.modal"), "quit question")
+    seen["quit_question"] = dpg.get_value("unsaved.text")
     seen["running_after_close_button"] = app.running
-    click("quit.cancel")
+    click("unsaved.cancel")
     app.frame()
 
     session = os.path.join(out, "session.npz")
@@ -97,8 +99,20 @@ def main(out: str, mesh_file: str) -> None:
     seen["bad_file_message"] = state.last_message.text
     seen["error_modal_shown"] = dpg.is_item_shown("error.modal")
     seen["mesh_after_bad_file"] = state.inputs["mesh"].name
+    image = os.path.join(out, "small.png")
+    picture = np.zeros((64, 64), np.uint8)
+    picture[16:44, 12:52] = 255
+    iio.imwrite(image, picture)
+    app.dialogs.handlers["observation.pose6d"](image)  # nothing unsaved (the reopened session's runs): no question
+    app.frame_until(lambda: state.observation is not None and state.observation.observation.shape == (64, 64),
+                    "a 64 px observation after a run of 128 px")
+    seen["traces_after_small_image"] = len(state.traces)
+    click("side.run")
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "run on the 64 px image")
     seen["final"] = screenshot(app, os.path.join(out, "final.png"))
-    request_close(TITLE)  # nothing unsaved now (the runs came from the reopened session): it closes
+    request_close(TITLE)  # the run on the small image is not saved: asked, then closed without saving
+    app.frame_until(lambda: dpg.is_item_shown("unsaved.modal"), "quit question")
+    click("unsaved.discard")
     app.frame_until(lambda: not app.running, "window closed by its close button", timeout=30)
     seen["closed_by_close_button"] = not app.running
     app.close()

@@ -8,7 +8,7 @@ import trimesh
 
 from app.controller import MAX_QUICK_RESTARTS, Controller
 from app.recent import RecentFiles
-from app.state import RunState
+from app.state import ObservationInfo, RunState
 from engine.worker import protocol as p
 
 from .conftest import settle
@@ -238,7 +238,7 @@ class _DyingEngine:
     """An engine process that exits right after every start."""
 
     def __init__(self):
-        self.starts, self.exit_code, self.alive = 0, None, False
+        self.starts, self.exit_code, self.alive, self.silent_seconds = 0, None, False, 0.0
 
     def start(self):
         self.starts += 1
@@ -263,3 +263,129 @@ def test_an_engine_that_keeps_dying_is_given_up(tmp_path):
         controller.poll()
     assert controller.engine.starts == MAX_QUICK_RESTARTS + 1
     assert "not restarting" in controller.state.last_message.text and "-11" in controller.state.last_message.text
+
+
+def test_an_engine_given_up_says_so_and_offers_a_restart(tmp_path):
+    controller = Controller(_DyingEngine(), recent=RecentFiles(tmp_path / "recent.json"))
+    controller.start()
+    for _ in range(10):
+        controller.poll()
+    state = controller.state
+    assert state.engine_stopped and "-11" in state.engine_stopped
+    state.observation = ObservationInfo(np.zeros((128, 128), np.float32), None, "made before the engine died")
+    controller.run()
+    assert state.run_state == RunState.IDLE  # not "running" forever
+    assert "Restart engine" in state.last_message.text and "restarts on its own" not in state.last_message.text
+    starts = controller.engine.starts
+    controller.engine = _FrozenEngine()  # the restart works this time
+    controller.restart_engine()
+    assert controller.engine.starts == 1 and not state.engine_stopped
+    assert [type(c).__name__ for c in controller.engine.sent][:1] == ["SetProblem"] and starts > 1
+
+
+class _FrozenEngine:
+    """A live engine process that stops answering (SIGSTOP) once `freeze()` is called."""
+
+    def __init__(self):
+        self.starts, self.exit_code, self.alive, self.silent_seconds, self.sent = 0, None, False, 0.0, []
+        self.killed = 0
+
+    def start(self):
+        self.starts += 1
+        self.alive, self.silent_seconds = True, 0.0
+
+    restart = start
+
+    def freeze(self):
+        self.silent_seconds = 60.0
+
+    def kill(self):
+        self.killed += 1
+        self.alive = False
+
+    def stop(self):
+        self.alive = False
+
+    def poll(self, budget_seconds=0.0):
+        return []
+
+    def send(self, command):
+        self.sent.append(command)
+
+
+def test_an_engine_that_does_not_answer_is_stopped_with_a_message(tmp_path):
+    engine = _FrozenEngine()
+    controller = Controller(engine, recent=RecentFiles(tmp_path / "recent.json"))
+    controller.start()
+    controller.poll()
+    assert not controller.state.engine_stopped
+    engine.freeze()
+    controller.poll()
+    state = controller.state
+    assert engine.killed == 1 and "does not answer" in state.last_message.text and state.engine_stopped
+    controller.cancel()
+    controller.run()
+    assert state.run_state == RunState.IDLE and engine.starts == 1  # no silent restart, no "running"
+    controller.restart_engine()
+    assert engine.starts == 2 and not state.engine_stopped and engine.alive
+
+
+def _changes(controller, tmp_path) -> dict:
+    """Every action that replaces what the runs were computed on, by name."""
+    session = str(tmp_path / "other.npz")
+    controller.save_session(session)
+    controller.state.work_version += 1  # the runs count as unsaved again
+    image = tmp_path / "y.png"
+    picture = np.zeros((64, 64), np.uint8)
+    picture[20:40, 16:50] = 255
+    iio.imwrite(image, picture)
+    return {"open session": lambda: controller.open_session(session),
+            "open mesh": lambda: controller.load_input("mesh", "chair-2"),
+            "random": lambda: controller.new_observation(),
+            "typed ground truth": lambda: controller.observation_from_text("1,0,0,0,0,0,0"),
+            "open image": lambda: controller.open_observation(str(image)),
+            "problem": lambda: controller.set_problem("ik"),
+            "settings": lambda: controller.set_config("image_size", 96)}
+
+
+def test_replacing_unsaved_runs_asks_first(solved, tmp_path):
+    state = solved.state
+    for name, change in _changes(solved, tmp_path).items():
+        assert state.unsaved_work, name
+        traces, sent = state.traces, len(solved.engine.sent)
+        change()
+        settle(solved)
+        assert state.question is not None and "not saved in a session" in state.question.text, name
+        assert state.traces is traces and len(solved.engine.sent) == sent, name  # nothing happened yet
+        solved.answer("cancel")
+        settle(solved)
+        assert state.question is None and state.traces is traces, name
+    change = _changes(solved, tmp_path)["open image"]
+    change()
+    solved.answer("discard")
+    settle(solved)
+    assert state.observation.observation.shape == (64, 64) and state.traces == {}
+
+
+def test_saving_first_then_going_on(solved, tmp_path):
+    state = solved.state
+    solved.new_observation()
+    solved.answer("save")
+    assert state.question is None and state.traces  # the view now opens the save dialog
+    solved.save_session(str(tmp_path / "kept.npz"))
+    settle(solved)
+    assert state.traces == {} and "random" in state.observation.source  # saved, then the new observation
+
+
+def test_a_new_observation_never_keeps_the_old_traces(solved, tmp_path):
+    state = solved.state
+    solved.save_session(str(tmp_path / "saved.npz"))  # nothing unsaved: no question
+    old = state.observation
+    solved.new_observation()
+    settle(solved)
+    assert state.observation is not old and state.traces == {} and state.x0 is None
+    path = tmp_path / "new.npz"
+    solved.save_session(str(path))
+    from app.session import load_session
+
+    assert load_session(str(path)).traces == {}  # a save never pairs old traces with the new observation

@@ -12,7 +12,8 @@ def dialogs():
     chosen: list[tuple[str, str]] = []
     dpg.create_context()
     made = Dialogs({name: (lambda path, name=name: chosen.append((name, path)))
-                    for name in ("save_session", "open_session", "export")}, quit_now=lambda: None)
+                    for name in ("save_session", "open_session", "export")},
+                   answer=lambda choice: None, save_cancelled=lambda: None)
     made.build()
     made.chosen = chosen
     yield made

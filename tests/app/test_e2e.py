@@ -60,3 +60,4 @@ def test_app_end_to_end(tmp_path):
     assert seen["unsaved_before_save"] and seen["running_after_close_button"]
     assert seen["quit_question"].startswith(f"{seen['steps']['nmr'] + 1 + 6} iterations of 2 solver runs are not saved")
     assert not seen["unsaved_after_save"] and seen["closed_by_close_button"]
+    assert seen["traces_after_small_image"] == 0  # the old traces went with the old observation

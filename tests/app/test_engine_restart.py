@@ -42,7 +42,7 @@ def test_killed_engine_restarts_with_the_problem(live):
     _poll_until(live, lambda: live.engine.starts == 2)
     assert state.last_message.error and "restarted" in state.last_message.text
     assert "-9" in state.last_message.text
-    _poll_until(live, lambda: state.engine_ready and not any(live._restoring.values()))
+    _poll_until(live, lambda: state.engine_ready and not live.restoring)
     assert state.inputs["mesh"].name == "chair-002" and state.observation is observation
     assert state.config["image_size"] == 64
     live.run()
@@ -61,3 +61,31 @@ def test_cancel_mid_run_in_the_process(live):
     live.cancel()
     _poll_until(live, lambda: state.run_state == RunState.IDLE)
     assert not state.traces["softras"].finished and state.timeline_length < 500
+
+
+def test_a_frozen_engine_is_noticed_stopped_and_restarted(live, monkeypatch):
+    """A stopped (SIGSTOP) engine process sends no heartbeat: the app says so, kills it and restarts it on
+    request with what it holds."""
+    import app.controller
+
+    monkeypatch.setattr(app.controller, "SILENCE_LIMIT", 1.5)
+    state = live.state
+    _poll_until(live, lambda: state.engine_ready)
+    live.new_observation()
+    _poll_until(live, lambda: state.observation is not None)
+    frozen = live.engine.pid
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        _poll_until(live, lambda: bool(state.engine_stopped), timeout=30)
+    finally:
+        if live.engine.pid == frozen:
+            os.kill(frozen, signal.SIGKILL)
+    assert "does not answer" in state.last_message.text and not live.engine.alive
+    live.run()
+    assert state.run_state == RunState.IDLE and "Restart engine" in state.last_message.text
+    live.restart_engine()
+    _poll_until(live, lambda: state.engine_ready and not live.restoring)
+    assert live.engine.pid != frozen and not state.engine_stopped
+    state.settings.solvers, state.settings.max_iterations = ["nmr"], 2
+    live.run()
+    _poll_until(live, lambda: state.run_state == RunState.IDLE and state.all_finished)

@@ -43,6 +43,7 @@ def test_switch_to_a_second_problem_and_back(toy, controller, tmp_path):
     assert "toy" in state.problems
 
     controller.set_problem("toy")
+    controller.answer("discard")  # the nmr run was not saved
     settle(controller)
     _nothing_of_the_last_problem(controller, "toy")
     assert state.settings.solvers == ["gd"] and state.config == {"scale": 1.0, "samples_spread": 1.0}
@@ -61,20 +62,21 @@ def test_switch_to_a_second_problem_and_back(toy, controller, tmp_path):
     controller.save_session(session)
 
     controller.set_config("scale", 2.0)  # same problem, other config: the run goes, what fits stays
-    settle(controller)
+    settle(controller)  # (saved just now: nothing to ask)
     assert state.config["scale"] == 2.0 and controller.engine.state.config.scale == 2.0
     assert state.traces == {} and state.inputs["offset"].name == "offset 0.5" and state.observation is not None
     controller.set_config("scale", "big")
     assert state.last_message.error and "--scale 'big': expected a number" in state.last_message.text
 
     controller.set_problem("pose6d")
-    settle(controller)
+    settle(controller)  # (the run was dropped with the config change)
     _nothing_of_the_last_problem(controller, "pose6d")
     state.settings.max_iterations = 2
     _solve(controller)  # the built-in mesh again, not chair-2
     assert controller.engine.state.inputs == {} and list(state.traces) == ["nmr", "softras"]  # its defaults
 
     controller.open_session(session)  # the toy session brings its problem, input and observation back
+    controller.answer("discard")
     settle(controller)
     engine = controller.engine.state
     assert state.problem == engine.spec.name == "toy" and engine.inputs == {"offset": 0.5}
@@ -114,6 +116,7 @@ def test_sessions_of_the_first_app_open_as_pose6d(toy, solved, tmp_path):
     path = tmp_path / "v1.npz"
     comparison.save(path)
     solved.set_problem("toy")
+    solved.answer("discard")
     settle(solved)
     solved.open_session(str(path))
     settle(solved)

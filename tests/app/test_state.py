@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -182,3 +183,49 @@ def test_a_failed_write_of_the_recent_files_keeps_the_list(tmp_path, monkeypatch
     recent.add("pose6d:mesh", str(tmp_path / "a.obj"))  # ignored, as a read-only config directory is
     assert (tmp_path / "recent.json").read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.obj", "recent.json"]
+
+
+def _damaged_recent(path, damage: str) -> None:
+    """recent.json damaged as careless or hostile users leave it."""
+    if damage == "fifo":
+        os.mkfifo(path)
+    elif damage in ("/dev/zero", "/dev/urandom", "directory"):
+        if damage == "directory":
+            path.mkdir()
+        else:
+            path.symlink_to(damage)
+    elif damage == "deep":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif damage == "huge":
+        path.write_text(json.dumps({"session": ["x" * 100] * 30_000}))
+    else:
+        path.write_text(damage)
+
+
+@pytest.mark.parametrize("damage", [
+    '{"session": "abc"}', '{"session": [1, null, {"a": 1}]}', '{"pose6d:mesh": {"a": ["b"]}}', '"text"', "null",
+    '{"session": [["nested"]]}', '{"session": ["a\\u0000b"]}', "\x00\xff garbage", "deep", "huge", "fifo",
+    "/dev/zero", "/dev/urandom", "directory"])
+def test_a_damaged_recent_list_is_ignored(tmp_path, damage):
+    path = tmp_path / "recent.json"
+    _damaged_recent(path, damage)
+    recent = RecentFiles(path)  # no error, no hang, no memory error
+    assert all(recent.items(kind) == [] for kind in ("session", "pose6d:mesh"))
+    if damage not in ("fifo", "/dev/zero", "/dev/urandom", "directory"):
+        good = tmp_path / "good.npz"
+        good.write_text("")
+        recent.add("session", str(good))  # rewritten on the next change
+        assert RecentFiles(path).items("session") == [str(good)]
+
+
+def test_new_messages_are_found_after_the_list_is_full():
+    """The list keeps the last MAX_MESSAGES; the log and the error dialog still see every new one."""
+    from app.state import MAX_MESSAGES
+
+    state = AppState()
+    for index in range(MAX_MESSAGES + 50):
+        state.say(f"message {index}")
+    seen = state.messages_said
+    state.say("boom", error=True)
+    assert [m.text for m in state.messages_since(seen)] == ["boom"]
+    assert len(state.messages_since(0)) == MAX_MESSAGES and len(state.messages) == MAX_MESSAGES

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ...images import IMAGE_EXTENSIONS, load_silhouette, save_silhouette
-from ...meshes import DEFAULT_MAX_FACES, Mesh
+from ...meshes import DEFAULT_MAX_FACES, Mesh, check_mesh_arrays
 from ...procedural import resolve_mesh
 from ..spec import Command, InputSpec, Metric, ParameterGroup, ProblemSpec
 from .problem import OBSERVATION, PARAMETER_NAMES, Pose6DConfig, Pose6DProblem, format_pose, identity_poses, parse_pose
@@ -40,13 +40,10 @@ def _mesh_arrays(mesh: Mesh) -> dict[str, np.ndarray]:
 
 def _mesh_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> Mesh:
     """A mesh the app already holds (normalised vertices and faces): restores a session or a restarted engine."""
-    vertices = torch.as_tensor(np.asarray(arrays.get("vertices"), dtype=np.float32))
-    faces = torch.as_tensor(np.asarray(arrays.get("faces"), dtype=np.int64))
-    if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3 or not len(faces):
-        raise ValueError(f"mesh {name!r} must have (V, 3) vertices and (F, 3) faces")
-    if int(faces.min()) < 0 or int(faces.max()) >= len(vertices):
-        raise ValueError(f"mesh {name!r} has face indices outside its {len(vertices)} vertices")
-    return Mesh(vertices, faces, name, np.eye(4))
+    vertices, faces = (np.asarray(arrays.get(key, np.zeros((0, 3)))) for key in ("vertices", "faces"))
+    check_mesh_arrays(vertices, faces, name)
+    return Mesh(torch.as_tensor(vertices, dtype=torch.float32), torch.as_tensor(faces, dtype=torch.int64), name,
+                np.eye(4))
 
 
 def _make(config: Pose6DConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",

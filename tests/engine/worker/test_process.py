@@ -50,18 +50,21 @@ def test_threads_leave_a_core_to_the_ui():
     assert engine_threads() >= 1
 
 
-def test_engine_exits_when_its_app_is_killed():
-    """An app killed without shutting its engine down leaves no engine process behind."""
+@pytest.mark.parametrize("when", ["ready", "starting"])
+def test_engine_exits_when_its_app_is_killed(when):
+    """An app killed without shutting its engine down leaves no engine process behind, also when it dies while
+    the engine is still starting (importing torch)."""
+    wait = "e.wait_for(p.Ready); " if when == "ready" else ""
     script = ("from engine.worker.process import EngineProcess\n"
               "from engine.worker import protocol as p\n"
               "import time\n"
               "if __name__ == '__main__':\n"
-              "    e = EngineProcess('cpu'); e.start(); e.wait_for(p.Ready); print(e.pid, flush=True); time.sleep(600)\n")
+              f"    e = EngineProcess('cpu'); e.start(); {wait}print(e.pid, flush=True); time.sleep(600)\n")
     app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     engine_pid = int(app.stdout.readline())
     app.send_signal(signal.SIGKILL)
     app.wait()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             os.kill(engine_pid, 0)
