@@ -74,7 +74,7 @@ SEED_NUMBER = whole_number(SEED)
 
 
 IMAGE_SIZES = integer(16, 2048)
-"""Pixels of a side of a picture the commands render (--size)."""
+"""Pixels of a side of the body pictures `body show` renders (--size)."""
 
 
 def check_size(size: int) -> int:

@@ -12,13 +12,11 @@ import torch
 
 from ...bounds import integer
 from ...cli_support import (
-    IMAGE_SIZES,
     SEED_NUMBER,
     add_check,
     add_force_argument,
     add_output_argument,
     add_solver_arguments,
-    check_size,
     solver_options,
     tables_unless_json,
     whole_number,
@@ -31,6 +29,8 @@ from ...outputs import check_new, check_output_directory
 from ...summary import errors_after_steps, markdown_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
+from ..spec import config_fields
+from .problem import Pose6DConfig
 
 if TYPE_CHECKING:
     from ...learn.train import TrainConfig
@@ -39,6 +39,8 @@ LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression
 UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
 TIMED_STEPS = integer(1, 10_000)
 FACE_COUNTS = integer(4, DEFAULT_MAX_FACES)
+IMAGE_SIZE = next(f.bound for f in config_fields(Pose6DConfig) if f.name == "image_size")
+"""The image sizes the benchmarks take: the config's own range (one fact, in Pose6DConfig)."""
 
 
 def add_train_arguments(train: argparse.ArgumentParser) -> None:
@@ -148,13 +150,14 @@ def bench_accuracy(args: argparse.Namespace) -> int:
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     options = solver_options(args, spec, names)
+    image_size = IMAGE_SIZE.check("--size", args.size)
     rotation_range = _parse_range(args.rotation_range) if args.rotation_range else None
     meshes = load_mesh_set(args.meshes, args.split)
     device = str(default_device())
 
     def run(solvers: list[str], rotations: tuple[float, float] | None) -> Comparison:
         return accuracy_benchmark(
-            spec, solvers, args.n, meshes, seed=args.seed, rotation_range_deg=rotations, image_size=check_size(args.size),
+            spec, solvers, args.n, meshes, seed=args.seed, rotation_range_deg=rotations, image_size=image_size,
             solver_options=options, device=device,
             on_solver_done=lambda name, s: print(f"{name}: done, {s['batch_seconds']:.1f} s", file=sys.stderr))
 
@@ -221,7 +224,7 @@ def bench_speed(args: argparse.Namespace) -> int:
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
     faces = whole_numbers(args.faces, "--faces", FACE_COUNTS)
-    sizes = whole_numbers(args.sizes, "--sizes", IMAGE_SIZES)
+    sizes = whole_numbers(args.sizes, "--sizes", IMAGE_SIZE)
     device = str(default_device())
     combinations = [(count, 128) for count in faces] + [(5000, size) for size in sizes if size != 128]
     timings = step_timings(spec, names, list(dict.fromkeys(combinations)), steps=args.steps, device=device)
