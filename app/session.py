@@ -10,17 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from engine.bounds import integer
 from engine.outputs import OutputError
 from engine.problems import registry
 from engine.problems.spec import ProblemSpec, config_from_dict, config_to_dict
 from engine.trace import Comparison, TraceError
 
 from .live_trace import LiveTrace
-from .state import AppState, InputInfo, ObservationInfo, RunSettings, whole_number
+from .state import AppState, InputInfo, ObservationInfo, RunSettings
 
 SESSION_FORMAT = "feedbacklab-app-session"
 SESSION_VERSION = 2
 READABLE_SESSION_VERSIONS = (1, 2)
+CURSORS = integer(0, 2**31 - 1)
+"""The timeline positions a session may hold."""
 
 
 class SessionError(ValueError):
@@ -111,7 +114,7 @@ def _session(comparison: Comparison, path: str) -> Session:
         observation=ObservationInfo(observation[0], ground_truth, str(meta.get("observation", path))),
         settings=RunSettings.from_dict(settings_values, spec),
         traces={name: LiveTrace.from_trace(trace) for name, trace in comparison.traces.items()},
-        x0=x0 if meta.get("has_run") else None, cursor=whole_number(meta.get("cursor", 0), "cursor"),
+        x0=x0 if meta.get("has_run") else None, cursor=CURSORS.check("cursor", meta.get("cursor", 0)),
     )
 
 

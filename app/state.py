@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from engine.bounds import SEED
 from engine.demo import DEMO_MAX_ITERATIONS, DEMO_PROBLEM
 from engine.problems import registry
 from engine.problems.spec import ProblemSpec, config_to_dict
+from engine.solvers.options import shared_bound
 from engine.trace import Comparison
 from engine.worker import protocol as p
 
 from .live_trace import LiveTrace
 
 MAX_MESSAGES = 200
-MAX_ITERATIONS = 100_000
-"""The most iterations a run may ask of each solver."""
+MAX_ITERATIONS = int(shared_bound("max_iterations").high)
+"""The most iterations a run may ask of each solver (the shared option's range)."""
 TEACH_PHASES = ("forward", "compare", "update")
 """The steps of one feedback iteration (Alg. 1 of Deep Feedback Inverse Problem Solver): the forward process
 f(x_t), compared with the observation y, then x_t updated to x_{t+1}."""
@@ -56,13 +57,6 @@ class ObservationInfo:
     source: str
 
 
-def whole_number(value: Any, name: str, low: int = 0, high: int = 2**31 - 1) -> int:
-    """value when it is an int in [low, high]; ValueError naming it otherwise (a saved session's numbers)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    return value
-
-
 @dataclass
 class RunSettings:
     """What the user chose in the side panel: the solvers to compare and their shared options."""
@@ -85,13 +79,12 @@ class RunSettings:
         if not isinstance(solvers, list) or not all(isinstance(name, str) for name in solvers):
             raise ValueError(f"solvers must be a list of solver names, got {solvers!r}")
         rate = values.get("learning_rate")
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
-                                 or not math.isfinite(rate) or rate <= 0):
-            raise ValueError(f"learning_rate must be a positive number or none, got {rate!r}")
+        if rate is not None:
+            shared_bound("learning_rate").check("learning_rate", rate)
         return cls(spec.parse_solvers(",".join(solvers)),
-                   whole_number(values.get("max_iterations", DEMO_MAX_ITERATIONS), "max_iterations", 1,
-                                MAX_ITERATIONS),
-                   None if rate is None else float(rate), whole_number(values.get("seed", 0), "seed", 0, 2**63 - 1))
+                   shared_bound("max_iterations").check("max_iterations",
+                                                        values.get("max_iterations", DEMO_MAX_ITERATIONS)),
+                   None if rate is None else float(rate), SEED.check("seed", values.get("seed", 0)))
 
     def solver_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"max_iterations": self.max_iterations}

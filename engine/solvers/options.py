@@ -31,6 +31,11 @@ SHARED_OPTIONS = (
 )
 
 
+def shared_bound(key: str) -> Bound:
+    """The allowed range of the shared option `key` (e.g. 'max_iterations')."""
+    return next(option.bound for option in SHARED_OPTIONS if option.key == key)
+
+
 def check_solver_options(options: dict[str, Any]) -> dict[str, Any]:
     """The options, or ValueError (one line) naming the flag and its range for a shared option out of range."""
     for option in SHARED_OPTIONS:
