@@ -1,6 +1,7 @@
 import pytest
 
-from engine.learn.train import TrainConfig, train
+from engine.learn.train import train
+from engine.problems.pose6d.training import Pose6DTask, Pose6DTrainConfig
 from engine.procedural import make_object
 
 TINY = dict(samples=48, validation_samples=8, epochs=1, batch_size=16, image_size=64, width=4, hidden=16)
@@ -12,8 +13,9 @@ def tiny_meshes():
 
 def train_tiny(out_dir, **overrides):
     train_meshes, validation_meshes = tiny_meshes()
-    config = TrainConfig(**{**TINY, "steps": 2, **overrides})
-    return train(config, str(out_dir), train_meshes, validation_meshes, {"meshes": "tiny"}, log=lambda m: None)
+    config = Pose6DTrainConfig(**{**TINY, "steps": 2, **overrides})
+    return train(Pose6DTask(config, train_meshes, validation_meshes, {"meshes": "tiny"}), str(out_dir),
+                 log=lambda m: None)
 
 
 @pytest.fixture(scope="session")

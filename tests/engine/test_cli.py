@@ -219,7 +219,7 @@ def no_work(monkeypatch):
     import engine.bodies.model
     import engine.cli
     import engine.compare
-    import engine.learn.train
+    import engine.learn.run
     import engine.problems.ik.commands
     import engine.problems.ik.data
     import engine.problems.pose6d.bench
@@ -230,7 +230,7 @@ def no_work(monkeypatch):
     for owner, name in [(engine.cli, "make_instances"), (engine.compare, "run_comparison"),
                         (engine.problems.ik.commands, "run_comparison"), (engine.problems.ik.data, "split_poses"),
                         (engine.problems.pose6d.bench, "accuracy_benchmark"),
-                        (engine.problems.pose6d.bench, "step_timings"), (engine.learn.train, "train"),
+                        (engine.problems.pose6d.bench, "step_timings"), (engine.learn.run, "run_training"),
                         (engine.bodies.model, "load_body"), (Comparison, "load")]:
         monkeypatch.setattr(owner, name, started)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -33,7 +32,7 @@ from ..spec import config_fields
 from .problem import Pose6DConfig
 
 if TYPE_CHECKING:
-    from ...learn.train import TrainConfig
+    from .training import Pose6DTrainConfig
 
 LEARNED_SOLVERS = ("feedback", "feedback-damped", "feedback-shared", "regression")
 UNSEEN_RANGES = ((40.0, 45.0), (45.0, 50.0), (50.0, 55.0), (55.0, 60.0))
@@ -44,7 +43,7 @@ IMAGE_SIZE = next(f.bound for f in config_fields(Pose6DConfig) if f.name == "ima
 
 
 def add_train_arguments(train: argparse.ArgumentParser) -> None:
-    from ...learn.train import TrainConfig  # the trainer imports this problem
+    from .training import Pose6DTrainConfig as TrainConfig  # the trainer imports this problem
 
     train.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
     train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
@@ -85,11 +84,9 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    import torch.distributed as dist
-    from tqdm import tqdm
-
-    from ...learn.train import train
+    from ...learn.run import run_training
     from .bench import load_mesh_set
+    from .training import Pose6DTask
 
     config = _train_config(args)
     if args.meshes:
@@ -103,37 +100,13 @@ def train_command(args: argparse.Namespace) -> int:
         train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
         source = {"meshes": "procedural", "train": len(train_meshes), "validation": len(validation_meshes)}
     training_set = dict(source, samples=config.samples, seed=config.seed, rotation_range_deg=[0, 40])
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    device = default_device()
-    if distributed:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(device)
-    bars = []
-
-    def progress(description: str, total: int):
-        bar = tqdm(total=total, desc=description, file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
-        bars.append(bar)
-        return bar.update
-
-    try:
-        path = train(config, args.out, train_meshes, validation_meshes, training_set, progress,
-                     log=lambda message: print(message, file=sys.stderr), device=device)
-    finally:
-        for bar in bars:
-            bar.close()
-        if distributed:
-            dist.destroy_process_group()
-    if not distributed or int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {path}")
-    return 0
+    return run_training(Pose6DTask(config, train_meshes, validation_meshes, training_set), args.out)
 
 
-def _train_config(args: argparse.Namespace) -> TrainConfig:
-    from ...learn.train import TrainConfig
+def _train_config(args: argparse.Namespace) -> Pose6DTrainConfig:
+    from .training import Pose6DTrainConfig
 
-    return TrainConfig(steps=1 if args.regression else args.steps, shared=args.shared, feedback=not args.regression,
+    return Pose6DTrainConfig(steps=1 if args.regression else args.steps, shared=args.shared, feedback=not args.regression,
                        samples=args.samples, epochs=args.epochs, seed=args.seed, image_size=args.size)
 
 
@@ -141,7 +114,9 @@ def _check_train_output(args: argparse.Namespace) -> None:
     """--out can hold the checkpoint, and no earlier run's checkpoint is replaced without --force (the
     directory itself is locked while the run trains: engine.learn.train)."""
     check_output_directory(args.out, "--out")
-    check_new(_train_config(args).checkpoint_path(args.out), "--out", args.force)
+    from ...learn.train import checkpoint_path
+
+    check_new(checkpoint_path(args.out, "pose6d", _train_config(args).solver_name), "--out", args.force)
 
 
 def bench_accuracy(args: argparse.Namespace) -> int:

@@ -8,75 +8,54 @@ failed tries the item keeps x_t.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
-from ...learn.checkpoint import check_fits, check_kind, load_checkpoint
-from ...learn.train import apply_update
+from ...learn.checkpoint import CheckpointError
+from ...learn.solver import CheckpointSolver, LearnedSolverParams
 from ...silhouettes import silhouette_difference
-from ...solvers.base import IterativeSolver, SolverParams, StepResult
-
-ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 3, "assets")
-DEFAULT_CHECKPOINTS = {
-    "feedback": "pose6d-feedback.safetensors",
-    "feedback-shared": "pose6d-feedback-shared.safetensors",
-    "regression": "pose6d-regression.safetensors",
-}
-
-
-def default_checkpoint(kind: str) -> str:
-    """The shipped checkpoint of a learned solver kind."""
-    return os.path.join(ASSETS, "checkpoints", DEFAULT_CHECKPOINTS[kind])
+from ...solvers.base import StepResult
+from .network import UpdateNetwork
+from .training import apply_update
 
 
 @dataclass(frozen=True)
-class LearnedSolverParams(SolverParams):
-    """Settings of a learned solver; max_iterations is taken from the checkpoint's number of steps."""
+class Pose6DLearnedParams(LearnedSolverParams):
+    """A pose6d learned solver's settings: the kind ('feedback', 'feedback-shared', 'regression') and the damped
+    update."""
 
-    kind: str = "feedback"
-    """'feedback', 'feedback-shared' or 'regression'."""
-    checkpoint: str | None = None
-    """Path of a checkpoint (default: the shipped one for `kind`)."""
     damped: bool = False
     """Damped adaptive update (Sec. 3.3)."""
     max_halvings: int = 4
     """Damped update: tries of lambda = 1, 1/2, ... before keeping x_t."""
-    steps: int | None = None
-    """Run this many steps instead of the checkpoint's (a shared network can run longer)."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.kind not in DEFAULT_CHECKPOINTS:
-            raise ValueError(f"unknown learned solver {self.kind!r}; choose one of {', '.join(DEFAULT_CHECKPOINTS)}")
 
 
-class LearnedSolver(IterativeSolver):
+class LearnedSolver(CheckpointSolver):
     """Feedback (or regression) updates from trained networks; one network pass per step."""
 
-    params: LearnedSolverParams
+    problem = "pose6d"
+    kinds = {"feedback": (UpdateNetwork, True), "feedback-shared": (UpdateNetwork, True),
+             "regression": (UpdateNetwork, False)}
+    params: Pose6DLearnedParams
 
-    def __init__(self, params: LearnedSolverParams | None = None, device: torch.device | str = "cpu"):
-        params = params or LearnedSolverParams()
-        self.checkpoint_path = params.checkpoint or default_checkpoint(params.kind)
-        self.checkpoint = load_checkpoint(self.checkpoint_path, device)
-        steps = params.steps or self.checkpoint.steps
-        super().__init__(replace(params, max_iterations=steps, patience=0))
-        self.name = params.kind + ("-damped" if params.damped else "")
-        self.feedback = params.kind != "regression"
-        check_kind(self.checkpoint, self.checkpoint_path, self.name, self.feedback)
+    def __init__(self, params: Pose6DLearnedParams | None = None, device: torch.device | str = "cpu"):
+        params = params or Pose6DLearnedParams()
+        super().__init__(params, device, params.kind + ("-damped" if params.damped else ""))
 
-    def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {}
+    def _check_size(self, image_size: int) -> None:
+        trained = self.checkpoint.networks[0].config.image_size
+        if trained != image_size:
+            raise CheckpointError(f"{self.checkpoint_path}: trained on {trained} px silhouettes but the observation "
+                                  f"is {image_size} px; resize it or train at that size (--size)")
 
     def step(self, problem, observation, x, state, iteration):  # type: ignore[override]
-        check_fits(self.checkpoint, self.checkpoint_path, "pose6d", observation.shape[-1])
+        self._check_size(observation.shape[-1])
         rendering = problem.forward(x)
         energy = silhouette_difference(rendering, observation)
         if iteration >= self.params.max_iterations:
             return StepResult(rendering, energy, x)
-        network = self.checkpoint.network_for_step(iteration).to(x.device)
+        network = self.network(iteration, x.device)
         with torch.no_grad():
             update = network(observation, rendering if self.feedback else None, x)
         next_x = apply_update(x, update)

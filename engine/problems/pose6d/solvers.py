@@ -32,11 +32,11 @@ def _optimizer(rasterizer: str, method: str = "adam") -> Callable[..., Iterative
 
 def _learned(kind: str, damped: bool = False) -> Callable[..., IterativeSolver]:
     def make(**o: Any) -> IterativeSolver:
-        from .feedback import LearnedSolver, LearnedSolverParams  # the learned solver imports the trainer
+        from .feedback import LearnedSolver, Pose6DLearnedParams  # the learned solver imports the trainer
 
-        options = options_for(LearnedSolverParams, o)
+        options = options_for(Pose6DLearnedParams, o)
         options.pop("max_iterations", None)  # the checkpoint sets the number of steps
-        return LearnedSolver(LearnedSolverParams(kind=kind, damped=damped, **options))
+        return LearnedSolver(Pose6DLearnedParams(kind=kind, damped=damped, **options))
     return make
 
 

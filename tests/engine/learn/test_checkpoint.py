@@ -1,39 +1,66 @@
 import json
+import re
 
 import pytest
-import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from engine.learn.checkpoint import CheckpointError, check_fits, check_kind, load_checkpoint, save_checkpoint
-from engine.learn.network import NetworkConfig, UpdateNetwork
+from engine.learn.checkpoint import CheckpointError, check_kind, load_checkpoint, save_checkpoint
+from engine.problems.pose6d.network import NetworkConfig, UpdateNetwork
 
 
 def test_round_trip(tmp_path):
     network = UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))
     path = tmp_path / "model.safetensors"
-    save_checkpoint(path, [network, network], {"problem": "pose6d", "steps": 2})
-    loaded = load_checkpoint(path)
+    save_checkpoint(path, [network, network], {"steps": 2})
+    loaded = load_checkpoint(path, UpdateNetwork)
     assert loaded.steps == 2 and len(loaded.networks) == 2 and not loaded.networks[0].training
+    assert loaded.meta["problem"] == "pose6d" and loaded.meta["architecture"] == "silhouette-cnn"
     assert loaded.network_for_step(7) is loaded.networks[1]
-    check_fits(loaded, str(path), "pose6d", 32)
     check_kind(loaded, str(path), "feedback", True)
 
 
-@pytest.mark.parametrize("problem, size, message", [("ik", 32, "trained for problem"), ("pose6d", 64, "32 px")])
-def test_checkpoint_that_does_not_fit(tmp_path, problem, size, message):
+class OtherNetwork(UpdateNetwork):
+    """The same weights under another problem's and architecture's name."""
+
+    problem = "ik"
+    architecture = "joint-mlp"
+
+
+@pytest.mark.parametrize("network_class, message", [
+    (OtherNetwork, "trained for problem 'pose6d', not 'ik'; give a checkpoint made by `feedbacklab train ik`"),
+])
+def test_a_checkpoint_for_another_problem_is_refused(tmp_path, network_class, message):
     path = tmp_path / "model.safetensors"
-    save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"problem": "pose6d", "steps": 1})
-    with pytest.raises(CheckpointError, match=message):
-        check_fits(load_checkpoint(path), str(path), problem, size)
+    save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"steps": 1})
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        load_checkpoint(path, network_class)
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
+    class Renamed(UpdateNetwork):
+        architecture = "silhouette-mlp"
+
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(path, [UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))], {"steps": 1})
+    with pytest.raises(CheckpointError, match="holds 'silhouette-cnn' networks, not the 'silhouette-mlp'"):
+        load_checkpoint(path, Renamed)
+
+
+def test_version_1_headers_are_pose6d_silhouette_networks(tmp_path):
+    """Checkpoints written before the architecture was recorded still load, as what they were."""
+    path = _rewritten(_tiny_checkpoint(tmp_path / "model.safetensors"), {"version": 1, "architecture": None})
+    assert load_checkpoint(path, UpdateNetwork).steps == 1
+    with pytest.raises(CheckpointError, match="trained for problem 'pose6d'"):
+        load_checkpoint(path, OtherNetwork)
 
 
 def test_missing_and_garbage_files(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
-        load_checkpoint(tmp_path / "none.safetensors")
+        load_checkpoint(tmp_path / "none.safetensors", UpdateNetwork)
     (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 100)
     with pytest.raises(CheckpointError, match="bad.safetensors: not a safetensors checkpoint"):
-        load_checkpoint(tmp_path / "bad.safetensors")
+        load_checkpoint(tmp_path / "bad.safetensors", UpdateNetwork)
 
 
 def _tiny_checkpoint(path, feedback=True):
@@ -76,7 +103,7 @@ def _nan_weights(tensors):
 def test_damaged_or_hostile_header_is_refused_in_one_line(tmp_path, header, network, tensors, message):
     path = _rewritten(_tiny_checkpoint(tmp_path / "model.safetensors"), header, network, tensors)
     with pytest.raises(CheckpointError) as error:
-        load_checkpoint(path)
+        load_checkpoint(path, UpdateNetwork)
     text = str(error.value)
     assert text.startswith(str(path)) and message in text and "\n" not in text and len(text) < 300
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from engine.learn.checkpoint import load_checkpoint
+from engine.problems.pose6d.network import UpdateNetwork
 
 
 def test_two_process_training_with_gloo(tmp_path):
@@ -13,6 +14,6 @@ def test_two_process_training_with_gloo(tmp_path):
     environment = dict(os.environ, OMP_NUM_THREADS="1", FEEDBACKLAB_DEVICE="cpu")
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
     assert result.returncode == 0, result.stderr[-2000:]
-    checkpoint = load_checkpoint(tmp_path / "pose6d-feedback.safetensors")
+    checkpoint = load_checkpoint(tmp_path / "pose6d-feedback.safetensors", UpdateNetwork)
     assert checkpoint.meta["processes"] == 2 and checkpoint.steps == 2
     assert "stage 2/2" in result.stderr

@@ -3,13 +3,15 @@ import torch
 
 from engine.learn import train as training
 from engine.learn.checkpoint import load_checkpoint
-from engine.learn.train import PARTIAL, apply_update, update_target
+from engine.learn.train import PARTIAL
+from engine.problems.pose6d import training as pose6d_training
+from engine.problems.pose6d.network import UpdateNetwork
 
 from ..conftest import train_tiny
 
 
 def test_checkpoint_records_the_run(tiny_checkpoint):
-    checkpoint = load_checkpoint(tiny_checkpoint)
+    checkpoint = load_checkpoint(tiny_checkpoint, UpdateNetwork)
     meta = checkpoint.meta
     assert len(checkpoint.networks) == 2 and checkpoint.steps == 2
     assert meta["problem"] == "pose6d" and meta["image_size"] == 64 and meta["solver"] == "feedback"
@@ -18,18 +20,8 @@ def test_checkpoint_records_the_run(tiny_checkpoint):
     assert not (checkpoint.networks[0].update_scale == 1).all()
 
 
-def test_target_and_update_are_inverse():
-    x = torch.tensor([[1.0, 0, 0, 0, 0, 0, 0]])
-    truth = torch.tensor([[-0.9, -0.1, 0.3, 0.0, 0.1, 0.0, -0.2]])  # the quaternion's sign is irrelevant
-    target = update_target(x, truth)
-    assert target[0, 0] == pytest.approx(-0.1)  # towards +(0.9, ...), not -(0.9, ...)
-    reached = apply_update(x, target)
-    assert torch.allclose(reached[0, 4:], truth[0, 4:])
-    assert torch.allclose(reached[0, :4].abs(), (truth[0, :4] / truth[0, :4].norm()).abs(), atol=1e-6)
-
-
 def test_deterministic_and_resumable(tmp_path, monkeypatch):
-    reference = load_checkpoint(train_tiny(tmp_path / "reference"))
+    reference = load_checkpoint(train_tiny(tmp_path / "reference"), UpdateNetwork)
 
     class SimulatedCrash(Exception):
         pass
@@ -37,11 +29,11 @@ def test_deterministic_and_resumable(tmp_path, monkeypatch):
     calls, crash = [], [True]
     original_fit = training._fit
 
-    def crash_in_second_stage(network, data, config, stage, *args):
+    def crash_in_second_stage(task, network, data, stage, *args):
         calls.append(stage)
         if stage == 1 and crash[0]:
             raise SimulatedCrash
-        return original_fit(network, data, config, stage, *args)
+        return original_fit(task, network, data, stage, *args)
 
     monkeypatch.setattr(training, "_fit", crash_in_second_stage)
     with pytest.raises(SimulatedCrash):
@@ -49,7 +41,7 @@ def test_deterministic_and_resumable(tmp_path, monkeypatch):
     assert (tmp_path / "resumed" / PARTIAL).exists()
     calls.clear()
     crash[0] = False
-    resumed = load_checkpoint(train_tiny(tmp_path / "resumed"))
+    resumed = load_checkpoint(train_tiny(tmp_path / "resumed"), UpdateNetwork)
     assert calls == [1]  # stage 0 came from the partial checkpoint
     assert not (tmp_path / "resumed" / PARTIAL).exists()
     for a, b in zip(reference.networks, resumed.networks):
@@ -58,7 +50,7 @@ def test_deterministic_and_resumable(tmp_path, monkeypatch):
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
-    def crash_in_second_stage(network, data, config, stage, *args):
+    def crash_in_second_stage(task, network, data, stage, *args):
         if stage == 1:
             raise RuntimeError("simulated crash")
 
@@ -71,14 +63,14 @@ def test_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
 
 
 def test_shared_network_is_one(tmp_path):
-    checkpoint = load_checkpoint(train_tiny(tmp_path, shared=True))
+    checkpoint = load_checkpoint(train_tiny(tmp_path, shared=True), UpdateNetwork)
     assert len(checkpoint.networks) == 1 and checkpoint.steps == 2 and checkpoint.meta["solver"] == "feedback-shared"
 
 
 def test_a_last_batch_of_one_sample_is_not_trained_on(tmp_path):
     """Batch norm cannot normalise one sample (at 32 px the features are 1 x 1): 17 samples in batches of 16."""
     path = train_tiny(tmp_path, steps=1, samples=17, image_size=32)
-    assert load_checkpoint(path).steps == 1
+    assert load_checkpoint(path, UpdateNetwork).steps == 1
 
 
 def test_too_few_samples_per_process_are_refused_before_rendering(tmp_path):
@@ -99,7 +91,7 @@ def busy(tmp_path):
 def test_a_second_run_into_a_busy_directory_fails_at_once(busy, monkeypatch):
     from engine.outputs import OutputError
 
-    monkeypatch.setattr(training, "make_pose_dataset", lambda *args, **kwargs: pytest.fail("started rendering"))
+    monkeypatch.setattr(pose6d_training, "make_pose_dataset", lambda *args, **kwargs: pytest.fail("started rendering"))
     with pytest.raises(OutputError, match="another feedbacklab process is writing to this directory"):
         train_tiny(busy)
     assert sorted(path.name for path in busy.iterdir()) == [".lock"]

@@ -6,7 +6,7 @@ from engine.problems.pose6d import Pose6DConfig, Pose6DProblem
 from engine.procedural import make_object
 from engine.solvers.base import Status
 from engine.solvers.chain import ChainedSolver
-from engine.problems.pose6d.feedback import LearnedSolver, LearnedSolverParams
+from engine.problems.pose6d.feedback import LearnedSolver, Pose6DLearnedParams
 from engine.problems.registry import get_problem
 
 
@@ -18,7 +18,7 @@ def problem_at(size, batch=3, device="cpu"):
 
 def test_feedback_solver_runs_its_steps(tiny_checkpoint, device):
     problem, truth, observation = problem_at(64, device=device)
-    solver = LearnedSolver(LearnedSolverParams(checkpoint=tiny_checkpoint), device=device)
+    solver = LearnedSolver(Pose6DLearnedParams(checkpoint=tiny_checkpoint), device=device)
     records = list(solver.iterate(problem, observation, problem.initial_estimate(), truth))
     assert len(records) == 3 and records[-1].status.tolist() == [Status.MAX_ITERATIONS] * 3
     assert records[-1].x.device.type == device.type and records[1].update.abs().sum() > 0
@@ -27,7 +27,7 @@ def test_feedback_solver_runs_its_steps(tiny_checkpoint, device):
 
 def test_damped_update_never_raises_the_data_energy(tiny_checkpoint):
     problem, truth, observation = problem_at(64)
-    solver = LearnedSolver(LearnedSolverParams(checkpoint=tiny_checkpoint, damped=True, steps=4))
+    solver = LearnedSolver(Pose6DLearnedParams(checkpoint=tiny_checkpoint, damped=True, steps=4))
     energies = torch.stack([r.energy for r in solver.iterate(problem, observation, problem.initial_estimate())])
     assert solver.name == "feedback-damped" and energies.shape == (5, 3)
     assert (energies[1:] <= energies[:-1] + 1e-7).all()
@@ -35,13 +35,13 @@ def test_damped_update_never_raises_the_data_energy(tiny_checkpoint):
 
 def test_regression_is_one_step_without_feedback(tiny_regression_checkpoint):
     problem, truth, observation = problem_at(64)
-    solver = LearnedSolver(LearnedSolverParams(kind="regression", checkpoint=tiny_regression_checkpoint))
+    solver = LearnedSolver(Pose6DLearnedParams(kind="regression", checkpoint=tiny_regression_checkpoint))
     assert len(list(solver.iterate(problem, observation, problem.initial_estimate()))) == 2
 
 
 def test_chain_continues_the_timeline(tiny_checkpoint):
     problem, truth, observation = problem_at(64, batch=2)
-    first = LearnedSolver(LearnedSolverParams(checkpoint=tiny_checkpoint))
+    first = LearnedSolver(Pose6DLearnedParams(checkpoint=tiny_checkpoint))
     second = get_problem("pose6d").make_solver("softras", max_iterations=4, patience=0)
     records = list(ChainedSolver("feedback+softras", first, second).iterate(problem, observation,
                                                                           problem.initial_estimate(), truth))
@@ -52,7 +52,7 @@ def test_chain_continues_the_timeline(tiny_checkpoint):
 
 def test_checkpoint_for_another_image_size_is_refused(tiny_checkpoint):
     problem, truth, observation = problem_at(96)
-    solver = LearnedSolver(LearnedSolverParams(checkpoint=tiny_checkpoint))
+    solver = LearnedSolver(Pose6DLearnedParams(checkpoint=tiny_checkpoint))
     with pytest.raises(CheckpointError, match="64 px"):
         solver.solve(problem, observation, problem.initial_estimate())
 
@@ -61,4 +61,4 @@ def test_missing_checkpoint_and_unknown_kind(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         get_problem("pose6d").make_solver("feedback", checkpoint=str(tmp_path / "none.safetensors"))
     with pytest.raises(ValueError, match="unknown learned solver"):
-        LearnedSolverParams(kind="oracle")
+        LearnedSolver(Pose6DLearnedParams(kind="oracle"))

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from engine.learn.network import NetworkConfig, UpdateNetwork
+from engine.problems.pose6d.network import NetworkConfig, UpdateNetwork
 
 
 def test_shapes_and_zero_initial_update(device):

@@ -6,12 +6,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from ..problems.pose6d.problem import MAX_IMAGE_SIZE
-from ..problems.spec import bounded, check_config
+from .problem import MAX_IMAGE_SIZE
+from ..spec import bounded, check_config
 
 
-MAX_STEPS = 20
-"""The most feedback steps (update networks) a learned solver runs; the paper's use 5."""
 MAX_WIDTH = 128
 """The most channels of the first convolution: wider networks than this take gigabytes at large image sizes."""
 MAX_HIDDEN = 2048
@@ -49,6 +47,10 @@ class UpdateNetwork(nn.Module):
     """g_w(x_t, y_t, y): five stride-2 convolutions with batch norm (128 px -> 4 x 4), then two fully connected
     layers that also see the current estimate x_t. The last layer starts at zero, so an untrained step changes
     nothing."""
+
+    problem = "pose6d"
+    architecture = "silhouette-cnn"
+    config_class = NetworkConfig
 
     def __init__(self, config: NetworkConfig):
         super().__init__()

@@ -7,8 +7,8 @@ from typing import Callable
 
 import torch
 
-from ..meshes import Mesh
-from ..problems.pose6d.problem import Pose6DConfig, Pose6DProblem
+from ...meshes import Mesh
+from .problem import Pose6DConfig, Pose6DProblem
 
 RENDER_CHUNK = 256
 
