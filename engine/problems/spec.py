@@ -462,13 +462,18 @@ def _bound(f: dataclasses.Field, kind: type) -> Bound | None:
 
 
 def _field_docstrings(config_class: type) -> dict[str, str]:
+    """The docstrings of the class's fields and of those it inherits from dataclass bases (its own win)."""
     import ast
     import inspect
     import textwrap
 
+    docs = {}
+    for base in reversed(config_class.__mro__):
+        if base is config_class or not dataclasses.is_dataclass(base):
+            continue
+        docs.update(_field_docstrings(base))
     tree = ast.parse(textwrap.dedent(inspect.getsource(config_class)))
     body = tree.body[0].body  # type: ignore[attr-defined]
-    docs = {}
     for previous, node in zip(body, body[1:]):
         if (isinstance(previous, ast.AnnAssign) and isinstance(previous.target, ast.Name)
                 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
@@ -477,18 +482,21 @@ def _field_docstrings(config_class: type) -> dict[str, str]:
     return docs
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, config_class: type) -> None:
-    """One flag per config field (and its aliases), help from its docstring; unset flags stay None (the default
-    applies)."""
+def add_config_arguments(parser: argparse.ArgumentParser, config_class: type, exclude: tuple[str, ...] = ()) -> None:
+    """One flag per config field (and its aliases) but those excluded, help from its docstring; unset flags stay
+    None (the default applies)."""
     for f in config_fields(config_class):
+        if f.name in exclude:
+            continue
         default = ",".join(f"{v:g}" for v in f.default) if f.type is tuple else f.default
         limits = f"; {f.bound.describe()}" if f.bound is not None else ""
         parser.add_argument(f.flag, *f.aliases, dest=f"config_{f.name}",
                             metavar=f.type.__name__.upper(), help=f"{f.help} (default: {default}{limits})")
 
 
-def config_from_arguments(config_class: type, args: argparse.Namespace) -> Any:
-    values = {}
+def config_from_arguments(config_class: type, args: argparse.Namespace, **fixed: Any) -> Any:
+    """The config of the flags given (add_config_arguments), with the `fixed` values for fields not flags."""
+    values = dict(fixed)
     for f in config_fields(config_class):
         text = getattr(args, f"config_{f.name}", None)
         if text is not None:

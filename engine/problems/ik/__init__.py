@@ -10,15 +10,14 @@ import torch
 
 from ...npfiles import reason
 from ...bodies.skeleton import JOINT_INDEX, NUM_JOINTS
-from ...solvers.generic import generic_solver_entries
 from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec
-from .commands import add_bench_arguments, bench_ik
+from .commands import add_bench_arguments, add_train_arguments, bench_ik, train_ik
 from .problem import OBSERVATION, PARAMETER_NAMES, IKConfig, IKProblem
 from .slice import SLICE_AXES
+from .solvers import CAPABILITIES, SOLVERS
 
 __all__ = ["SPEC", "IKConfig", "IKProblem"]
 OBSERVATION_EXTENSIONS = (".npy",)
-CAPABILITIES = frozenset({"differentiable", "residuals"})
 
 
 @dataclass(frozen=True)
@@ -48,19 +47,10 @@ def _motion_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> LoadedMotio
 
 def _make(config: IKConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
           batch_size: int | None = None) -> IKProblem:
-    from .data import default_rest_joints, select_frames
+    from .data import rest_joints_for, select_frames
     from .prior import EulerPrior
 
-    rest = default_rest_joints()
-    if config.betas:
-        from ...bodies.model import load_body
-
-        body = load_body()
-        if len(config.betas) > body.num_betas:
-            raise ValueError(f"--betas: the default body has {body.num_betas} shape coefficients, "
-                             f"got {len(config.betas)}")
-        with torch.no_grad():
-            rest = body(betas=torch.tensor([config.betas], dtype=torch.float32)).joints[0, :NUM_JOINTS]
+    rest = rest_joints_for(config.betas)
     motion = inputs.get("motion")
     poses = None
     if motion is not None:
@@ -177,12 +167,14 @@ SPEC = ProblemSpec(
             Panel("body", "the default body posed by the estimate", _body_panel)),
     legend=_legend(),
     slice_axes=SLICE_AXES,
-    solvers=generic_solver_entries(CAPABILITIES),
+    solvers=SOLVERS,
     default_solvers=("adam", "lbfgs", "lm"),
     gradient_options={},
     capabilities=CAPABILITIES,
-    commands=(Command("bench", "ik", "adam, lbfgs, gauss-newton and lm on the test split and the CMU clips; "
-                      "Table 5 of the paper", add_bench_arguments, bench_ik),),
+    commands=(Command("bench", "ik", "every solver on the test split and the CMU clips; Table 5 of the paper and "
+                      "supplementary Tables 2-3", add_bench_arguments, bench_ik),
+              Command("train", "ik", "train a learned ik solver (stage-wise, resumable)", add_train_arguments,
+                      train_ik)),
     draw_observation=_draw_targets,
     prediction_label="joints",
 )

@@ -1,19 +1,26 @@
 """`feedbacklab bench ik`: the paper's Table 5 (steps, time per solve, joint position and rotation errors) for
-the generic optimizers on the test split and on the CMU clips, with each solver's time per iteration of the
-whole batch."""
+every solver on the test split and on the CMU clips, with each solver's time per iteration of the whole batch;
+and `feedbacklab train ik`, the learned solvers' stage-wise training."""
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 import torch
 
-from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, solver_options, write_results
+from ...cli_support import (
+    SEED_NUMBER, add_check, add_force_argument, add_output_argument, add_solver_arguments, solver_options,
+    write_results,
+)
 from ...compare import run_comparison
 from ...device import default_device
 from ...summary import markdown_table, summarize
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_from_arguments
+
+if TYPE_CHECKING:
+    from .training import IKTrainConfig
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,3 +77,44 @@ def bench_ik(args: argparse.Namespace) -> int:
             f"{name} {s['ms_per_step_per_solve']:.2f}" for name, s in summaries.items()))
     write_results(args, results)
     return 0
+
+
+TRAINED_SOLVERS = ("feedback", "feedback-shared", "deep6d")
+"""The learned ik solvers `train ik --solver` makes checkpoints for."""
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from .training import IKTrainConfig  # the trainer imports this problem
+
+    parser.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
+    parser.add_argument("--solver", default="feedback", choices=TRAINED_SOLVERS, help="the learned solver to train")
+    add_config_arguments(parser, IKTrainConfig, exclude=("shared", "feedback"))
+    add_force_argument(parser)
+    add_check(parser, _check_train_output)
+
+
+def _train_config(args: argparse.Namespace) -> "IKTrainConfig":
+    from .training import LEARNED_KINDS, IKTrainConfig
+
+    feedback, shared = LEARNED_KINDS[args.solver]
+    steps = {} if feedback else {"steps": 1}
+    return config_from_arguments(IKTrainConfig, args, feedback=feedback, shared=shared, **steps)
+
+
+def _check_train_output(args: argparse.Namespace) -> None:
+    """--out can hold the checkpoint, and no earlier run's checkpoint is replaced without --force (the directory
+    itself is locked while the run trains: engine.learn.train)."""
+    from ...learn.train import checkpoint_path
+    from ...outputs import check_new, check_output_directory
+
+    check_output_directory(args.out, "--out")
+    check_new(checkpoint_path(args.out, "ik", args.solver), "--out", args.force)
+
+
+def train_ik(args: argparse.Namespace) -> int:
+    from ...learn.run import run_training
+    from .data import rest_joints_for
+    from .training import IKTask
+
+    config = _train_config(args)
+    return run_training(IKTask(config, rest_joints_for(config.betas)), args.out)

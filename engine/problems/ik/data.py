@@ -5,7 +5,8 @@ motion files retargeted to the default body's rest joints, among them the CMU cl
 Debian's assimp-testmodels installs (directory overridable by FEEDBACKLAB_CMU_DIR).
 
 Splits never share a source of poses:
-    train  the pose library, then the walk cycle's frames, then sampler poses (sampler seed 3 * seed)
+    train  the pose library, then the walk cycle's frames, then sampler poses (sampler seed 3 * seed); the
+           learned solvers' training adds frames of TRAIN_MOTIONS (training_poses)
     val    sampler poses only (sampler seed 3 * seed + 1)
     test   sampler poses only (sampler seed 3 * seed + 2), so it is the same on every machine
     cmu    an extra benchmark of real motion: frames evenly spread over the installed CMU clips (no seed);
@@ -28,6 +29,10 @@ from engine.bodies.skeleton import NUM_JOINTS
 
 CMU_DIR = Path("/usr/share/assimp/models/BVH")
 CMU_CLIPS = ("01_01.bvh", "01_03.bvh")
+TRAIN_MOTIONS = ("Boxing_Toes.bvh",)
+"""Motion capture the learned solvers train on: assimp-testmodels' other BVH clip, never a test clip."""
+MOTION_SHARE = 0.2
+"""The share of training poses drawn from TRAIN_MOTIONS' frames when they are installed."""
 SPLITS = ("train", "val", "test", "cmu")
 _SAMPLER_SPLITS = ("train", "val", "test")
 
@@ -41,6 +46,17 @@ def _rest_joints() -> torch.Tensor:
 def default_rest_joints() -> torch.Tensor:
     """(24, 3) rest joints of the default body (assets/body/default_body.npz), metres; a fresh copy each call."""
     return _rest_joints().clone()
+
+
+def rest_joints_for(betas: tuple[float, ...]) -> torch.Tensor:
+    """(24, 3) rest joints of the default body with these shape coefficients (none: default_rest_joints)."""
+    if not betas:
+        return default_rest_joints()
+    body = load_body()
+    if len(betas) > body.num_betas:
+        raise ValueError(f"--betas: the default body has {body.num_betas} shape coefficients, got {len(betas)}")
+    with torch.no_grad():
+        return body(betas=torch.tensor([betas], dtype=torch.float32)).joints[0, :NUM_JOINTS].clone()
 
 
 def library_poses() -> torch.Tensor:
@@ -61,11 +77,32 @@ def load_motion(path: str | Path) -> torch.Tensor:
     return retarget_bvh(load_bvh(path), default_rest_joints(), label=repr(path.name)).poses
 
 
+def _installed(names: tuple[str, ...]) -> list[Path]:
+    folder = Path(os.environ.get("FEEDBACKLAB_CMU_DIR") or CMU_DIR)
+    return [folder / name for name in names if (folder / name).is_file()]
+
+
 def cmu_clips() -> list[Path]:
     """The installed CMU clips (01_01, 01_03) in $FEEDBACKLAB_CMU_DIR or /usr/share/assimp/models/BVH; empty
     when none is installed."""
-    folder = Path(os.environ.get("FEEDBACKLAB_CMU_DIR") or CMU_DIR)
-    return [folder / name for name in CMU_CLIPS if (folder / name).is_file()]
+    return _installed(CMU_CLIPS)
+
+
+def training_motion_clips() -> list[Path]:
+    """The installed clips of TRAIN_MOTIONS (same folder as the CMU clips); empty when none is installed."""
+    return _installed(TRAIN_MOTIONS)
+
+
+def training_poses(count: int, seed: int = 0) -> torch.Tensor:
+    """(count, 24, 3) poses the learned solvers train on: MOTION_SHARE of them frames drawn from the installed
+    TRAIN_MOTIONS (with replacement, seeded), the rest the train split."""
+    clips = training_motion_clips()
+    frames = torch.cat([load_motion(clip) for clip in clips]) if clips else torch.zeros(0, NUM_JOINTS, 3)
+    from_motion = int(MOTION_SHARE * count) if len(frames) else 0
+    generator = torch.Generator().manual_seed(seed)
+    drawn = frames[torch.randint(len(frames), (from_motion,), generator=generator)] if from_motion else frames[:0]
+    split = split_poses("train", count - from_motion, seed)
+    return torch.cat([split, drawn.to(split)])
 
 
 def select_frames(frames: str, num_frames: int) -> torch.Tensor:

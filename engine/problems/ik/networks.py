@@ -1,0 +1,107 @@
+"""The ik problem's learned networks: MLPs over joint positions with 6D rotations inside (Zhou et al.'s
+continuous representation: two columns of the matrix, completed by Gram-Schmidt).
+
+JointNetwork with feedback is the deep feedback network of the paper's Sec. 6: it reads the joints of the current
+estimate f(x_t), the target joints y and their difference, and x_t itself (6D per joint), and outputs a rotation
+update per joint, R_{t+1} = R_t dR (the increment in the joint's own frame, as the problem's retract). Without
+feedback it is Deep6D: target joints in, a 6D rotation per joint out. Positions enter in decimetres and their
+difference in centimetres, so every input is of order one. The last layer starts at the identity, so an
+untrained network changes nothing (feedback) or answers the rest pose (regression).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from ...bodies.skeleton import NUM_JOINTS
+from ..spec import bounded, check_config
+from ...rotations import matrix_to_axis_angle
+
+POSITION_SCALE = 10.0
+"""Metres to decimetres: joint positions of a body are within a few decimetres of the root."""
+DIFFERENCE_SCALE = 100.0
+"""Metres to centimetres: the feedback's differences shrink to centimetres after the first step."""
+IDENTITY_6D = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def rotation_from_6d(sixd: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) rotations whose first two columns are the Gram-Schmidt orthonormalisation of (..., 6)."""
+    a, b = sixd[..., :3], sixd[..., 3:]
+    first = nn.functional.normalize(a, dim=-1)
+    second = nn.functional.normalize(b - (first * b).sum(-1, keepdim=True) * first, dim=-1)
+    return torch.stack([first, second, torch.cross(first, second, dim=-1)], dim=-1)
+
+
+def rotation_to_6d(rotations: torch.Tensor) -> torch.Tensor:
+    """(..., 6) the first two columns of rotations (..., 3, 3)."""
+    return torch.cat([rotations[..., :, 0], rotations[..., :, 1]], dim=-1)
+
+
+def x_from_rotations(rotations: torch.Tensor) -> torch.Tensor:
+    """The ik problem's x (B, 3J): axis-angle of local rotations (B, J, 3, 3)."""
+    return matrix_to_axis_angle(rotations).reshape(rotations.shape[0], -1)
+
+
+@dataclass(frozen=True)
+class JointNetworkConfig:
+    """Shape of a joint MLP; stored in checkpoints so they rebuild exactly."""
+
+    feedback: bool = True
+    """True: the deep feedback network (f(x_t), y, y - f(x_t), x_t in); False: Deep6D (y in)."""
+    joints: int = bounded(NUM_JOINTS, 2, 64)
+    hidden: int = bounded(1024, 1, 4096)
+    """Width of the hidden layers (Deep6D's: 1024)."""
+    layers: int = bounded(3, 1, 8)
+    """Hidden layers (Deep6D's: 3)."""
+
+    def __post_init__(self) -> None:
+        check_config(self, label=str)
+
+    @property
+    def inputs(self) -> int:
+        return (9 + 6) * self.joints if self.feedback else 3 * self.joints
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class JointNetwork(nn.Module):
+    """Linear + LeakyReLU hidden layers, then a 6D rotation per joint."""
+
+    problem = "ik"
+    architecture = "joint-mlp"
+    config_class = JointNetworkConfig
+
+    def __init__(self, config: JointNetworkConfig):
+        super().__init__()
+        self.config = config
+        widths = [config.inputs] + [config.hidden] * config.layers
+        layers: list[nn.Module] = []
+        for cin, cout in zip(widths, widths[1:]):
+            layers += [nn.Linear(cin, cout), nn.LeakyReLU(0.1, inplace=True)]
+        last = nn.Linear(config.hidden, 6 * config.joints)
+        nn.init.zeros_(last.weight)
+        with torch.no_grad():
+            last.bias.copy_(torch.tensor(IDENTITY_6D).repeat(config.joints))
+        self.mlp = nn.Sequential(*layers, last)
+
+    def forward(self, observation: torch.Tensor, prediction: torch.Tensor | None,
+                rotations: torch.Tensor | None) -> torch.Tensor:
+        """Rotations (B, J, 3, 3) from target joints (B, J, 3) and, with feedback, the current estimate's joints
+        (B, J, 3) and its local rotations (B, J, 3, 3)."""
+        batch, joints = observation.shape[0], self.config.joints
+        if observation.shape[1:] != (joints, 3):
+            raise ValueError(f"the network was trained on {joints} joints, got targets of shape "
+                             f"{tuple(observation.shape)}")
+        if not self.config.feedback:
+            return rotation_from_6d(self.mlp(POSITION_SCALE * observation.reshape(batch, -1)).reshape(batch, joints, 6))
+        if prediction is None or rotations is None:
+            raise ValueError("a feedback network needs the current estimate's joints and rotations")
+        features = torch.cat([POSITION_SCALE * prediction.reshape(batch, -1),
+                              POSITION_SCALE * observation.reshape(batch, -1),
+                              DIFFERENCE_SCALE * (observation - prediction).reshape(batch, -1),
+                              rotation_to_6d(rotations).reshape(batch, -1)], dim=1)
+        increment = rotation_from_6d(self.mlp(features).reshape(batch, joints, 6))
+        return rotations @ increment
