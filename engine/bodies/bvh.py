@@ -3,7 +3,9 @@
 A BVH file has a HIERARCHY of joints (OFFSET from the parent, CHANNELS in any rotation order) and a MOTION
 table (one row of channel values per frame, angles in degrees). Rotation channels compose in the listed order
 (Zrotation Xrotation Yrotation: R = Rz Rx Ry); a joint's position channels replace its offset.
-BVH joints map to SMPL joints by name (CMU, Mixamo and common variants, JOINT_CANDIDATES).
+BVH joints map to SMPL joints by name (CMU, Mixamo, the LeftCollar / LeftShoulder naming of assimp's
+Boxing_Toes.bvh and common variants, JOINT_CANDIDATES). Whole frames beyond the MOTION's "Frames:" count are
+ignored (Boxing_Toes.bvh holds one more than it declares); fewer values, or a partial extra frame, are refused.
 """
 from __future__ import annotations
 
@@ -28,15 +30,17 @@ _SIDED = {  # SMPL joint (without side) -> BVH names (without side), first prese
     "knee": ("Leg", "Knee", "Shin", "LowerLeg"),
     "ankle": ("Foot", "Ankle"),
     "foot": ("ToeBase", "Toe", "Toes"),
-    "collar": ("Shoulder", "Collar", "Clavicle"),
-    "shoulder": ("Arm", "UpArm", "UpperArm"),
+    # The upper arm is resolved before the collar: Shoulder is the upper arm unless an Arm joint exists (then it
+    # is the clavicle, as in CMU and Mixamo files); a Collar or Clavicle joint is always the collar.
+    "shoulder": ("Arm", "UpArm", "UpperArm", "Shoulder"),
+    "collar": ("Collar", "Clavicle", "Shoulder"),
     "elbow": ("ForeArm", "LowArm", "LowerArm", "Elbow"),
     "wrist": ("Hand", "Wrist"),
     "hand": ("FingerBase", "HandIndex1", "HandMiddle1", "Fingers"),
 }
-JOINT_CANDIDATES: dict[str, tuple[str, ...]] = {
+JOINT_CANDIDATES: dict[str, tuple[str, ...]] = {  # resolved in this order
     "pelvis": ("Hips", "Hip", "Pelvis", "Root"),
-    "spine1": ("LowerBack", "Spine", "Abdomen"),
+    "spine1": ("LowerBack", "Spine", "Abdomen", "Ab"),
     "spine2": ("Spine", "Spine1", "Chest"),
     "spine3": ("Spine1", "Spine2", "Chest", "UpperChest"),
     "neck": ("Neck", "Neck1"),
@@ -179,17 +183,19 @@ def parse_bvh(text: str, label: str = "BVH") -> Bvh:
     if (take("Frame"), take("Time:")) != ("Frame", "Time:"):
         raise BvhError(f"{label}: expected 'Frame Time:' in MOTION")
     frame_time = number("the frame time")
+    if frames < 1 or frame_time <= 0:
+        raise BvhError(f"{label}: needs at least one frame and a positive frame time")
     total = sum(len(c) for c in channels)
     values = tokens[position:]
-    if len(values) != frames * total:
+    extra = len(values) - frames * total  # whole frames beyond the declared count are ignored
+    if extra < 0 or (extra and (not total or extra % total)):
         raise BvhError(f"{label}: MOTION has {len(values)} values but {frames} frames x {total} channels need "
                        f"{frames * total} (truncated file or wrong channel counts)")
     try:
-        motion = torch.tensor([float(v) for v in values], dtype=torch.float64).reshape(frames, total)
+        motion = torch.tensor([float(v) for v in values[: frames * total]], dtype=torch.float64)
     except ValueError:
         raise BvhError(f"{label}: MOTION holds a value that is not a number") from None
-    if frames < 1 or frame_time <= 0:
-        raise BvhError(f"{label}: needs at least one frame and a positive frame time")
+    motion = motion.reshape(frames, total)
     return Bvh(names, parents, torch.tensor(offsets, dtype=torch.float64), channels, frame_time, motion)
 
 
@@ -203,15 +209,11 @@ def load_bvh(path: str | Path) -> Bvh:
 def joint_map(names: list[str]) -> list[int]:
     """For each SMPL joint, the index of its BVH joint by name (namespaces like 'mixamorig:' ignored), or -1."""
     plain = {name.split(":")[-1].lower(): i for i, name in enumerate(names)}
-    used: set[int] = set()
-    mapping = []
-    for joint in JOINT_NAMES:
-        found = next((plain[c.lower()] for c in JOINT_CANDIDATES[joint]
-                      if c.lower() in plain and plain[c.lower()] not in used), -1)
-        if found >= 0:
-            used.add(found)
-        mapping.append(found)
-    return mapping
+    found: dict[str, int] = {}
+    for joint, candidates in JOINT_CANDIDATES.items():
+        found[joint] = next((plain[c.lower()] for c in candidates
+                             if c.lower() in plain and plain[c.lower()] not in found.values()), -1)
+    return [found[joint] for joint in JOINT_NAMES]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +15,22 @@ CMU_NAMES = {
                            ("collar", "Shoulder"), ("shoulder", "Arm"), ("elbow", "ForeArm"), ("wrist", "Hand"),
                            ("hand", "FingerBase"))},
 }
+BOXING_NAMES = {  # the LeftCollar / LeftShoulder convention of Boxing_Toes.bvh (spine3 and hands named here too)
+    "pelvis": "Hips", "spine1": "Ab", "spine2": "Chest", "spine3": "UpperChest", "neck": "Neck", "head": "Head",
+    **{f"{side}_{joint}": f"{prefix}{name}" for side, prefix in (("left", "Left"), ("right", "Right"))
+       for joint, name in (("hip", "Hip"), ("knee", "Knee"), ("ankle", "Ankle"), ("foot", "Toes"),
+                           ("collar", "Collar"), ("shoulder", "Shoulder"), ("elbow", "Elbow"), ("wrist", "Wrist"),
+                           ("hand", "Fingers"))},
+}
+ASSIMP_BVH = Path("/usr/share/assimp/models/BVH")
+CMU_POSE_SUMS = {  # per SMPL joint, the sum of |axis-angle| over every frame, as retargeted before Boxing_Toes
+    "01_01.bvh": [3536.48, 1062.18, 1131.34, 393.81, 1555.83, 1672.8, 1024.16, 2037.07, 2000.57, 769.1, 384.99,
+                  491.67, 1763.94, 1575.3, 1873.3, 1359.89, 7641.84, 7493.31, 4383.58, 3919.96, 570.35, 756.97,
+                  2135.21, 1937.32],
+    "01_03.bvh": [8980.65, 2597.59, 2985.98, 1305.63, 2737.09, 2746.23, 1976.8, 3550.55, 3389.45, 1228.55, 993.92,
+                  1801.37, 2924.67, 2582.19, 3070.67, 4174.61, 11914.11, 12354.01, 5972.08, 6275.34, 1228.89,
+                  1014.35, 2712.85, 3310.0],
+}
 ROOT_CHANNELS = "Xposition Yposition Zposition Zrotation Yrotation Xrotation"
 CHANNELS = "Zrotation Xrotation Yrotation"
 
@@ -23,8 +40,9 @@ def rest_joints(default_body):
     return default_body().joints[0, :NUM_JOINTS].detach()
 
 
-def bvh_text(rest, frames, offsets=None, channels=None):
-    """A CMU-named BVH of SMPL's tree, in centimetres; frames: list of {joint: [channel values]}."""
+def bvh_text(rest, frames, offsets=None, channels=None, names=CMU_NAMES):
+    """A BVH of SMPL's tree (CMU-named unless names says otherwise), in centimetres; frames: list of
+    {joint: [channel values]}."""
     offsets = offsets or {}
     channels = channels or {}
     children = {j: [c for c, p in enumerate(PARENTS) if p == j] for j in range(NUM_JOINTS)}
@@ -36,7 +54,7 @@ def bvh_text(rest, frames, offsets=None, channels=None):
         offset = offsets.get(JOINT_NAMES[j], (rest[j] - (rest[PARENTS[j]] if j else 0)) * 100)
         kind = "ROOT" if j == 0 else "JOINT"
         listed = channels.get(JOINT_NAMES[j], ROOT_CHANNELS if j == 0 else CHANNELS)
-        lines = [f"{pad}{kind} {CMU_NAMES[JOINT_NAMES[j]]}", f"{pad}{{",
+        lines = [f"{pad}{kind} {names[JOINT_NAMES[j]]}", f"{pad}{{",
                  f"{pad}  OFFSET {' '.join(f'{float(v):.6f}' for v in offset)}",
                  f"{pad}  CHANNELS {len(listed.split())} {listed}"]
         for c in children[j]:
@@ -107,6 +125,26 @@ class TestBvh:
         cmu = joint_map(["Hips", "LowerBack", "Spine", "Spine1"])
         assert [cmu[JOINT_INDEX[j]] for j in ("spine1", "spine2", "spine3")] == [1, 2, 3]
 
+    @pytest.mark.parametrize("names", [CMU_NAMES, BOXING_NAMES], ids=["cmu", "boxing"])
+    def test_collar_and_shoulder_conventions(self, rest_joints, names):
+        bvh = parse_bvh(bvh_text(rest_joints, [{"left_shoulder": [0.0, 0.0, -90.0]}], names=names))
+        assert {joint: bvh.names[i] for joint, i in zip(JOINT_NAMES, joint_map(bvh.names))} == names
+        pose = retarget_bvh(bvh, rest_joints).poses[0]
+        torch.testing.assert_close(pose[JOINT_INDEX["left_shoulder"]], torch.tensor([0.0, -math.pi / 2, 0.0]),
+                                   atol=1e-5, rtol=0)
+        others = [j for j in range(NUM_JOINTS) if j != JOINT_INDEX["left_shoulder"]]
+        assert pose[others].abs().max() < 1e-5
+
+    def test_shoulder_without_arm_or_collar_is_the_upper_arm(self):
+        mapping = joint_map(["Hips", "LeftShoulder", "LeftElbow", "LeftWrist"])
+        assert [mapping[JOINT_INDEX[j]] for j in ("left_collar", "left_shoulder", "left_elbow")] == [-1, 1, 2]
+
+    def test_extra_whole_frames_are_ignored(self, rest_joints):
+        frames = [{"left_knee": [0.0, 10.0 * f, 0.0]} for f in range(4)]
+        text = bvh_text(rest_joints, frames).replace("Frames: 4", "Frames: 2")
+        bvh = parse_bvh(text)
+        torch.testing.assert_close(bvh.motion, parse_bvh(bvh_text(rest_joints, frames[:2])).motion)
+
     def test_load_from_file(self, tmp_path, rest_joints):
         path = tmp_path / "walk.bvh"
         path.write_text(bvh_text(rest_joints, [{}, {}, {}]))
@@ -123,6 +161,11 @@ class TestBvhErrors:
         text = bvh_text(rest_joints, [{}, {}])
         with pytest.raises(BvhError, match="MOTION has .* values but 2 frames"):
             parse_bvh(text[: text.rindex("\n", 0, len(text) - 1)])
+
+    def test_partial_extra_frame(self, rest_joints):
+        text = bvh_text(rest_joints, [{}, {}]).replace("Frames: 2", "Frames: 1")
+        with pytest.raises(BvhError, match=r"^'clip.bvh': MOTION has .* values but 1 frames x 75 channels need 75 "):
+            parse_bvh(text.rstrip()[: text.rstrip().rindex(" ")], "'clip.bvh'")
 
     def test_wrong_channel_count(self, rest_joints):
         text = bvh_text(rest_joints, [{}]).replace(f"CHANNELS 3 {CHANNELS}", "CHANNELS 4 " + CHANNELS, 1)
@@ -143,3 +186,36 @@ class TestBvhErrors:
                "MOTION\nFrames: 1\nFrame Time: 0.1\n0 0 0\n"
         with pytest.raises(BvhError, match="found no BVH joint for SMPL's pelvis"):
             retarget_bvh(parse_bvh(text), torch.zeros(NUM_JOINTS, 3))
+
+
+@pytest.mark.skipif(not all((ASSIMP_BVH / name).is_file() for name in CMU_POSE_SUMS),
+                    reason="needs the CMU clips of assimp-testmodels")
+@pytest.mark.parametrize("name", list(CMU_POSE_SUMS))
+def test_cmu_clips_retarget_as_before(rest_joints, name):
+    bvh = load_bvh(ASSIMP_BVH / name)
+    assert {joint: bvh.names[i] for joint, i in zip(JOINT_NAMES, joint_map(bvh.names))} == CMU_NAMES
+    poses = retarget_bvh(bvh, rest_joints).poses
+    torch.testing.assert_close(poses.double().abs().sum(dim=(0, 2)), torch.tensor(CMU_POSE_SUMS[name],
+                               dtype=torch.float64), atol=0.02, rtol=1e-5)
+
+
+@pytest.mark.skipif(not (ASSIMP_BVH / "Boxing_Toes.bvh").is_file(), reason="needs assimp-testmodels' Boxing_Toes.bvh")
+def test_boxing_toes(default_body, rest_joints):
+    bvh = load_bvh(ASSIMP_BVH / "Boxing_Toes.bvh")  # its MOTION holds 3070 frames; the header declares 3069
+    assert bvh.motion.shape == (3069, 66) and bvh.frame_time == pytest.approx(0.01)
+    mapped = {joint: bvh.names[i] for joint, i in zip(JOINT_NAMES, joint_map(bvh.names)) if i >= 0}
+    assert mapped == {joint: name for joint, name in BOXING_NAMES.items() if joint not in
+                      ("spine3", "left_hand", "right_hand")}
+    poses = retarget_bvh(bvh, rest_joints).poses
+    assert poses.isfinite().all()
+    body = poses[:1].clone()
+    body[:, 0] = 0.0  # frame 0 in the body's frame: +y up, +z forward, +x the body's left
+    joints = default_body(pose=body).joints[0, :NUM_JOINTS].detach()
+    joints = joints - joints[0]
+    y = {name: float(joints[JOINT_INDEX[name], 1]) for name in ("head", "neck", "left_ankle", "right_ankle")}
+    assert y["head"] > y["neck"] > 0.4 and y["left_ankle"] < -0.7 and y["right_ankle"] < -0.7
+    for joint in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist"):
+        assert joints[JOINT_INDEX[f"left_{joint}"], 0] > 0.05 > -0.05 > joints[JOINT_INDEX[f"right_{joint}"], 0]
+    toes = joints[[JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"]]]
+    ankles = joints[[JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
+    assert (toes[:, 2] - ankles[:, 2] > 0.05).all()
