@@ -83,3 +83,29 @@ def markdown_table(spec: ProblemSpec, summaries: dict[str, dict[str, float]]) ->
                 cells.append(("{:.1f}" if flag else fmt).format(summary[key]))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def steps_table(spec: ProblemSpec, per_step: dict[str, dict[int, dict[str, float]]]) -> str:
+    """A Markdown table of errors_after_steps for several solvers: one column per number of steps, each cell the
+    means of the spec's non-flag metrics joined by ' / ' (their order is the caption's, steps_caption)."""
+    steps = sorted(next(iter(per_step.values())))
+    metrics = [m for m in spec.metrics if not m.is_flag]
+    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
+             "|---" * (len(steps) + 1) + "|"]
+    for name, rows in per_step.items():
+        cells = [" / ".join(m.format.format(rows[k][f"{m.key}_mean"]) for m in metrics if f"{m.key}_mean" in rows[k])
+                 for k in steps]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def steps_caption(spec: ProblemSpec) -> str:
+    """What steps_table's cells hold, e.g. 'mean Pos. (cm) / mean Rot. (deg)'."""
+    return " / ".join(f"mean {m.label}" + (f" ({m.unit})" if m.unit else "") for m in spec.metrics if not m.is_flag)
+
+
+def speedups(summaries: dict[str, dict[str, float]], fast: list[str], slow: list[str]) -> str:
+    """'feedback is 180x faster than nmr per solve' for every fast / slow pair of solvers in the summaries."""
+    lines = [f"{a} is {summaries[b]['seconds_per_solve'] / max(summaries[a]['seconds_per_solve'], 1e-9):.0f}x "
+             f"faster than {b} per solve" for a in fast if a in summaries for b in slow if b in summaries]
+    return ("\n" + "\n".join(lines)) if lines else ""

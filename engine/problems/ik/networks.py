@@ -5,7 +5,9 @@ JointNetwork with feedback is the deep feedback network of the paper's Sec. 6: i
 estimate f(x_t), the target joints y and their difference, and x_t itself (6D per joint), and outputs a rotation
 update per joint, R_{t+1} = R_t dR (the increment in the joint's own frame, as the problem's retract). Without
 feedback it is Deep6D: target joints in, a 6D rotation per joint out. Positions enter in decimetres and their
-difference in centimetres, so every input is of order one. The last layer starts at the identity, so an
+difference in centimetres, so every input is of order one. The feedback network reads the joints in the frame of
+the estimate's root rotation, so its step does not depend on which way the body faces (turning targets and
+estimate together turns its result with them); Deep6D, having no estimate, reads them as they are. The last layer starts at the identity, so an
 untrained network changes nothing (feedback) or answers the rest pose (regression).
 """
 from __future__ import annotations
@@ -99,9 +101,13 @@ class JointNetwork(nn.Module):
             return rotation_from_6d(self.mlp(POSITION_SCALE * observation.reshape(batch, -1)).reshape(batch, joints, 6))
         if prediction is None or rotations is None:
             raise ValueError("a feedback network needs the current estimate's joints and rotations")
+        root = rotations[:, 0]  # row vectors times root are root^T p: the joints in the root's frame
+        observation, prediction = observation @ root, prediction @ root
+        local = torch.cat([torch.eye(3, device=root.device, dtype=root.dtype).expand(batch, 1, 3, 3),
+                           rotations[:, 1:]], dim=1)  # in its own frame the root is the identity
         features = torch.cat([POSITION_SCALE * prediction.reshape(batch, -1),
                               POSITION_SCALE * observation.reshape(batch, -1),
                               DIFFERENCE_SCALE * (observation - prediction).reshape(batch, -1),
-                              rotation_to_6d(rotations).reshape(batch, -1)], dim=1)
+                              rotation_to_6d(local).reshape(batch, -1)], dim=1)
         increment = rotation_from_6d(self.mlp(features).reshape(batch, joints, 6))
         return rotations @ increment

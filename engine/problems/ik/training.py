@@ -39,7 +39,7 @@ class IKTrainConfig(TrainConfig):
 
     steps: int = bounded(3, 1, MAX_STEPS)
     """Feedback steps (stages), the paper's 3; Deep6D has one."""
-    samples: int = bounded(200_000, 2, 10_000_000)
+    samples: int = bounded(160_000, 2, 10_000_000)
     """Training poses per stage."""
     validation_samples: int = bounded(1000, 1, 100_000)
     """Validation poses (the val split)."""

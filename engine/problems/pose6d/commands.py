@@ -25,7 +25,7 @@ from ...cli_support import (
 from ...device import default_device
 from ...meshes import DEFAULT_MAX_FACES
 from ...outputs import check_new, check_output_directory
-from ...summary import errors_after_steps, markdown_table, summarize
+from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
 from ..spec import config_fields
@@ -144,14 +144,15 @@ def bench_accuracy(args: argparse.Namespace) -> int:
                "rotation_range_deg": rotation_range or [0, 40], "solvers": summaries}
     say(f"pose6d: {args.n} problems on {source}, rotations {rotation_range or (0, 40)} deg, seed {args.seed}\n")
     say(markdown_table(spec, summaries))
-    say(_speedups(summaries))
+    say(speedups(summaries, [n for n in summaries if n in LEARNED_SOLVERS],
+                 [n for n in summaries if n not in LEARNED_SOLVERS]))
 
     learned = [name for name in names if name in LEARNED_SOLVERS]
     if learned:
         per_step = {name: errors_after_steps(spec, comparison.traces[name], (1, 3, 5)) for name in learned}
         results["errors_after_steps"] = per_step
-        say("\nError after k steps (mean translation / mean rotation in degrees):\n")
-        say(_steps_table(per_step))
+        say(f"\nError after k steps ({steps_caption(spec)}):\n")
+        say(steps_table(spec, per_step))
     if args.unseen and learned:
         unseen = {}
         for low, high in UNSEEN_RANGES:
@@ -161,26 +162,6 @@ def bench_accuracy(args: argparse.Namespace) -> int:
         say(markdown_table(spec, {f"{name} {label}": rows[name] for label, rows in unseen.items() for name in learned}))
     write_results(args, results)
     return 0
-
-
-def _speedups(summaries: dict[str, dict[str, float]]) -> str:
-    """'feedback is 180x faster than nmr per solve', for every learned / optimizer pair."""
-    lines = []
-    for fast in (n for n in summaries if n in LEARNED_SOLVERS):
-        for slow in (n for n in summaries if n not in LEARNED_SOLVERS):
-            ratio = summaries[slow]["seconds_per_solve"] / max(summaries[fast]["seconds_per_solve"], 1e-9)
-            lines.append(f"{fast} is {ratio:.0f}x faster than {slow} per solve")
-    return ("\n" + "\n".join(lines)) if lines else ""
-
-
-def _steps_table(per_step: dict[str, dict[int, dict[str, float]]]) -> str:
-    steps = sorted(next(iter(per_step.values())))
-    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
-             "|---" * (len(steps) + 1) + "|"]
-    for name, rows in per_step.items():
-        cells = [f"{rows[k]['translation_error_mean']:.3f} / {rows[k]['rotation_error_deg_mean']:.2f}" for k in steps]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def _parse_range(text: str) -> tuple[float, float]:
