@@ -1,11 +1,15 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
 from engine.bodies.skeleton import MAIN_CHILD, NUM_JOINTS
 from engine.problems.ik import ikol
 from engine.problems.ik.data import split_poses
+from engine.problems.ik.ikol_solver import IKOL_SOLVERS, IKOLParams, IKOLSolver
 from engine.problems.ik.kinematics import forward_kinematics, geodesic_angle, rotations_from_x
 from engine.problems.ik.problem import POSED_JOINTS
+from engine.problems.registry import get_problem
 from engine.rotations import axis_angle_to_matrix
 
 SWING = list(ikol.SWING_JOINTS)
@@ -187,3 +191,58 @@ def test_a_constant_jacobian_changes_gradients_not_values(rest_joints):
     for grad in gradients[1]:
         assert torch.isfinite(grad).all() and grad.abs().sum() > 0
     assert not torch.allclose(gradients[0][0], gradients[1][0])
+
+
+def solve(solver, problem, observation, truth):
+    return list(solver.iterate(problem, observation, problem.initial_estimate(), truth))
+
+
+def test_the_solver_records_each_iteration(device):
+    spec = get_problem("ik")
+    problem = spec.make(spec.config(), {}, device, 20)
+    truth = split_x(20).to(device)
+    observation = problem.forward(truth)
+    runs = {}
+    for entry in IKOL_SOLVERS:
+        records = solve(entry.factory(learning_rate=0.5), problem, observation, truth)
+        assert len(records) == 6 and [r.index for r in records] == list(range(6))
+        assert records[0].x.device.type == device.type and records[-1].prediction.shape == (20, NUM_JOINTS, 3)
+        energy = torch.stack([r.energy for r in records])
+        assert (energy[1:] <= energy[:-1]).all(0).float().mean() >= 0.8
+        assert set(records[1].info) == {"step_norm", "damping", "swing_residual_cm"}
+        assert torch.allclose(records[1].info["damping"].cpu(), torch.full((20,), 0.1))
+        elsewhere = entry.factory(max_iterations=1).iterate(problem, observation, 0.3 * truth, truth)
+        assert torch.equal(next(iter(elsewhere)).x, records[0].x)  # x0 is ignored: record 0 is alpha = 0
+        runs[entry.name] = records[-1].metrics
+    print({name: {key: round(float(value.mean()), 2) for key, value in metrics.items()}
+           for name, metrics in runs.items()})
+    assert runs["ikol"]["position_error_cm"].mean() < 3.5 and runs["ikol-zero"]["position_error_cm"].mean() < 3.5
+    assert runs["ikol-zero"]["rotation_error_deg"].mean() > runs["ikol"]["rotation_error_deg"].mean() + 10
+
+
+def test_the_solver_needs_ground_truth_for_the_true_twist():
+    spec = get_problem("ik")
+    problem = spec.make(spec.config(), {}, "cpu", 2)
+    observation = problem.forward(split_x(2))
+    with pytest.raises(ValueError, match="^solver ikol takes each joint's twist from the ground truth.*ikol-net"):
+        solve(entry_solver("ikol"), problem, observation, None)
+    assert len(solve(entry_solver("ikol-zero", max_iterations=2), problem, observation, None)) == 3
+    with pytest.raises(ValueError, match="IKOL needs SMPL's 24-joint skeleton"):
+        solve(entry_solver("ikol-zero"), replace(problem, rest_joints=torch.zeros(17, 3)), observation, None)
+
+
+def entry_solver(name, **options):
+    return next(entry for entry in IKOL_SOLVERS if entry.name == name).factory(**options)
+
+
+def test_solver_entries_and_settings():
+    assert [entry.name for entry in IKOL_SOLVERS] == ["ikol", "ikol-zero"]
+    for entry in IKOL_SOLVERS:
+        assert entry.kind == "optimizer" and "u = 0.1" in entry.update_rule and "n = t x d" in entry.update_rule
+        solver = entry.factory(max_iterations=3, damping=0.2, learning_rate=0.5)
+        assert isinstance(solver, IKOLSolver) and solver.name == entry.name
+        assert solver.params.max_iterations == 3 and solver.params.damping == 0.2 and solver.params.patience == 0
+    with pytest.raises(ValueError, match="unknown IKOL twist 'net'"):
+        IKOLParams(twist="net")
+    with pytest.raises(ValueError, match="damping must be positive"):
+        IKOLParams(damping=0.0)
