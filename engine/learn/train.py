@@ -137,6 +137,7 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
     config = task.config
     rank, world = _distributed()
     started = time.perf_counter()
+    commit = current_commit()  # the code this run trains with, whatever is committed while it runs
     torch.manual_seed(config.seed)
     samples = config.samples - config.samples % world
     if samples < MIN_SAMPLES * world:
@@ -173,12 +174,13 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
             log(f"stage {stage + 1}/{config.steps}: validation {task.describe(metrics[-1])}")
             if stage >= completed:
                 save_checkpoint(os.path.join(out_dir, PARTIAL), networks,
-                                _meta(task, metrics, stage + 1, time.perf_counter() - started, world))
+                                _meta(task, metrics, stage + 1, time.perf_counter() - started, world, commit))
         if world > 1:
             dist.barrier()
     final = checkpoint_path(out_dir, task.network_class.problem, task.solver_name)
     if rank == 0:
-        save_checkpoint(final, networks, _meta(task, metrics, config.steps, time.perf_counter() - started, world))
+        save_checkpoint(final, networks, _meta(task, metrics, config.steps, time.perf_counter() - started, world,
+                                               commit))
         os.remove(os.path.join(out_dir, PARTIAL))
     return final
 
@@ -223,11 +225,11 @@ def _fit(task: TrainingTask, network: nn.Module, data: StageData, stage: int, ba
         raise ValueError(f"training stage {stage + 1} diverged (NaN or infinite weights); nothing was written for it")
 
 
-def _meta(task: TrainingTask, metrics: list[dict[str, float]], completed: int, seconds: float,
-          world: int) -> dict[str, Any]:
+def _meta(task: TrainingTask, metrics: list[dict[str, float]], completed: int, seconds: float, world: int,
+          commit: str) -> dict[str, Any]:
     config = task.config
     return {**task.meta(), "solver": task.solver_name, "steps": config.steps, "shared": config.shared,
-            "completed_stages": completed, "train_config": asdict(config), "commit": current_commit(),
+            "completed_stages": completed, "train_config": asdict(config), "commit": commit,
             "validation": metrics, "train_seconds": round(seconds, 1), "processes": world,
             "threads": torch.get_num_threads()}
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import torch
 
 from engine.bodies.skeleton import MAIN_CHILD, NUM_JOINTS, PARENTS
-from engine.rotations import matrix_to_quaternion
 
 from . import kinematics
 
@@ -305,13 +304,6 @@ def _linearize(alpha: torch.Tensor, inputs: SwingInputs) -> tuple[torch.Tensor, 
     return joints, change.permute(0, 2, 3, 1).reshape(joints.shape[0], 3 * NUM_JOINTS, NUM_SWING)
 
 
-def x_from_rotations(rotations: torch.Tensor) -> torch.Tensor:
-    """(B, 72) axis-angle x of the ik problem from local rotations (B, 24, 3, 3)."""
-    if rotations.ndim != 4 or rotations.shape[1:] != (NUM_JOINTS, 3, 3):
-        raise ValueError(f"rotations must have shape (B, {NUM_JOINTS}, 3, 3), got {tuple(rotations.shape)}")
-    return kinematics.log_quaternion(matrix_to_quaternion(rotations)).flatten(1)
-
-
 @dataclass(frozen=True)
 class IKOLResult:
     """The layer's swing angles after each iteration (alphas[0] = 0) and what they were fitted to."""
@@ -328,7 +320,7 @@ class IKOLResult:
 
     def x(self, iteration: int = -1) -> torch.Tensor:
         """(B, 72) axis-angle of rotations(iteration), for records and the ik problem's metrics."""
-        return x_from_rotations(self.rotations(iteration))
+        return kinematics.x_from_rotations(self.rotations(iteration))
 
     def joints(self, iteration: int = -1) -> torch.Tensor:
         """(B, 24, 3) f(alpha) after `iteration` steps."""

@@ -15,7 +15,7 @@ import functools
 import torch
 
 from engine.bodies.skeleton import NUM_JOINTS, PARENTS
-from engine.rotations import quaternion_multiply, quaternion_to_matrix
+from engine.rotations import matrix_to_quaternion, quaternion_multiply, quaternion_to_matrix
 
 
 def _topological_order(parents: tuple[int, ...]) -> tuple[int, ...]:
@@ -97,6 +97,13 @@ def rotations_from_x(x: torch.Tensor) -> torch.Tensor:
     """Local rotation matrices (B, 24, 3, 3) of x (B, 72)."""
     _check_x(x)
     return quaternion_to_matrix(exp_quaternion(x.reshape(x.shape[0], NUM_JOINTS, 3)))
+
+
+def x_from_rotations(rotations: torch.Tensor) -> torch.Tensor:
+    """x (B, 72) of local rotation matrices (B, 24, 3, 3): the inverse of rotations_from_x (angles in [0, pi])."""
+    if rotations.ndim != 4 or rotations.shape[1:] != (NUM_JOINTS, 3, 3):
+        raise ValueError(f"rotations must have shape (B, {NUM_JOINTS}, 3, 3), got {tuple(rotations.shape)}")
+    return log_quaternion(matrix_to_quaternion(rotations)).flatten(1)
 
 
 def retract(x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:

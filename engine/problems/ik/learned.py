@@ -10,7 +10,7 @@ from ...learn.checkpoint import CheckpointError
 from ...learn.solver import CheckpointSolver, LearnedSolverParams
 from ...solvers.base import StepResult
 from . import kinematics
-from .networks import JointNetwork, x_from_rotations
+from .networks import JointNetwork
 
 SKELETON_TOLERANCE = 1e-3
 """Metres: rest joints further than this from the trained skeleton's make a different skeleton."""
@@ -38,7 +38,7 @@ class IKLearnedSolver(CheckpointSolver):
                 rotations = network(observation, prediction, kinematics.rotations_from_x(x))
             else:
                 rotations = network(observation, None, None)
-        return StepResult(prediction, energy, x_from_rotations(rotations))
+        return StepResult(prediction, energy, kinematics.x_from_rotations(rotations))
 
 
 def check_skeleton(meta: dict, path: str, rest_joints: torch.Tensor) -> None:

@@ -19,7 +19,6 @@ from torch import nn
 
 from ...bodies.skeleton import NUM_JOINTS
 from ..spec import bounded, check_config
-from ...rotations import matrix_to_axis_angle
 
 POSITION_SCALE = 10.0
 """Metres to decimetres: joint positions of a body are within a few decimetres of the root."""
@@ -39,11 +38,6 @@ def rotation_from_6d(sixd: torch.Tensor) -> torch.Tensor:
 def rotation_to_6d(rotations: torch.Tensor) -> torch.Tensor:
     """(..., 6) the first two columns of rotations (..., 3, 3)."""
     return torch.cat([rotations[..., :, 0], rotations[..., :, 1]], dim=-1)
-
-
-def x_from_rotations(rotations: torch.Tensor) -> torch.Tensor:
-    """The ik problem's x (B, 3J): axis-angle of local rotations (B, J, 3, 3)."""
-    return matrix_to_axis_angle(rotations).reshape(rotations.shape[0], -1)
 
 
 @dataclass(frozen=True)

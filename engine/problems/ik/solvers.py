@@ -1,6 +1,6 @@
 """The ik problem's solvers: the generic optimizers, the learned ones (deep feedback, per-step and shared, and
-Deep6D), and the feedback result refined by L-BFGS (as pose6d's feedback+softras); each a SolverEntry of the
-spec."""
+Deep6D), the feedback result refined by L-BFGS (as pose6d's feedback+softras), and IKOL's Gauss-Newton layer
+(with the true twist, zero twist, or the twist network of ikol-net); each a SolverEntry of the spec."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -10,6 +10,7 @@ from ...solvers.chain import ChainedSolver
 from ...solvers.generic import generic_solver_entries, make_generic
 from ...solvers.options import options_for
 from ..spec import SolverEntry
+from .ikol_solver import IKOL_SOLVERS
 
 CAPABILITIES = frozenset({"differentiable", "residuals"})
 FEEDBACK_RULE = "R_{t+1} = R_t dR(g_t(f(x_t), y, y - f(x_t), x_t)): an MLP reads the joints' feedback"
@@ -39,4 +40,4 @@ SOLVERS = generic_solver_entries(CAPABILITIES) + (
                 "one step", _learned("deep6d"), "R = gram_schmidt(g(y)): one MLP pass, no feedback"),
     SolverEntry("feedback+lbfgs", "chain", "the feedback network's result as L-BFGS's initial estimate",
                 _feedback_then_lbfgs, FEEDBACK_RULE + ", then L-BFGS on the energy"),
-)
+) + IKOL_SOLVERS

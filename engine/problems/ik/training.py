@@ -21,10 +21,10 @@ from ...bodies import BETA_LIMIT
 from ...bodies.skeleton import NUM_JOINTS
 from ...learn.checkpoint import MAX_STEPS
 from ...learn.train import StageData, TrainConfig
-from ...rotations import axis_angle_to_matrix
+from ...rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..spec import bounded
 from . import kinematics
-from .networks import JointNetwork, JointNetworkConfig, x_from_rotations
+from .networks import JointNetwork, JointNetworkConfig
 from .problem import CM, POSED_JOINTS
 
 ROOT_TILT_DEG = 20.0
@@ -88,7 +88,7 @@ def with_random_roots(poses: torch.Tensor, generator: torch.Generator) -> torch.
     yaw = torch.stack([torch.zeros(n), heading, torch.zeros(n)], 1)
     lean = torch.stack([tilt_axis.cos(), torch.zeros(n), tilt_axis.sin()], 1) * tilt[:, None]
     root = axis_angle_to_matrix(lean) @ axis_angle_to_matrix(yaw) @ axis_angle_to_matrix(poses[:, 0])
-    return torch.cat([x_from_rotations(root[:, None]).reshape(n, 1, 3), poses[:, 1:]], dim=1)
+    return torch.cat([matrix_to_axis_angle(root).reshape(n, 1, 3), poses[:, 1:]], dim=1)
 
 
 def joints_of(poses: torch.Tensor, rest_joints: torch.Tensor) -> torch.Tensor:
@@ -160,7 +160,7 @@ class IKTask:
         return position + self.config.rotation_weight * rotation
 
     def advance(self, network: JointNetwork, batch: StageData) -> torch.Tensor:
-        return x_from_rotations(self._rotations(network, batch))
+        return kinematics.x_from_rotations(self._rotations(network, batch))
 
     def validation_metrics(self, data: PoseSet, x: torch.Tensor) -> dict[str, float]:
         return pose_errors(x, data.poses, data.targets, self.rest_joints)

@@ -46,8 +46,29 @@ def test_bench_ik_prints_table_5(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Pos. mean (cm)" in printed and "Rot. median (deg)" in printed and "Time per iteration" in printed
     results = json.loads(out.read_text())
-    (label, solvers), = results["sets"].items()
+    (label, tables), = results["sets"].items()
+    solvers = tables["solvers"]
     assert "test split" in label and solvers["lm"]["problems"] == 3 and solvers["lm"]["ms_per_iteration"] > 0
+
+
+def test_bench_ik_tabulates_the_feedback_steps(tmp_path, capsys, tiny_ik_checkpoint):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "ik", "--n", "3", "--cmu-frames", "0", "--solvers", "lbfgs,feedback",
+                 "--checkpoint", str(tiny_ik_checkpoint), "--max-iterations", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "supplementary Tables 2 and 3" in printed and "feedback is" in printed and "faster than lbfgs" in printed
+    (tables,) = json.loads(out.read_text())["sets"].values()
+    assert set(tables["errors_after_steps"]["feedback"]) == {"1", "2", "3"}  # a 2-step network keeps its last
+
+
+def test_train_ik_writes_a_checkpoint_and_refuses_bad_settings(tmp_path, capsys):
+    tiny = ["--samples", "32", "--validation-samples", "8", "--epochs", "1", "--hidden", "8", "--layers", "1"]
+    assert main(["train", "ik", "--out", str(tmp_path), "--solver", "deep6d", *tiny]) == 0
+    assert (tmp_path / "ik-deep6d.safetensors").is_file()
+    assert main(["train", "ik", "--out", str(tmp_path), "--solver", "deep6d", *tiny]) == 2
+    assert "ik-deep6d.safetensors: the file exists" in capsys.readouterr().err
+    assert main(["train", "ik", "--out", str(tmp_path), "--solver", "deep6d", "--steps", "3"]) == 2
+    assert "exactly one step" in capsys.readouterr().err
 
 
 def test_problems_lists_every_problem(capsys):

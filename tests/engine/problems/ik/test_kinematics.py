@@ -5,6 +5,7 @@ import torch
 
 from engine.bodies.poses import sample_poses
 from engine.bodies.skeleton import NUM_JOINTS, PARENTS
+from engine.problems.ik import kinematics
 from engine.problems.ik.kinematics import (
     DESCENDANTS,
     ORDER,
@@ -114,3 +115,11 @@ def test_geodesic_angle():
     r1 = base.clone().requires_grad_()
     geodesic_angle(r1, turned.detach()).sum().backward()
     assert torch.isfinite(r1.grad).all()
+
+
+def test_x_from_rotations_inverts_rotations_from_x():
+    x = (0.8 * torch.randn(4, 72, generator=torch.Generator().manual_seed(0))).clamp(-1.5, 1.5)
+    rotations = kinematics.rotations_from_x(x)
+    assert torch.allclose(kinematics.rotations_from_x(kinematics.x_from_rotations(rotations)), rotations, atol=1e-5)
+    with pytest.raises(ValueError, match="rotations must have shape"):
+        kinematics.x_from_rotations(torch.eye(3).expand(2, 23, 3, 3))
