@@ -137,14 +137,16 @@ def _train_config(args: argparse.Namespace) -> "IKTrainConfig | IKOLNetTrainConf
     from .ikol_net import IKOLNetTrainConfig
     from .training import LEARNED_KINDS, IKTrainConfig
 
+    config_class = IKOLNetTrainConfig if args.solver == "ikol-net" else IKTrainConfig
+    own = {f.name for f in config_fields(config_class)}
+    foreign = [f.flag for config in (IKTrainConfig, IKOLNetTrainConfig) for f in config_fields(config)
+               if f.name not in own and getattr(args, f"config_{f.name}", None) is not None]
+    if foreign:
+        raise ValueError(f"{', '.join(sorted(set(foreign)))}: --solver {args.solver} has no such setting")
     if args.solver == "ikol-net":
         if args.config_steps not in (None, "1"):
             raise ValueError(f"--steps {args.config_steps}: --solver ikol-net has exactly one step; leave --steps out")
         return config_from_arguments(IKOLNetTrainConfig, args)
-    given = [f.flag for f in config_fields(IKOLNetTrainConfig) if getattr(args, f"config_{f.name}", None) is not None
-             and f.name not in {g.name for g in config_fields(IKTrainConfig)}]
-    if given:
-        raise ValueError(f"{', '.join(given)}: only --solver ikol-net has these settings")
     feedback, shared = LEARNED_KINDS[args.solver]
     if not feedback and args.config_steps not in (None, "1"):
         raise ValueError(f"--steps {args.config_steps}: --solver {args.solver} has exactly one step; leave --steps out")

@@ -95,7 +95,13 @@ def test_problems_lists_every_problem(capsys):
     (["solve", "ik", "--solvers", "nmr"], "problem ik cannot run solver(s) nmr; choose from adam, lbfgs"),
     (["solve", "pose6d", "--solvers", "lm"], "problem pose6d cannot run solver(s) lm"),
     (["solve", "nope"], "invalid choice: 'nope'"),
-    (["train", "ik", "--out", "{tmp}"], "invalid choice: 'ik'"),
+    (["train", "ik", "--out", "{tmp}", "--solver", "deep6d", "--steps", "3"], "--solver deep6d has exactly one step"),
+    (["train", "ik", "--out", "{tmp}", "--solver", "ikol-net", "--steps", "2"], "ikol-net has exactly one step"),
+    (["train", "ik", "--out", "{tmp}", "--solver", "ikol-net", "--rotation-weight", "5"],
+     "--rotation-weight: --solver ikol-net has no such setting"),
+    (["train", "ik", "--out", "{tmp}", "--damping", "0.5"], "--damping: --solver feedback has no such setting"),
+    (["train", "ik", "--out", "{tmp}", "--solver", "lbfgs"], "invalid choice: 'lbfgs'"),
+    (["train", "ik", "--out", "{tmp}", "--samples", "1"], "--samples must be a whole number from 2"),
 ])
 def test_bad_input_gives_one_line_error(tmp_path, capsys, argv, message):
     write(tmp_path, legs_bvh(12))

@@ -236,9 +236,10 @@ def entry_solver(name, **options):
 
 
 def test_solver_entries_and_settings():
-    assert [entry.name for entry in IKOL_SOLVERS] == ["ikol", "ikol-zero"]
+    assert [entry.name for entry in IKOL_SOLVERS] == ["ikol", "ikol-zero", "ikol-net"]
     for entry in IKOL_SOLVERS:
-        assert entry.kind == "optimizer" and "u = 0.1" in entry.update_rule and "n = t x d" in entry.update_rule
+        assert entry.kind == ("learned" if entry.name == "ikol-net" else "optimizer")
+        assert "u = 0.1" in entry.update_rule and "n = t x d" in entry.update_rule
         solver = entry.factory(max_iterations=3, damping=0.2, learning_rate=0.5)
         assert isinstance(solver, IKOLSolver) and solver.name == entry.name
         assert solver.params.max_iterations == 3 and solver.params.damping == 0.2 and solver.params.patience == 0
