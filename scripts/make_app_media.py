@@ -1,8 +1,9 @@
 """Makes the README's pictures of the app: docs/app.png (the demo after its run, scrubbed back a little),
 docs/app-teach.png (the teaching panel with an energy slice), docs/app.gif (the demo while it runs),
 docs/demo.gif (the demo's comparison as the app's Export writes it), and, after switching to the ik problem
-in the same window, docs/app-ik.png (adam, lbfgs and lm on a random pose) and docs/app-ik-teach.png (LM's
-step at the cursor: damping, gain ratio, accepted).
+in the same window, docs/app-ik.png (lbfgs, lm, the feedback network, deep6d, ikol and ikol-net on a random
+pose, at step 3) and docs/app-ik-teach.png (IKOL's Gauss-Newton step at the cursor: its rule, |delta alpha|, u
+and the layer's residual).
 
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py
@@ -73,13 +74,13 @@ def main() -> None:
     app.frame_until(lambda: state.problem == "ik", "switch to ik")
     app.controller.new_observation()
     app.frame_until(lambda: state.observation is not None, "ik observation")
-    state.settings.solvers = ["adam", "lbfgs", "lm"]
+    state.settings.solvers = ["lbfgs", "lm", "feedback", "deep6d", "ikol", "ikol-net"]
     app.controller.run()
     app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "ik run")
-    app.controller.scrub(6)
+    app.controller.scrub(3)
     capture(app, os.path.join(args.out, "app-ik.png"))
     dpg.set_value("tabs", "tab.teach")
-    state.teach_solver = "lm"
+    state.teach_solver = "ikol"
     app.controller.slice_axes = ("left_knee.rx", "left_hip.rx")
     app.controller.compute_energy_slice()
     app.frame_until(lambda: state.energy_slice is not None, "ik energy slice")

@@ -165,7 +165,7 @@ def test_too_large_observation_is_refused_before_decoding(tmp_path, capsys):
         (["train", "pose6d", "--out", "{tmp}", "--steps", "1000000"], "--steps must be a whole number from 1 to 20"),
         (["solve", "pose6d", "--solvers", "nmr", "--checkpoint", "{tmp}/c.safetensors"],
          "only learned solvers read a checkpoint and --solvers nmr has none; add one of feedback"),
-        (["solve", "ik", "--checkpoint", "{tmp}/c.safetensors"], "problem ik has no learned solver"),
+        (["solve", "ik", "--checkpoint", "{tmp}/c.safetensors"], "--solvers adam,lbfgs,lm has none; add one of feedback"),
     ],
 )
 def test_training_sizes_and_checkpoint_use_are_checked_first(tmp_path, capsys, argv, message):
