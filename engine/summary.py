@@ -54,7 +54,7 @@ def errors_after_steps(spec: ProblemSpec, trace: Trace, steps: tuple[int, ...]) 
 def _columns(spec: ProblemSpec, single: bool) -> list[tuple[str, str, str, bool]]:
     """(summary key, header, format, is flag) of the table's columns."""
     columns = [("steps", "Steps", "{:.0f}" if single else "{:.1f}", False),
-               ("seconds_per_solve", "Time (s)" if single else "Time / solve (s)", "{:.2f}" if single else "{:.3f}",
+               ("seconds_per_solve", "Time (s)" if single else "Time / solve (s)", "{:.2f}" if single else "{:.3g}",
                 False)]
     for metric in spec.metrics:
         aggregates = ("percent",) if metric.is_flag else (("mean",) if single else metric.aggregates)
@@ -90,7 +90,7 @@ def steps_table(spec: ProblemSpec, per_step: dict[str, dict[int, dict[str, float
     means of the spec's non-flag metrics joined by ' / ' (their order is the caption's, steps_caption)."""
     steps = sorted(next(iter(per_step.values())))
     metrics = [m for m in spec.metrics if not m.is_flag]
-    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k > 1 else ''}" for k in steps) + " |",
+    lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k != 1 else ''}" for k in steps) + " |",
              "|---" * (len(steps) + 1) + "|"]
     for name, rows in per_step.items():
         cells = [" / ".join(m.format.format(rows[k][f"{m.key}_mean"]) for m in metrics if f"{m.key}_mean" in rows[k])

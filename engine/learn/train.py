@@ -18,6 +18,7 @@ validates and writes the checkpoints.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import time
@@ -241,7 +242,8 @@ def _resume(task: TrainingTask, out_dir: str, device: torch.device | str) -> tup
         return [], 0
     checkpoint = load_checkpoint(path, task.network_class, device)
     recorded = {key: checkpoint.meta.get(key) for key in task.meta()}
-    if checkpoint.meta.get("train_config") != asdict(task.config) or recorded != task.meta() \
+    as_recorded = json.loads(json.dumps({"train_config": asdict(task.config), **task.meta()}))  # tuples as lists
+    if {"train_config": checkpoint.meta.get("train_config"), **recorded} != as_recorded \
             or checkpoint.meta.get("solver") != task.solver_name:
         raise CheckpointError(f"{path}: left by a training run with other settings; use another --out directory "
                               "or delete the file")

@@ -15,6 +15,7 @@ from ...cli_support import (
 )
 from ...compare import run_comparison
 from ...device import default_device
+from ...solvers.generic import GENERIC_SOLVERS
 from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_fields, config_from_arguments
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 FEEDBACK_NETWORKS = ("feedback", "feedback-shared")
 """The solvers whose errors after each of their steps are supplementary Tables 2 and 3."""
+JOINT_NETWORKS = FEEDBACK_NETWORKS + ("deep6d",)
+"""The learned solvers whose speed-up over the optimizers Table 5 reports."""
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,10 +82,6 @@ def bench_ik(args: argparse.Namespace) -> int:
     return 0
 
 
-def _kind(spec, name: str) -> str:
-    return spec.solver(name).kind
-
-
 def _per_step_errors(spec, comparison) -> dict[str, dict[int, dict[str, float]]]:
     """Supplementary Table 2's errors after 1, 2, 3 steps for the feedback networks, and the error after each
     iteration 0-5 for IKOL's Gauss-Newton layer (its convergence curve)."""
@@ -99,8 +98,7 @@ def _print_set(spec, label: str, device, count: int, summaries: dict[str, dict[s
         f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items()))
     print("Time per step of one solve, its share of the batch (ms): " + ", ".join(
         f"{name} {s['ms_per_step_per_solve']:.2f}" for name, s in summaries.items()))
-    print(speedups(summaries, [n for n in summaries if _kind(spec, n) == "learned"],
-                   [n for n in summaries if _kind(spec, n) == "optimizer"]))
+    print(speedups(summaries, [n for n in summaries if n in JOINT_NETWORKS], [n for n in summaries if n in GENERIC_SOLVERS]))
     networks = {name: rows for name, rows in per_step.items() if name in FEEDBACK_NETWORKS}
     if networks:
         print(f"\nError after k steps, supplementary Tables 2 and 3 ({steps_caption(spec)}):\n")

@@ -17,14 +17,13 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
-from ...bodies import BETA_LIMIT
 from ...bodies.skeleton import NUM_JOINTS
-from ...learn.train import StageData, TrainConfig
+from ...learn.train import StageData
 from ..spec import bounded, check_config
 from . import kinematics
 from .ikol import DAMPING, ITERATIONS, NUM_SWING, SWING_JOINTS, ikol_layer, pelvis_rotation, swing_twist, twist_cos_sin
-from .networks import POSITION_SCALE
-from .training import PoseSet, IKTask
+from .networks import POSITION_SCALE, mlp
+from .training import IKTask, IKTrainingSettings, PoseSet
 
 FITTED_JOINTS = (0,) + SWING_JOINTS
 """The joints whose rotations the layer sets: the pelvis (closed form) and the swing joints."""
@@ -58,15 +57,7 @@ class TwistNetwork(nn.Module):
     def __init__(self, config: TwistNetworkConfig):
         super().__init__()
         self.config = config
-        widths = [3 * NUM_JOINTS] + [config.hidden] * config.layers
-        layers: list[nn.Module] = []
-        for cin, cout in zip(widths, widths[1:]):
-            layers += [nn.Linear(cin, cout), nn.LeakyReLU(0.1, inplace=True)]
-        last = nn.Linear(config.hidden, 2 * NUM_SWING)
-        nn.init.zeros_(last.weight)
-        with torch.no_grad():
-            last.bias.copy_(torch.tensor([1.0, 0.0]).repeat(NUM_SWING))
-        self.mlp = nn.Sequential(*layers, last)
+        self.mlp = mlp(3 * NUM_JOINTS, config.hidden, config.layers, torch.tensor([1.0, 0.0]).repeat(NUM_SWING))
 
     def forward(self, targets: torch.Tensor, rest_joints: torch.Tensor) -> torch.Tensor:
         if targets.ndim != 3 or targets.shape[1:] != (NUM_JOINTS, 3):
@@ -78,7 +69,7 @@ class TwistNetwork(nn.Module):
 
 
 @dataclass(frozen=True)
-class IKOLNetTrainConfig(TrainConfig):
+class IKOLNetTrainConfig(IKTrainingSettings):
     """Settings of an ikol-net training run (`feedbacklab train ik --solver ikol-net`)."""
 
     steps: int = bounded(1, 1, 1)
@@ -86,11 +77,7 @@ class IKOLNetTrainConfig(TrainConfig):
     feedback: bool = False
     samples: int = bounded(100_000, 2, 10_000_000)
     """Training poses."""
-    validation_samples: int = bounded(1000, 1, 100_000)
-    """Validation poses (the val split)."""
     epochs: int = bounded(4, 1, 1000)
-    batch_size: int = bounded(256, 2, 4096)
-    learning_rate: float = bounded(1e-3, 0.0, 1.0, low_open=True)
     hidden: int = bounded(512, 1, 4096)
     layers: int = bounded(2, 1, 8)
     twist_weight: float = bounded(1.0, 0.0, 1e6)
@@ -99,8 +86,6 @@ class IKOLNetTrainConfig(TrainConfig):
     """IKOL's u."""
     iterations: int = bounded(ITERATIONS, 1, 50)
     """Gauss-Newton iterations trained through (IKOL: 5)."""
-    betas: tuple = bounded((), -BETA_LIMIT, BETA_LIMIT)
-    """Shape coefficients of the default body whose rest joints are the skeleton trained on."""
 
     solver_name: ClassVar[str] = "ikol-net"
 

@@ -40,6 +40,20 @@ def rotation_to_6d(rotations: torch.Tensor) -> torch.Tensor:
     return torch.cat([rotations[..., :, 0], rotations[..., :, 1]], dim=-1)
 
 
+def mlp(inputs: int, hidden: int, layers: int, start: torch.Tensor) -> nn.Sequential:
+    """Linear + LeakyReLU hidden layers, then a linear layer that starts at the constant `start` (zero weights,
+    bias `start`), so an untrained network answers it whatever its input."""
+    widths = [inputs] + [hidden] * layers
+    blocks: list[nn.Module] = []
+    for cin, cout in zip(widths, widths[1:]):
+        blocks += [nn.Linear(cin, cout), nn.LeakyReLU(0.1, inplace=True)]
+    last = nn.Linear(hidden, start.numel())
+    nn.init.zeros_(last.weight)
+    with torch.no_grad():
+        last.bias.copy_(start)
+    return nn.Sequential(*blocks, last)
+
+
 @dataclass(frozen=True)
 class JointNetworkConfig:
     """Shape of a joint MLP; stored in checkpoints so they rebuild exactly."""
@@ -73,15 +87,7 @@ class JointNetwork(nn.Module):
     def __init__(self, config: JointNetworkConfig):
         super().__init__()
         self.config = config
-        widths = [config.inputs] + [config.hidden] * config.layers
-        layers: list[nn.Module] = []
-        for cin, cout in zip(widths, widths[1:]):
-            layers += [nn.Linear(cin, cout), nn.LeakyReLU(0.1, inplace=True)]
-        last = nn.Linear(config.hidden, 6 * config.joints)
-        nn.init.zeros_(last.weight)
-        with torch.no_grad():
-            last.bias.copy_(torch.tensor(IDENTITY_6D).repeat(config.joints))
-        self.mlp = nn.Sequential(*layers, last)
+        self.mlp = mlp(config.inputs, config.hidden, config.layers, torch.tensor(IDENTITY_6D).repeat(config.joints))
 
     def forward(self, observation: torch.Tensor, prediction: torch.Tensor | None,
                 rotations: torch.Tensor | None) -> torch.Tensor:

@@ -34,18 +34,26 @@ LEARNED_KINDS = {"feedback": (True, False), "feedback-shared": (True, True), "de
 
 
 @dataclass(frozen=True)
-class IKTrainConfig(TrainConfig):
-    """Settings of an ik training run (the `feedbacklab train ik` flags)."""
+class IKTrainingSettings(TrainConfig):
+    """What every ik training run has beyond the trainer's settings: its skeleton, validation and optimiser."""
+
+    validation_samples: int = bounded(1000, 1, 100_000)
+    """Validation poses (the val split)."""
+    batch_size: int = bounded(256, 2, 4096)
+    learning_rate: float = bounded(1e-3, 0.0, 1.0, low_open=True)
+    betas: tuple = bounded((), -BETA_LIMIT, BETA_LIMIT)
+    """Shape coefficients of the default body whose rest joints are the skeleton trained on."""
+
+
+@dataclass(frozen=True)
+class IKTrainConfig(IKTrainingSettings):
+    """Settings of a feedback or Deep6D training run (the `feedbacklab train ik` flags)."""
 
     steps: int = bounded(3, 1, MAX_STEPS)
     """Feedback steps (stages), the paper's 3; Deep6D has one."""
     samples: int = bounded(160_000, 2, 10_000_000)
     """Training poses per stage."""
-    validation_samples: int = bounded(1000, 1, 100_000)
-    """Validation poses (the val split)."""
     epochs: int = bounded(4, 1, 1000)
-    batch_size: int = bounded(256, 2, 4096)
-    learning_rate: float = bounded(1e-3, 0.0, 1.0, low_open=True)
     hidden: int = bounded(1024, 1, 4096)
     """Width of the MLP's hidden layers (Deep6D's 1024)."""
     layers: int = bounded(3, 1, 8)
@@ -53,8 +61,6 @@ class IKTrainConfig(TrainConfig):
     rotation_weight: float = bounded(1000.0, 0.0, 1e6)
     """Weight of the rotation term (squared Frobenius distance) against the joint term in cm^2: 1000 makes a
     1 degree error weigh about as much as a 1 cm one."""
-    betas: tuple = bounded((), -BETA_LIMIT, BETA_LIMIT)
-    """Shape coefficients of the default body whose rest joints are the skeleton trained on."""
 
     @property
     def solver_name(self) -> str:

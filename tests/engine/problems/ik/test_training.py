@@ -71,3 +71,21 @@ def test_training_poses_mix_in_the_motion_capture(tmp_path, monkeypatch):
 def test_bad_settings(values, message):
     with pytest.raises(ValueError, match=message):
         IKTrainConfig(**values)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    from engine.learn import train as training
+
+    original_fit, calls = training._fit, []
+
+    def crash_in_second_stage(task, network, data, stage, *args):
+        calls.append(stage)
+        if stage == 1 and len(calls) == 2:
+            raise RuntimeError("simulated crash")
+        return original_fit(task, network, data, stage, *args)
+
+    monkeypatch.setattr(training, "_fit", crash_in_second_stage)
+    with pytest.raises(RuntimeError, match="simulated"):
+        train_tiny_ik(tmp_path)
+    assert load_checkpoint(train_tiny_ik(tmp_path), JointNetwork).steps == 2
+    assert calls == [0, 1, 1]  # the first stage came from the partial checkpoint
