@@ -123,6 +123,7 @@ class IKOLSolver(IterativeSolver):
 def _factory(twist: str) -> Callable[..., IterativeSolver]:
     def make(**options: Any) -> IterativeSolver:
         settings = options_for(IKOLParams, options)
+        settings.pop("max_iterations", None)  # IKOL is its 5 iterations, not the runs' iteration limit
         if twist != "network":
             settings.pop("checkpoint", None)  # only the twist network reads one
         return IKOLSolver(IKOLParams(**{**settings, "twist": twist}))
