@@ -89,3 +89,20 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
         train_tiny_ik(tmp_path)
     assert load_checkpoint(train_tiny_ik(tmp_path), JointNetwork).steps == 2
     assert calls == [0, 1, 1]  # the first stage came from the partial checkpoint
+
+
+def test_two_process_training_with_gloo(tmp_path):
+    """train ik through torchrun, as pose6d's: two CPU processes, DDP averaging the gradients."""
+    import os
+    import subprocess
+    import sys
+
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command = torchrun + ["-m", "engine.cli", "train", "ik", "--out", str(tmp_path), "--steps", "2", "--samples", "32",
+                          "--validation-samples", "8", "--epochs", "1", "--batch-size", "8", "--hidden", "8",
+                          "--layers", "1"]
+    environment = dict(os.environ, OMP_NUM_THREADS="1", FEEDBACKLAB_DEVICE="cpu")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    checkpoint = load_checkpoint(tmp_path / "ik-feedback.safetensors", JointNetwork)
+    assert checkpoint.meta["processes"] == 2 and checkpoint.steps == 2 and "stage 2/2" in result.stderr
