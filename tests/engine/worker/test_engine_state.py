@@ -151,3 +151,30 @@ def test_energy_slice_and_export(engine, tmp_path):
     assert kinds[-1] == "ExportFinished" and kinds.count("ExportProgress") == 6
     engine.handle(p.Export(comparison, str(tmp_path / "missing" / "out.gif")))
     assert "does not exist" in engine.results[-1].message
+
+
+def _finish(engine) -> list:
+    while engine.running:
+        engine.advance()
+    results = engine.results[:]
+    engine.results.clear()
+    return results
+
+
+def test_a_learned_ik_solver_that_does_not_fit_stops_alone(engine):
+    """Another skeleton (--betas) for the shipped networks, no ground truth for ikol: each stops with its one
+    line, lm runs to the end."""
+    engine.handle(p.SetProblem("ik", {"betas": (1.5,)}))
+    engine.handle(p.NewObservation(seed=3))
+    observation = engine.results[-1].observation
+    engine.handle(p.SetObservation(observation, None, "targets.npy"))
+    engine.results.clear()
+    engine.handle(p.Run(("lm", "feedback", "ikol", "ikol-net"), {"max_iterations": 5}))
+    results = _finish(engine)
+    failed = {r.solver: r.message for r in results if isinstance(r, p.SolverFailed)}
+    assert set(failed) == {"feedback", "ikol", "ikol-net"}
+    assert all("trained on another skeleton" in failed[name] and "\n" not in failed[name]
+               for name in ("feedback", "ikol-net"))
+    assert "takes each joint's twist from the ground truth" in failed["ikol"]
+    done = {r.solver for r in results if isinstance(r, p.IterationDone)}
+    assert "lm" in done and isinstance(results[-1], p.RunFinished)
