@@ -103,8 +103,6 @@ def test_bad_problem_keeps_what_the_app_had(toy, controller):
 
 def test_sessions_of_the_first_app_open_as_pose6d(toy, solved, tmp_path):
     """A version 1 session (pose6d, mesh attached, renderings as uint8) opens, even from another problem."""
-    from engine.trace import Comparison
-
     state = solved.state
     comparison = state.comparison()
     mesh = state.inputs["mesh"]

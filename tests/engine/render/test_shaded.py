@@ -23,7 +23,6 @@ def test_square_covers_its_pixels():
 def test_nearest_face_wins():
     near, faces = square(0.5, half=0.25)
     far, _ = square(-0.5)
-    vertices = torch.cat([far, near])
     both = torch.cat([faces, faces + 4])
     tilted = near.clone()
     tilted[:, 2] += tilted[:, 0]  # a darker (tilted) face in front
