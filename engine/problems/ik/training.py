@@ -51,7 +51,7 @@ class IKTrainConfig(IKTrainingSettings):
 
     steps: int = bounded(3, 1, MAX_STEPS)
     """Feedback steps (stages), the paper's 3; Deep6D has one."""
-    samples: int = bounded(160_000, 2, 10_000_000)
+    samples: int = bounded(320_000, 2, 10_000_000)
     """Training poses per stage."""
     epochs: int = bounded(4, 1, 1000)
     hidden: int = bounded(1024, 1, 4096)
