@@ -59,12 +59,17 @@ def current_commit() -> str:
         return "unknown"
 
 
-def save_checkpoint(path: str | os.PathLike, networks: list[nn.Module], meta: dict[str, Any]) -> None:
-    """Writes the networks' weights (keys 'net{i}.{name}') and the metadata, atomically (engine.outputs)."""
-    tensors = {f"net{i}.{name}": value.detach().cpu().clone()
+def save_checkpoint(path: str | os.PathLike, networks: list[nn.Module], meta: dict[str, Any],
+                    half: bool = False) -> None:
+    """Writes the networks' weights (keys 'net{i}.{name}') and the metadata, atomically (engine.outputs). With
+    `half`, floating-point weights are stored as float16 (half the file; loading turns them back into the
+    networks' float32)."""
+    dtype = torch.float16 if half else None
+    tensors = {f"net{i}.{name}": value.detach().cpu().to(dtype if value.is_floating_point() else value.dtype).clone()
                for i, network in enumerate(networks) for name, value in network.state_dict().items()}
     header = dict(meta, format=FORMAT, version=VERSION, networks=len(networks), problem=networks[0].problem,
-                  architecture=networks[0].architecture, network=networks[0].config.to_dict())
+                  architecture=networks[0].architecture, network=networks[0].config.to_dict(),
+                  weights="float16" if half else "float32")
     with atomic_path(path) as temporary:
         save_file(tensors, temporary, metadata={_META_KEY: json.dumps(header)})
 

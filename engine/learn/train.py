@@ -11,7 +11,8 @@ here.
 Deterministic per seed on one process. Resumable per stage: after each stage the networks so far are
 written to DIR/partial.safetensors, and a run with the same settings picks up from there (bit for bit with
 per-step networks; a shared network replays the finished stages with its latest weights, so its resumed run
-is close to, not identical with, an uninterrupted one). Multi-process through torch.distributed (torchrun):
+is close to, not identical with, an uninterrupted one). The final checkpoint stores its weights as float16
+(half the size). Multi-process through torch.distributed (torchrun):
 every rank makes and trains on its own shard of the training problems, DDP averages the gradients, rank 0
 validates and writes the checkpoints.
 """
@@ -181,7 +182,7 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
     final = checkpoint_path(out_dir, task.network_class.problem, task.solver_name)
     if rank == 0:
         save_checkpoint(final, networks, _meta(task, metrics, config.steps, time.perf_counter() - started, world,
-                                               commit))
+                                               commit), half=True)  # the partial one stays exact, for resuming
         os.remove(os.path.join(out_dir, PARTIAL))
     return final
 

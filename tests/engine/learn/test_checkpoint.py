@@ -2,6 +2,7 @@ import json
 import re
 
 import pytest
+import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -139,3 +140,16 @@ def test_checkpoints_get_the_permissions_of_any_new_file(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(umask)
+
+
+def test_half_checkpoints_store_float16_and_load_as_float32(tmp_path):
+    network = UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8))
+    full, half = tmp_path / "full.safetensors", tmp_path / "half.safetensors"
+    save_checkpoint(full, [network], {"steps": 1})
+    save_checkpoint(half, [network], {"steps": 1}, half=True)
+    with safe_open(half, framework="pt") as file:
+        assert file.get_tensor("net0.head.0.weight").dtype == torch.float16
+    loaded = load_checkpoint(half, UpdateNetwork)
+    assert loaded.meta["weights"] == "float16" and half.stat().st_size < 0.6 * full.stat().st_size
+    weight = loaded.networks[0].head[0].weight
+    assert weight.dtype == torch.float32 and torch.allclose(weight, network.head[0].weight, atol=1e-3)

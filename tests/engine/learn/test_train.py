@@ -103,3 +103,7 @@ def test_the_directory_is_free_again_after_a_run(tmp_path):
     train_tiny(tmp_path, steps=1)
     with open(tmp_path / ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_the_final_checkpoint_is_float16(tiny_checkpoint):
+    assert load_checkpoint(tiny_checkpoint, UpdateNetwork).meta["weights"] == "float16"
