@@ -313,7 +313,8 @@ class ProblemSpec:
     x_hint: str = ""
     """What parse_x reads, for help texts: 'qw,qx,qy,qz,tx,ty,tz'."""
     capabilities: frozenset[str] = frozenset()
-    """'differentiable' (forward_differentiable), 'residuals', 'train' (a learned solver's trainer)."""
+    """'differentiable' (forward_differentiable), 'residuals', 'hessian' (an energy twice differentiable through
+    forward_differentiable: trust-region Newton), 'train' (a learned solver's trainer)."""
     commands: tuple["Command", ...] = ()
     """The problem's `bench` and `train` subcommands (its paper's tables, its trainer)."""
     gradient_options: dict[str, Any] | None = None

@@ -14,6 +14,7 @@ item (batch-first), so every item of a batch keeps its own moments, curvature pa
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -21,6 +22,7 @@ import torch
 
 from ..problems.spec import SolverEntry
 from .base import IterativeSolver, SolverParams, StepResult
+from .newton import NewtonParams, NewtonSolver
 from .options import options_for
 
 GRADIENT_METHODS = ("adam", "lbfgs")
@@ -404,7 +406,8 @@ class GenericSolverInfo(NamedTuple):
     kind: str
     description: str
     capability: str
-    """'differentiable' (problem.forward_differentiable) or 'residuals' (problem.residuals)."""
+    """'differentiable' (problem.forward_differentiable), 'residuals' (problem.residuals) or 'hessian' (an energy
+    twice differentiable through forward_differentiable)."""
     update_rule: str
     """The rule that makes dx_t, for the teach panel."""
 
@@ -422,6 +425,9 @@ GENERIC_SOLVERS: dict[str, GenericSolverInfo] = {
     "lm": GenericSolverInfo(
         "optimizer", "Levenberg-Marquardt, gain-ratio damping per item", "residuals",
         "dx = -(J^T J + lambda D)^-1 J^T r"),
+    "newton": GenericSolverInfo(
+        "optimizer", "trust-region Newton on the exact Hessian, gain-ratio damping per item", "hessian",
+        "dx = -(H + mu I)^-1 g  (H, g: the energy's exact Hessian and gradient)"),
 }
 
 _CLASSES: dict[str, tuple[type[IterativeSolver], type[SolverParams]]] = {
@@ -429,6 +435,7 @@ _CLASSES: dict[str, tuple[type[IterativeSolver], type[SolverParams]]] = {
     "lbfgs": (GradientOptimizer, GradientOptimizerParams),
     "gauss-newton": (LeastSquaresSolver, LeastSquaresParams),
     "lm": (LeastSquaresSolver, LeastSquaresParams),
+    "newton": (NewtonSolver, NewtonParams),
 }
 
 
@@ -438,7 +445,9 @@ def make_generic(name: str, **overrides: Any) -> IterativeSolver:
     if name not in GENERIC_SOLVERS:
         raise ValueError(f"unknown generic solver {name!r}; choose from {', '.join(GENERIC_SOLVERS)}")
     solver_class, params_class = _CLASSES[name]
-    options = {**options_for(params_class, overrides), "method": name}
+    options = options_for(params_class, overrides)
+    if "method" in {f.name for f in dataclasses.fields(params_class)}:
+        options["method"] = name
     return solver_class(params_class(**options))  # type: ignore[call-arg]
 
 

@@ -163,7 +163,7 @@ def test_bad_params_rejected(params_class, settings):
 
 
 def test_make_generic_and_entries():
-    assert set(GENERIC_SOLVERS) == {"adam", "lbfgs", "gauss-newton", "lm"}
+    assert set(GENERIC_SOLVERS) == {"adam", "lbfgs", "gauss-newton", "lm", "newton"}
     lm = make_generic("lm", max_iterations=7, learning_rate=0.5, method="adam")
     assert isinstance(lm, LeastSquaresSolver) and lm.name == "lm" and lm.params.max_iterations == 7
     adam = make_generic("adam", learning_rate=0.5, damping=1.0)
