@@ -33,6 +33,9 @@ from ..solvers.options import check_solver_options
 STORAGES = ("float32", "unit-uint8")
 AGGREGATES = ("mean", "median", "percent")
 KINDS = ("euclidean", "quaternion", "rotation-vector")
+SOLVER_KINDS = ("optimizer", "learned", "chain", "closed-form")
+"""Minimising an energy; a trained network; one solver's result refining another's; an estimate in one step
+from the observation alone (a median of tracker boxes)."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class SolverEntry:
-    """A solver a problem offers: kind ('optimizer', 'learned' or 'chain'), one line, and its factory
+    """A solver a problem offers: kind (one of SOLVER_KINDS), one line, and its factory
     (**overrides) -> solver. Generic solvers come from engine.solvers.generic; problems add their own."""
 
     name: str

@@ -8,7 +8,7 @@ import torch
 
 from engine.compare import run_comparison
 from engine.problems.registry import get_problem, problems
-from engine.problems.spec import ProblemSpec, config_fields, config_to_dict
+from engine.problems.spec import SOLVER_KINDS, ProblemSpec, config_fields, config_to_dict
 from engine.record import record_comparison, render_frame
 from engine.solvers.base import Status
 from engine.solvers.generic import linearize
@@ -42,7 +42,7 @@ def test_spec_is_complete(spec):
     for f in config_fields(spec.config):
         assert f.help, f"{spec.name}: config field {f.name} has no docstring (it is the CLI help)"
     for entry in spec.solvers:
-        assert entry.kind in ("optimizer", "learned", "chain") and entry.description and entry.update_rule
+        assert entry.kind in SOLVER_KINDS and entry.description and entry.update_rule
 
 
 @pytest.mark.parametrize("batch", [1, 3])
