@@ -129,7 +129,8 @@ def _pictures(spec: ProblemSpec, comparison: Comparison, trace: Trace, k: int, i
     """The spec's panels for one item at iteration k of a trace."""
     truth = None if comparison.ground_truth is None else comparison.ground_truth[item]
     prediction = trace.prediction(k, item)
-    return [panel.draw(comparison.observation[item], prediction, trace.x[k, item], truth) for panel in spec.panels]
+    return [panel.picture(comparison.observation[item], prediction, trace.x[k, item], truth, comparison.config)
+            for panel in spec.panels]
 
 
 def _legend_entry_width(label: str) -> int:

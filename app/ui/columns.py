@@ -134,7 +134,7 @@ class SolverColumns:
         self._shown[slot] = (record, state.observation)
         spec, observation = state.spec, state.observation
         for panel in spec.panels:
-            image = self.picture(panel, record, observation)
+            image = self.picture(panel, record, observation, state.config)
             self.textures.show(f"column{slot}.image.{panel.key}", texture_name(slot, panel.key), image,
                                picture_width(image))
         dpg.set_value(f"column{slot}.status", _status_text(trace, record.index))
@@ -142,14 +142,16 @@ class SolverColumns:
         dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
 
-    def picture(self, panel: Panel, record: Any, observation: ObservationInfo) -> np.ndarray:
-        """The panel's picture of a record, drawn once (the teach panel shares them)."""
+    def picture(self, panel: Panel, record: Any, observation: ObservationInfo, config: dict[str, Any]) -> np.ndarray:
+        """The panel's picture of a record under the problem's config, drawn once (the teach panel shares them; a
+        new config comes with new records)."""
         key = (id(record), panel.key)
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] is record and drawn[1] is observation:
             self._drawn.move_to_end(key)
             return drawn[2]
-        image = panel.draw(observation.observation, record.prediction, np.asarray(record.x), observation.ground_truth)
+        image = panel.picture(observation.observation, record.prediction, np.asarray(record.x),
+                              observation.ground_truth, config)
         self._drawn[key] = (record, observation, image)
         while len(self._drawn) > DRAWN_PICTURES:
             self._drawn.popitem(last=False)

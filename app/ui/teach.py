@@ -60,8 +60,9 @@ def phase_lines(state: AppState) -> list[str]:
 class TeachPanel:
     def __init__(self, on_next_phase: Callable[[], None], on_solver: Callable[[str], None],
                  on_slice: Callable[[tuple[str, str]], None], textures: TexturePool,
-                 picture: Callable[[Any, Any, Any], np.ndarray]):
-        """picture(panel, record, observation): a solver column's picture (drawn once, shared with the columns)."""
+                 picture: Callable[[Any, Any, Any, dict[str, Any]], np.ndarray]):
+        """picture(panel, record, observation, config): a solver column's picture (drawn once, shared with the
+        columns)."""
         self.on_next_phase, self.on_solver, self.on_slice = on_next_phase, on_solver, on_slice
         self.textures, self.picture = textures, picture
         self._pictures_drawn: tuple | None = None
@@ -166,7 +167,7 @@ class TeachPanel:
                 dpg.configure_item(f"teach.picture.{panel.key}", show=False)
             else:
                 self.textures.show(f"teach.picture.{panel.key}", f"teach.{panel.key}",
-                                   self.picture(panel, record, observation), PICTURE_WIDTH)
+                                   self.picture(panel, record, observation, state.config), PICTURE_WIDTH)
 
     def _refresh_slice(self, state: AppState) -> None:
         result = state.energy_slice

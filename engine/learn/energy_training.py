@@ -21,7 +21,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import torch
 
-from ..problems.spec import bounded
+from ..problems.spec import bounded, check_config
 from .argmin import ArgminSettings, argmin
 from .checkpoint import current_commit
 from .energy_weights import save_energy_weights
@@ -50,6 +50,7 @@ class EnergyTrainConfig:
     """Seed of the training data and of the weights' initial values where they are random."""
 
     def __post_init__(self) -> None:
+        check_config(self)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"--optimizer {self.optimizer!r}: choose {' or '.join(OPTIMIZERS)}")
 
@@ -134,7 +135,7 @@ def train_energy(task: EnergyTask, out_path: str | None = None, log: Callable[[s
         optimizer.zero_grad()
         loss.backward()
         norm = math.sqrt(sum(float(w.grad.square().sum()) for w in weights.values() if w.grad is not None))
-        history.append(TrainingRecord(step, float(loss), norm, int(result.flagged.sum()),
+        history.append(TrainingRecord(step, float(loss.detach()), norm, int(result.flagged.sum()),
                                       {name: value.detach().cpu().numpy().copy() for name, value in weights.items()}))
         if not math.isfinite(norm):
             skipped += 1
@@ -149,7 +150,7 @@ def train_energy(task: EnergyTask, out_path: str | None = None, log: Callable[[s
             log(f"step {step}: the weights became NaN or infinite (gradient norm {norm:.3g}); stopped")
             break
         if log_every and (step % log_every == 0 or step == config.steps - 1):
-            log(f"step {step}: loss {float(loss):.4g}, |dL/dw| {norm:.3g}, flagged {int(result.flagged.sum())}")
+            log(f"step {step}: loss {float(loss.detach()):.4g}, |dL/dw| {norm:.3g}, flagged {int(result.flagged.sum())}")
     final = {name: value.detach().clone() for name, value in weights.items()}
     validation = task.validate(final)
     seconds = time.perf_counter() - started

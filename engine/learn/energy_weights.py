@@ -7,6 +7,7 @@ not finite.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -67,3 +68,27 @@ def load_energy_weights(path: str | os.PathLike, problem: str, shapes: dict[str,
 
 def _describe(shapes: dict[str, tuple[int, ...]]) -> str:
     return ", ".join(f"{name} {tuple(shape)}" for name, shape in sorted(shapes.items())) or "(none)"
+
+
+def shipped_energy(problem: str) -> str:
+    """The trained energy weights shipped for a problem: assets/wibergian/PROBLEM.safetensors."""
+    from .solver import ASSETS
+
+    return os.path.join(ASSETS, "wibergian", f"{problem}.safetensors")
+
+
+def energy_choice(problem: str, choice: str, untrained: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The weights a problem's `energy` setting names: 'untrained' (these values), 'trained' (the shipped file)
+    or a file made by `feedbacklab train PROBLEM --out FILE`; read once per file version."""
+    if choice == "untrained":
+        return untrained
+    path = shipped_energy(problem) if choice == "trained" else os.path.abspath(choice)
+    shapes = tuple(sorted((name, tuple(value.shape)) for name, value in untrained.items()))
+    stamp = os.stat(path).st_mtime_ns if os.path.isfile(path) else None
+    return dict(_cached_weights(path, stamp, problem, shapes))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_weights(path: str, stamp: int | None, problem: str, shapes: tuple) -> tuple:
+    weights, _ = load_energy_weights(path, problem, dict(shapes))
+    return tuple(weights.items())

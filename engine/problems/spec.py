@@ -175,6 +175,16 @@ class Panel:
     key: str
     title: str
     draw: PanelDraw
+    uses_config: bool = False
+    """draw takes a fifth argument, the problem's config as a dict (config_to_dict): for pictures of what the
+    config sets and the arrays do not hold, such as an energy's weights."""
+
+    def picture(self, observation: np.ndarray, prediction: np.ndarray, x: np.ndarray, truth: np.ndarray | None,
+                config: dict[str, Any]) -> np.ndarray:
+        """The panel's (H, W, 3) uint8 picture of one item."""
+        if self.uses_config:
+            return self.draw(observation, prediction, x, truth, config)  # type: ignore[call-arg]
+        return self.draw(observation, prediction, x, truth)
 
 
 @dataclass(frozen=True)
@@ -230,6 +240,26 @@ class SolverEntry:
     factory: Callable[..., Any]
     update_rule: str = ""
     """The rule that makes dx_t, for the teach panel."""
+
+
+LessonFrames = dict[str, list[dict[str, Any]]]
+"""Training runs by name, each one frame per training step: plain numbers and NumPy arrays."""
+
+
+@dataclass(frozen=True)
+class EnergyLesson:
+    """The app's Learn tab for a problem whose energy is learned through its minima (Wibergian learning).
+
+    run(config, observation item, ground truth item or None, steps) trains the energy from its untrained
+    weights (in the engine) and returns LessonFrames; draw(frames, step, observation item, ground truth item or
+    None) pictures every run at one training step as (H, W, 3) uint8 (in the app, as panels are)."""
+
+    title: str
+    explanation: str
+    run: Callable[[Any, np.ndarray, "np.ndarray | None", int], LessonFrames]
+    draw: Callable[[LessonFrames, int, np.ndarray, "np.ndarray | None"], np.ndarray]
+    steps: int = 200
+    """Training steps of the lesson."""
 
 
 @dataclass(frozen=True)
@@ -334,6 +364,8 @@ class ProblemSpec:
     """Set on the one problem the first app held (pose6d), so that its sessions and recent files still open."""
     prediction_label: str = "prediction"
     """What a prediction is called in the views ('rendering', 'joints')."""
+    lesson: EnergyLesson | None = None
+    """The teaching demo of learning the problem's energy, for problems that learn one."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

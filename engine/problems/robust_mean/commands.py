@@ -1,0 +1,129 @@
+"""`feedbacklab train robust-mean`: learn sigma through the minimum (the paper's Fig. 2), damped or not; and
+`feedbacklab bench robust-mean`: both derivatives over many seeds, with the closed-form and untrained baselines
+and the best fixed sigma of a grid on the same held-out problems."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...cli_support import add_force_argument, add_output_argument, tables_unless_json, whole_number, write_results
+from ...bounds import integer
+from ...learn.energy_training import EnergyTrainingRun, train_energy
+from ..spec import add_config_arguments, config_from_arguments
+
+DAMPINGS = (0.1, 0.0)
+"""The paper's trust-region lambda and the undamped derivative of Samuel and Tappen."""
+SANE_SIGMA = (0.1, 1000.0)
+"""A learned sigma outside this range counts as diverged: below it every RBF covers its own sample alone (the
+minimum is any sample), above it the energy is the same bowl over every sample (the minimum is their mean)."""
+GRID = (1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 30.0, 60.0)
+SEEDS = whole_number(integer(1, 1000))
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from .training import RobustMeanTrainConfig
+
+    add_config_arguments(parser, RobustMeanTrainConfig)
+    add_output_argument(parser, "--out", (".safetensors",), "write the learned sigma (default: nothing written)")
+
+
+def train_robust_mean(args: argparse.Namespace) -> int:
+    from .training import RobustMeanTask, RobustMeanTrainConfig
+
+    config = config_from_arguments(RobustMeanTrainConfig, args)
+    run = train_energy(RobustMeanTask(config), args.out, log=lambda message: print(message, file=sys.stderr),
+                       log_every=max(1, config.steps // 10))
+    print(describe_run(config.damping, config.seed, run))
+    return 0
+
+
+def describe_run(damping: float, seed: int, run: EnergyTrainingRun) -> str:
+    """One line: where sigma went, the held-out error, the largest gradient norm, divergence."""
+    start = math.exp(float(run.history[0].weights["log_sigma"]))
+    sigma, error = run.meta["validation"]["sigma"], run.meta["validation"]["squared_error"]
+    return (f"lambda {damping:g}, seed {seed}: {'diverged' if diverged(run) else 'converged'}; sigma {start:.4g} -> "
+            f"{sigma:.4g}; held-out squared error {error:.4g}; largest |dL/dlog sigma| "
+            f"{run.largest_gradient_norm:.4g}; {run.meta['skipped_steps']} steps skipped (non-finite gradient)")
+
+
+def diverged(run: EnergyTrainingRun) -> bool:
+    sigma = run.meta["validation"]["sigma"]
+    return run.meta["diverged_at"] is not None or not (SANE_SIGMA[0] <= sigma <= SANE_SIGMA[1])
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from .training import RobustMeanTrainConfig
+
+    parser.add_argument("--seeds", type=SEEDS, default=20, help="training runs per lambda, seeds 0, 1, ...")
+    add_config_arguments(parser, RobustMeanTrainConfig, exclude=("damping", "seed"))
+    add_output_argument(parser, "--out", (".json",), "also write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    add_force_argument(parser)
+
+
+def bench_robust_mean(args: argparse.Namespace) -> int:
+    from .problem import UNTRAINED_SIGMA
+    from .training import VALIDATION_SEED, RobustMeanTask, RobustMeanTrainConfig, validation_error
+
+    show = tables_unless_json(args)
+    base = config_from_arguments(RobustMeanTrainConfig, args)
+    task = RobustMeanTask(base)
+    results: dict[str, Any] = {"problem": "robust-mean", "settings": vars(base) | {"seeds": args.seeds},
+                               "torch_threads": torch.get_num_threads(), "lambdas": {}, "baselines": {}}
+    held_out = task.draw(base.validation_problems, VALIDATION_SEED, torch.tensor(math.log(UNTRAINED_SIGMA)))
+    for name, statistic in (("mean", held_out.samples.mean(1, keepdim=True)),
+                            ("median", held_out.samples.median(1, keepdim=True).values)):
+        results["baselines"][name] = float((statistic - held_out.truth).square().mean())
+    results["baselines"][f"untrained energy (sigma {UNTRAINED_SIGMA:g})"] = validation_error(
+        task, torch.tensor(math.log(UNTRAINED_SIGMA)))
+    results["grid"] = {f"{sigma:g}": validation_error(task, torch.tensor(math.log(sigma))) for sigma in GRID}
+    for damping in DAMPINGS:
+        runs = []
+        for seed in range(args.seeds):
+            config = RobustMeanTrainConfig(**{**vars(base), "damping": damping, "seed": seed})
+            run = train_energy(RobustMeanTask(config), None, log=lambda message: None, log_every=0)
+            runs.append({"seed": seed, "sigma": run.meta["validation"]["sigma"],
+                         "squared_error": run.meta["validation"]["squared_error"],
+                         "largest_gradient_norm": run.largest_gradient_norm, "diverged": diverged(run),
+                         "seconds": run.meta["seconds"]})
+            print(f"lambda {damping:g} seed {seed}: sigma {runs[-1]['sigma']:.4g}, error "
+                  f"{runs[-1]['squared_error']:.4g}, largest gradient {runs[-1]['largest_gradient_norm']:.4g}",
+                  file=sys.stderr)
+        results["lambdas"][f"{damping:g}"] = {"runs": runs, **_aggregate(runs)}
+    show(_tables(results))
+    write_results(args, results)
+    return 0
+
+
+def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    kept = [run for run in runs if not run["diverged"]]
+    errors = np.array([run["squared_error"] for run in kept], dtype=np.float64)
+    return {"diverged": sum(run["diverged"] for run in runs),
+            "error_mean": float(errors.mean()) if len(errors) else float("nan"),
+            "error_median": float(np.median(errors)) if len(errors) else float("nan"),
+            "sigma_median": float(np.median([run["sigma"] for run in runs])),
+            "largest_gradient_norm": max(run["largest_gradient_norm"] for run in runs)}
+
+
+def _tables(results: dict[str, Any]) -> str:
+    settings = results["settings"]
+    lines = [f"Learning sigma through the minimum: {settings['seeds']} seeds per lambda, {settings['steps']} SGD steps "
+             f"(lr {settings['learning_rate']:g}, momentum {settings['momentum']:g}, batch {settings['batch_size']}), "
+             f"from sigma {settings['untrained_sigma']:g}; squared error of the minimum to the true mean on "
+             f"{settings['validation_problems']} held-out problems.", "",
+             "| lambda | diverged | error mean | error median | sigma median | largest dL/dlog sigma |",
+             "|---|---|---|---|---|---|"]
+    for damping, row in results["lambdas"].items():
+        lines.append(f"| {damping} | {row['diverged']} / {len(row['runs'])} | {row['error_mean']:.1f} | "
+                     f"{row['error_median']:.1f} | {row['sigma_median']:.3g} | {row['largest_gradient_norm']:.3g} |")
+    lines += ["", "Baselines on the same problems (squared error):", "", "| estimate | error |", "|---|---|"]
+    lines += [f"| {name} | {error:.1f} |" for name, error in results["baselines"].items()]
+    best = min(results["grid"], key=lambda sigma: results["grid"][sigma])
+    lines += [f"| best fixed sigma of the grid {', '.join(results['grid'])} (sigma {best}) | "
+              f"{results['grid'][best]:.1f} |"]
+    return "\n".join(lines)
