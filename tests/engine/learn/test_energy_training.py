@@ -61,7 +61,7 @@ def test_damping_shrinks_the_steps_by_h_over_h_plus_lambda():
 
 def test_adam_and_a_run_that_diverges_keeps_its_last_finite_weights():
     messages = []
-    run = train_energy(ScaleTask(EnergyTrainConfig(steps=20, learning_rate=1e10, optimizer="sgd", momentum=0.0),
+    run = train_energy(ScaleTask(EnergyTrainConfig(steps=20, learning_rate=1e6, optimizer="sgd", momentum=0.0),
                                  explode_at=3), log=messages.append)
     assert run.meta["diverged_at"] is not None or run.meta["skipped_steps"] > 0
     assert torch.isfinite(run.weights["w"])
