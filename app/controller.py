@@ -397,6 +397,23 @@ class Controller:
             self.step_forward()
         state.changed()
 
+    def learn(self) -> None:
+        """Trains the problem's lesson on the current observation (the Learn tab)."""
+        state = self.state
+        if state.spec.lesson is None:
+            state.say(f"problem {state.problem} learns no energy, so it has no lesson", error=True)
+        elif state.observation is None:
+            state.say("no observation yet: make one (Random) first; the lesson draws its energy", error=True)
+        elif not state.lesson_pending and self._send(p.Learn()):
+            state.lesson_pending = True
+            state.say(f"training the lesson ({state.spec.lesson.steps} steps per run)...")
+
+    def lesson_step(self, step: int) -> None:
+        state = self.state
+        if state.lesson is not None:
+            state.lesson_step = max(0, min(step, state.lesson.steps - 1))
+            state.changed()
+
     def compute_energy_slice(self) -> None:
         """The energy around the selected solver's estimate at the cursor, over self.slice_axes (default spans
         from the problem's SliceAxis entries)."""

@@ -22,6 +22,7 @@ from .ui.dialogs import Dialogs, input_dialog, observation_dialog
 from .ui.plots import Plots
 from .ui.sidebar import Sidebar
 from .ui.summary import SummaryTable
+from .ui.learn import LearnPanel
 from .ui.teach import TeachPanel
 from .ui.textures import TexturePool
 
@@ -69,6 +70,7 @@ class App:
         self.summary = SummaryTable()
         self.teach = TeachPanel(c.teach_step, self._teach_solver, self._energy_slice, self.textures,
                                 self.columns.picture)
+        self.learn = LearnPanel(c.learn, c.lesson_step, self.textures)
         self._build()
         dpg.bind_theme(_no_overdraw_theme())
         # The close button asks first when runs are unsaved: it calls request_quit instead of closing.
@@ -100,6 +102,8 @@ class App:
                             self.summary.build("tab.summary")
                         with dpg.tab(label="Teach", tag="tab.teach"):
                             self.teach.build("tab.teach")
+                        with dpg.tab(label="Learn", tag="tab.learn"):
+                            self.learn.build("tab.learn")
                         with dpg.tab(label="Log", tag="tab.log"):
                             dpg.add_child_window(tag="log", height=-1)
         with dpg.handler_registry():
@@ -197,6 +201,8 @@ class App:
             self.summary.refresh(state)
         elif tab == "tab.teach":
             self.teach.refresh(state)
+        elif tab == "tab.learn":
+            self.learn.refresh(state)
         self._refresh_recent()
         self._refresh_messages()
         self._refresh_question()

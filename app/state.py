@@ -141,6 +141,11 @@ class AppState:
     teach_phase: int = 0
     """Index into TEACH_PHASES."""
     energy_slice: p.EnergySliceReady | None = None
+    lesson: p.LessonReady | None = None
+    """The problem's lesson of learning its energy, trained on the current observation (Learn tab)."""
+    lesson_step: int = 0
+    lesson_pending: bool = False
+    """The engine is training the lesson."""
     export_progress: tuple[int, int] | None = None
     engine_device: str = ""
     engine_ready: bool = False
@@ -261,6 +266,7 @@ class AppState:
         """The engine stopped any run and kept only what fits: so does the app (nothing stale on screen)."""
         switched = result.name != self.problem
         self.clear_run()
+        self.forget_lesson()
         self.problem, self.config = result.name, dict(result.config)
         self.inputs = {key: info for key, info in self.inputs.items() if key in result.inputs_kept}
         if not result.observation_kept:
@@ -286,6 +292,7 @@ class AppState:
         their run), so that no view shows, and no session pairs, traces of another observation."""
         if self.traces or self.x0 is not None:
             self.clear_run()
+        self.forget_lesson()
         self.observation = ObservationInfo(result.observation, result.ground_truth, result.source)
         shape = "x".join(str(size) for size in result.observation.shape)
         self.say(f"observation {shape} from {result.source}")
@@ -327,6 +334,14 @@ class AppState:
     def _on_EnergySliceReady(self, result: p.EnergySliceReady) -> None:
         self.energy_slice = result
 
+    def _on_LessonReady(self, result: p.LessonReady) -> None:
+        self.lesson, self.lesson_step, self.lesson_pending = result, 0, False
+        self.say(f"lesson trained: {', '.join(result.frames)}, {result.steps} steps each")
+
+    def forget_lesson(self) -> None:
+        """A new problem, config or observation: the lesson trained on the old one no longer applies."""
+        self.lesson, self.lesson_step = None, 0
+
     def _on_ExportProgress(self, result: p.ExportProgress) -> None:
         self.export_progress = (result.done, result.total)
 
@@ -335,6 +350,8 @@ class AppState:
         self.say(f"wrote {result.path} ({result.frames} frames)")
 
     def _on_Failed(self, result: p.Failed) -> None:
+        if result.command == "Learn":
+            self.lesson_pending = False
         if result.command == "Export":
             self.export_progress = None
         if result.command == "Run":

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
+from ..bounds import integer
 from ..compare import solver_settings
 from ..energy_slice import energy_slice
 from ..problems import registry
@@ -24,6 +25,8 @@ from . import protocol as p
 
 Emit = Callable[[Any], None]
 DEFAULT_PROBLEM = "pose6d"
+STEPS_OF_LESSON = integer(1, 2000)
+"""Training steps a lesson may take (it blocks the engine while it trains: seconds, not minutes)."""
 
 
 class CommandError(ValueError):
@@ -293,6 +296,18 @@ class EngineState:
             coordinates, energy = energy_slice(self.problem(), self.current.observation, center, axes,
                                                command.span, command.resolution)
         self.emit(p.EnergySliceReady(center.numpy(), tuple(command.axes), coordinates, energy))
+
+    def _on_Learn(self, command: p.Learn) -> None:
+        lesson = self.spec.lesson
+        if lesson is None:
+            raise CommandError(f"problem {self.spec.name} learns no energy, so it has no lesson")
+        if self.current is None:
+            raise CommandError("no observation yet; the lesson draws the energy of one")
+        steps = STEPS_OF_LESSON.check("lesson steps", command.steps if command.steps is not None else lesson.steps)
+        truth = self.current.ground_truth
+        frames = lesson.run(self.config, self.current.observation[0].cpu().numpy(),
+                            None if truth is None else truth[0].cpu().numpy(), steps)
+        self.emit(p.LessonReady(frames, steps))
 
     def _on_Export(self, command: p.Export) -> None:
         frames = record_comparison(command.comparison, command.path, fps=command.fps, max_frames=command.max_frames,

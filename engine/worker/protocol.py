@@ -113,6 +113,14 @@ class EnergySlice:
 
 
 @dataclass(frozen=True)
+class Learn:
+    """Run the problem's lesson of learning its energy (spec.lesson) on the current observation."""
+
+    steps: int | None = None
+    """Training steps; None: the lesson's own."""
+
+
+@dataclass(frozen=True)
 class Export:
     """Record the comparison to `path` (.gif or .mp4), reporting progress."""
 
@@ -228,6 +236,13 @@ class EnergySliceReady:
     """Grid values along each axis, in the axis' display unit."""
     energy: np.ndarray
     """(len(coordinates[1]), len(coordinates[0])) energy, rows along the second axis."""
+
+
+@dataclass(frozen=True)
+class LessonReady:
+    frames: dict[str, list[dict[str, Any]]]
+    """spec.lesson's runs, one frame per training step (engine.problems.spec.LessonFrames)."""
+    steps: int
 
 
 @dataclass(frozen=True)

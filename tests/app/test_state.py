@@ -229,3 +229,17 @@ def test_new_messages_are_found_after_the_list_is_full():
     state.say("boom", error=True)
     assert [m.text for m in state.messages_since(seen)] == ["boom"]
     assert len(state.messages_since(0)) == MAX_MESSAGES and len(state.messages) == MAX_MESSAGES
+
+
+def test_a_lesson_belongs_to_its_observation():
+    state = AppState()
+    state.apply(p.ProblemChanged("robust-mean", {}))
+    state.lesson_pending = True
+    state.apply(p.LessonReady({"damped": [{"log_sigma": 1.0}] * 4}, 4))
+    assert state.lesson is not None and not state.lesson_pending and state.lesson_step == 0
+    state.lesson_step = 3
+    state.apply(p.ObservationReady(np.zeros((110,), np.float32), None, "a file"))
+    assert state.lesson is None and state.lesson_step == 0
+    state.lesson_pending = True
+    state.apply(p.Failed("Learn", "the engine could not"))
+    assert not state.lesson_pending

@@ -54,7 +54,7 @@ def _derivatives(samples: torch.Tensor, log_sigma: float) -> dict[str, float]:
 
 
 def draw_lesson(frames: LessonFrames, step: int, observation: np.ndarray, truth: np.ndarray | None) -> np.ndarray:
-    """Each run's energy at this step, the minimum and both derivatives' arrows side by side, above the runs'
+    """Each run's energy at this step, the minimum and both derivatives' arrows side by side, then the runs'
     sigma over the training steps (a cursor at this step)."""
     from .pictures import energy_picture
 
@@ -72,7 +72,8 @@ def draw_lesson(frames: LessonFrames, step: int, observation: np.ndarray, truth:
                    else np.full((220, 420, 3), 247, np.uint8))
         pictures.append(_with_footer(picture, f"dt*/dlog sigma: damped {frame['damped']:.3g} (blue), undamped "
                                               f"{frame['undamped']:.3g} (red)"))
-    return np.concatenate([np.concatenate(pictures, axis=1), _sigma_strip(frames, step, 420 * len(pictures))], 0)
+    row = np.concatenate(pictures, axis=1)
+    return np.concatenate([row, _sigma_strip(frames, step, 300, row.shape[0])], axis=1)
 
 
 def _with_footer(picture: np.ndarray, text: str) -> np.ndarray:
@@ -84,7 +85,7 @@ def _with_footer(picture: np.ndarray, text: str) -> np.ndarray:
     return np.asarray(image)
 
 
-def _sigma_strip(frames: LessonFrames, step: int, width: int, height: int = 110) -> np.ndarray:
+def _sigma_strip(frames: LessonFrames, step: int, width: int, height: int) -> np.ndarray:
     """log sigma over the training steps of each run (damped blue, undamped red), a grey cursor at `step`."""
     from PIL import Image, ImageDraw
 
@@ -97,15 +98,15 @@ def _sigma_strip(frames: LessonFrames, step: int, width: int, height: int = 110)
     count = max(len(values) for values in series)
 
     def point(k: int, value: float) -> tuple[float, float]:
-        return (14 + k / max(count - 1, 1) * (width - 28), height - 12 - (value - low) / (high - low) * (height - 34))
+        return (14 + k / max(count - 1, 1) * (width - 28), height - 12 - (value - low) / (high - low) * (height - 44))
 
     for values, colour in zip(series, (DAMPED_RGB, UNDAMPED_RGB)):
         points = [point(k, v) for k, v in enumerate(values) if math.isfinite(v)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
     x = point(min(step, count - 1), low)[0]
-    draw.line([(x, 18), (x, height - 8)], fill=(150, 150, 150))
-    draw.text((14, 2), f"sigma over the training steps (log scale, {math.exp(low):.3g} to {math.exp(high):.3g})",
+    draw.line([(x, 30), (x, height - 8)], fill=(150, 150, 150))
+    draw.text((14, 2), f"sigma per training step (log scale,\n{math.exp(low):.3g} to {math.exp(high):.3g})",
               fill=(40, 40, 40))
     return np.asarray(image)
 

@@ -178,3 +178,22 @@ def test_a_learned_ik_solver_that_does_not_fit_stops_alone(engine):
     assert "takes each joint's twist from the ground truth" in failed["ikol"]
     done = {r.solver for r in results if isinstance(r, p.IterationDone)}
     assert "lm" in done and isinstance(results[-1], p.RunFinished)
+
+
+def test_learn_trains_the_problems_lesson_on_the_observation(engine, monkeypatch):
+    monkeypatch.setattr("engine.problems.robust_mean.demo.LESSON_TRAINING",
+                        {"learning_rate": 3e-6, "momentum": 0.99, "batch_size": 2, "validation_problems": 4})
+    engine.handle(p.Learn(steps=2))
+    assert _kinds(engine) == ["Failed"]  # pose6d learns no energy
+    engine.handle(p.SetProblem("robust-mean", {}))
+    engine.handle(p.Learn(steps=2))
+    failed = engine.results[-1]
+    assert isinstance(failed, p.Failed) and "no observation yet" in failed.message
+    engine.handle(p.NewObservation(seed=1))
+    engine.results.clear()
+    engine.handle(p.Learn(steps=3))
+    ready = engine.results[-1]
+    assert isinstance(ready, p.LessonReady) and ready.steps == 3
+    assert all(len(frames) == 3 for frames in ready.frames.values()) and len(ready.frames) == 2
+    engine.handle(p.Learn(steps=0))
+    assert isinstance(engine.results[-1], p.Failed) and "lesson steps" in engine.results[-1].message

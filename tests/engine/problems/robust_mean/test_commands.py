@@ -62,7 +62,7 @@ def test_the_lesson_trains_both_runs_and_draws_every_step():
     assert math.isfinite(first["damped"]) and abs(first["damped"]) <= abs(first["undamped"]) + 1e-6
     for step in (0, 2, 99):
         picture = draw_lesson(frames, step, observation, np.array([5.0]))
-        assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[1] == 840
+        assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[1] == 1140
     broken = {name: [dict(run[0], log_sigma=float("inf"))] for name, run in frames.items()}
     assert draw_lesson(broken, 0, observation, None).dtype == np.uint8
     assert torch.isfinite(torch.tensor(first["estimate"]))
