@@ -11,7 +11,9 @@ import torch
 from ...learn.energy_weights import energy_choice
 from ...npfiles import reason
 from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, SliceAxis, config_from_dict
-from .commands import add_bench_arguments, add_train_arguments, bench_robust_mean, train_robust_mean
+from .commands import (
+    add_argmin_arguments, add_bench_arguments, add_train_arguments, bench_argmin, bench_robust_mean, train_robust_mean,
+)
 from .demo import LESSON
 from .problem import OBSERVATION, RobustMeanConfig, RobustMeanProblem
 from .solvers import CAPABILITIES, SOLVERS
@@ -124,7 +126,10 @@ SPEC = ProblemSpec(
     commands=(Command("bench", "robust-mean", "learning sigma with the damped and the undamped derivative over "
                       "seeds: final error and divergences (Fig. 2)", add_bench_arguments, bench_robust_mean),
               Command("train", "robust-mean", "learn sigma through the minimum (SGD, momentum 0.999)",
-                      add_train_arguments, train_robust_mean)),
+                      add_train_arguments, train_robust_mean),
+              Command("bench", "argmin", "the argmin layer's backward against its finishing Newton step (robust-mean "
+                      "and synthetic energies, full Hessians and Hessian-vector products)", add_argmin_arguments,
+                      bench_argmin)),
     draw_observation=_draw_samples,
     prediction_label="samples",
     lesson=LESSON,

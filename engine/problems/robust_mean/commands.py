@@ -127,3 +127,47 @@ def _tables(results: dict[str, Any]) -> str:
     lines += [f"| best fixed sigma of the grid {', '.join(results['grid'])} (sigma {best}) | "
               f"{results['grid'][best]:.1f} |"]
     return "\n".join(lines)
+
+
+ARGMIN_DIMENSIONS = (8, 64, 512)
+"""Synthetic energies' dimensions for `bench argmin` (full Hessians up to 64, as the layer's 'auto')."""
+
+
+def add_argmin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--batch", type=whole_number(integer(1, 100_000)), default=256, help="problems per batch")
+    parser.add_argument("--repeats", type=whole_number(integer(1, 1000)), default=7, help="timings per case (median)")
+    add_output_argument(parser, "--out", (".json",), "also write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+
+
+def bench_argmin(args: argparse.Namespace) -> int:
+    from ...learn.argmin import ArgminSettings
+    from ...learn.argmin_bench import smooth_energy, time_layer
+    from .problem import RobustMeanConfig, RobustMeanProblem, rbf_energy
+    from .solvers import energy_minimum
+
+    show = tables_unless_json(args)
+    cases = []
+    log_sigma = torch.tensor(math.log(12.0), requires_grad=True)
+    problem = RobustMeanProblem.draw(RobustMeanConfig(), args.batch, log_sigma.detach())
+    samples = problem.forward(problem.sample_ground_truth(torch.Generator().manual_seed(0)))
+    minimum = energy_minimum(problem, samples)
+    cases.append(("robust-mean (D = 1)", "full", time_layer(lambda y, ws: rbf_energy(y, samples, ws[0]), minimum,
+                                                            [log_sigma], ArgminSettings(hessian="full"),
+                                                            args.repeats)))
+    for dimension in ARGMIN_DIMENSIONS:
+        energy, y, weights = smooth_energy(dimension, args.batch)
+        for hessian in ("full", "hvp") if dimension <= 64 else ("hvp",):
+            cases.append((f"smooth (D = {dimension})", hessian,
+                          time_layer(energy, y, weights, ArgminSettings(hessian=hessian), args.repeats)))
+    results = {"batch": args.batch, "torch_threads": torch.get_num_threads(),
+               "cases": [{"energy": name, "hessian": hessian, **timing} for name, hessian, timing in cases]}
+    lines = [f"The argmin layer on a batch of {args.batch} (lambda 0.1; median of {args.repeats}; "
+             f"{torch.get_num_threads()} threads):", "",
+             "| energy | Hessian | finishing Newton step (ms) | forward (ms) | backward (ms) | backward / Newton step |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {hessian} | {t['newton_step_ms']:.2f} | {t['forward_ms']:.2f} | {t['backward_ms']:.2f} | "
+              f"{t['ratio']:.2f} |" for name, hessian, t in cases]
+    show("\n".join(lines))
+    write_results(args, results)
+    return 0

@@ -50,8 +50,8 @@ class CandidateSearch(ClosedFormSolver):
         return lowest_energy_sample(observation, problem.log_sigma.to(observation))
 
 
-def _search_then_newton(**options: Any) -> ChainedSolver:
-    return ChainedSolver("candidates+newton", CandidateSearch(), make_generic("newton", **options))
+def _search_then(refine: str, **options: Any) -> ChainedSolver:
+    return ChainedSolver(f"candidates+{refine}", CandidateSearch(), make_generic(refine, **options))
 
 
 SOLVERS = generic_solver_entries(CAPABILITIES) + (
@@ -62,10 +62,18 @@ SOLVERS = generic_solver_entries(CAPABILITIES) + (
     SolverEntry("candidates", "closed-form", "the sample of lowest energy (every RBF centre is a candidate)",
                 lambda **o: CandidateSearch(), "t = argmin over samples x_j of E(x_j)"),
     SolverEntry("candidates+newton", "chain", "the lowest-energy sample refined by trust-region Newton, as the "
-                "paper's optimisation", _search_then_newton, "t = argmin_j E(x_j), then dt = -(H + mu)^-1 g"),
+                "paper's optimisation", lambda **o: _search_then("newton", **o),
+                "t = argmin_j E(x_j), then dt = -(H + mu)^-1 g"),
 )
 
 
-def energy_minimum(problem: Any, samples: torch.Tensor) -> torch.Tensor:
-    """(B, 1) the minimum the paper's optimisation finds (candidates+newton) at the problem's sigma."""
-    return _search_then_newton().solve(problem, samples, problem.initial_estimate().to(samples)).x
+REFINERS = ("newton", "lbfgs", "adam", "lm", "gauss-newton")
+"""The workbench solvers that may refine the candidate search into the minimum the argmin layer differentiates."""
+
+
+def energy_minimum(problem: Any, samples: torch.Tensor, refine: str = "newton") -> torch.Tensor:
+    """(B, 1) the minimum the paper's optimisation finds at the problem's sigma: the lowest-energy sample, refined
+    by the workbench solver `refine`."""
+    if refine not in REFINERS:
+        raise ValueError(f"--refine {refine!r}: choose one of {', '.join(REFINERS)}")
+    return _search_then(refine).solve(problem, samples, problem.initial_estimate().to(samples)).x

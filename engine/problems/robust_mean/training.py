@@ -12,7 +12,7 @@ import torch
 from ...learn.energy_training import EnergyTrainConfig
 from ..spec import bounded
 from .problem import UNTRAINED_SIGMA, RobustMeanConfig, RobustMeanProblem, rbf_energy
-from .solvers import energy_minimum
+from .solvers import REFINERS, energy_minimum
 
 VALIDATION_SEED = 1_000_003
 """Seed of the held-out problems (never a training seed: those come from the run's generator)."""
@@ -34,6 +34,14 @@ class RobustMeanTrainConfig(EnergyTrainConfig):
     """The initial RBF width."""
     validation_problems: int = bounded(500, 1, 1_000_000)
     """Held-out problems the final sigma is scored on."""
+    refine: str = "newton"
+    """The workbench solver that refines the lowest-energy sample into the minimum: newton, lbfgs, adam, lm or
+    gauss-newton (the argmin layer finishes every one with a Newton step)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.refine not in REFINERS:
+            raise ValueError(f"--refine {self.refine!r}: choose one of {', '.join(REFINERS)}")
 
 
 @dataclass
@@ -64,7 +72,7 @@ class RobustMeanTask:
         return self.draw(self.config.batch_size, seed, torch.tensor(math.log(self.config.untrained_sigma)))
 
     def minimum(self, batch: Batch, weights: dict[str, torch.Tensor]) -> torch.Tensor:
-        return energy_minimum(batch.problem.with_log_sigma(weights["log_sigma"]), batch.samples)
+        return energy_minimum(batch.problem.with_log_sigma(weights["log_sigma"]), batch.samples, self.config.refine)
 
     def energy(self, y: torch.Tensor, batch: Batch, weights: dict[str, torch.Tensor]) -> torch.Tensor:
         return rbf_energy(y, batch.samples, weights["log_sigma"])
