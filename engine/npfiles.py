@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from typing import Callable
 
 import numpy as np
 
@@ -46,3 +47,36 @@ def reason(error: Exception) -> str:
     if isinstance(error, OSError):
         return f"it cannot be read ({os.strerror(error.errno) if error.errno else type(error).__name__})"
     return f"it is not a NumPy array file ({type(error).__name__})"
+
+
+def load_npy_observation(path: str, problem: str, fits: Callable[[tuple[int, ...]], bool], what: str,
+                         layout: str, limits: Callable[[tuple[int, ...], str], None],
+                         item_ndim: int) -> np.ndarray:
+    """A problem's observation file: a .npy of (N, *item) numbers, or one item (item_ndim axes), as float32
+    (N, *item); ValueError (one line: the file, what is wrong, what to do) otherwise. The header is read first,
+    so that a file of the wrong shape or beyond the problem's `limits(shape, path)` is refused before its values
+    are decoded; `fits(shape)` says whether a (N, *item) shape is the problem's; `what` names the values
+    ('target joints') and `layout` their shape and unit ('(N, 24, 3) in metres')."""
+    if not path.lower().endswith(".npy"):
+        raise ValueError(f"{path}: {problem} observations are .npy arrays of {what} {layout}")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render {problem} --out "
+                         f"{path}`")
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
+    if array.ndim == item_ndim:
+        array = array[None]
+    if not fits(tuple(array.shape)) or array.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: expected {what} of shape {layout}, got {array.dtype} {array.shape}")
+    limits(tuple(array.shape), path)
+    array = np.array(array, dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the {what} contain NaN or infinite values")
+    return array
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """A float32 .npy without pickles (observations the problems read back with load_npy_observation)."""
+    np.save(path, np.asarray(array, dtype=np.float32), allow_pickle=False)

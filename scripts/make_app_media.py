@@ -5,8 +5,12 @@ in the same window, docs/app-ik.png (lbfgs, lm, the feedback network, deep6d, ik
 pose, at step 3) and docs/app-ik-teach.png (IKOL's Gauss-Newton step at the cursor: its rule, |delta alpha|, u
 and the layer's residual).
 
+With --part wibergian it makes only the Wibergian problems' pictures, each in a fresh window:
+docs/app-NAME.png for robust-mean, tracker-fusion and pose-from-2d (their default solvers on a random
+observation) and docs/app-robust-mean-learn.png (the Learn tab's lesson, at training step 120).
+
 Needs a display; on a headless machine:
-    xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py
+    xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py [--part wibergian]
 """
 from __future__ import annotations
 
@@ -22,6 +26,10 @@ from PIL import Image
 
 from app.main import App, start_demo
 from app.state import RunState
+from engine.problems.registry import problems
+
+WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
+LESSON_STEP = 120
 
 GIF_WIDTH = 780
 GIF_FRAME_SECONDS = 0.25
@@ -36,7 +44,11 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
+    parser.add_argument("--part", choices=("all", "wibergian"), default="all", help="which pictures to make")
     args = parser.parse_args()
+    if args.part == "wibergian":
+        wibergian_pictures(args.out)
+        return
     app = App()
     app.open()
     state, frames = app.state, []
@@ -88,6 +100,36 @@ def main() -> None:
     app.close()
     print(f"wrote {args.out}/app.png, app-teach.png, app.gif ({len(frames)} frames), demo.gif, app-ik.png and "
           "app-ik-teach.png")
+
+
+def wibergian_pictures(out: str) -> None:
+    app = App()
+    app.open()
+    state = app.state
+    app.frame_until(lambda: state.engine_ready, "engine")
+    for name in (name for name in WIBERGIAN_PROBLEMS if name in problems()):
+        app.controller.set_problem(name)
+        if state.question is not None:
+            app.controller.answer("discard")  # the previous problem's runs: pictured above, not kept
+        app.frame_until(lambda: state.problem == name, f"switch to {name}")
+        app.controller.new_observation()
+        app.frame_until(lambda: state.observation is not None, f"{name} observation")
+        state.settings.solvers = list(state.spec.default_solvers)
+        app.controller.run()
+        app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, f"{name} run")
+        capture(app, os.path.join(out, f"app-{name}.png"))
+        if state.spec.lesson is not None:
+            dpg.set_value("tabs", "tab.learn")
+            app.frame()
+            app.controller.learn()
+            app.frame_until(lambda: state.lesson is not None, f"{name} lesson")
+            app.controller.lesson_step(LESSON_STEP)
+            for _ in range(3):
+                app.frame()
+            capture(app, os.path.join(out, f"app-{name}-learn.png"))
+            dpg.set_value("tabs", "tab.plots")
+    app.close()
+    print(f"wrote the Wibergian problems' pictures to {out}/")
 
 
 if __name__ == "__main__":

@@ -418,6 +418,11 @@ class ProblemSpec:
                          f"{', '.join(axis.key for axis in self.slice_axes)}")
 
 
+def format_numbers(x: np.ndarray) -> str:
+    """An estimate (D,) as comma-separated numbers (the ProblemSpec.format_x of problems that parse them back)."""
+    return ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1))
+
+
 # --- config dataclasses: fields, their docstrings, and values from text ----------------------------------------
 
 def bounded(default: Any, low: float, high: float, low_open: bool = False, aliases: tuple[str, ...] = ()) -> Any:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TINY = {"00_pose6d.py": ["--iterations", "3"], "01_ik.py": ["--poses", "2", "--iterations", "5"]}
+TINY = {"00_pose6d.py": ["--iterations", "3"], "01_ik.py": ["--poses", "2", "--iterations", "5"],
+        "02_robust_mean.py": ["--steps", "3"]}
 
 
 def test_every_example_has_tiny_settings():

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...npfiles import reason
+from ...npfiles import load_npy_observation, save_npy
 from ...bodies.skeleton import JOINT_INDEX, NUM_JOINTS
-from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec
+from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
 from .commands import add_bench_arguments, add_train_arguments, bench_ik, train_ik
 from .problem import OBSERVATION, PARAMETER_NAMES, IKConfig, IKProblem
 from .slice import SLICE_AXES
@@ -61,28 +61,8 @@ def _make(config: IKConfig, inputs: dict[str, Any], device: torch.device | str =
 
 
 def _load_observation(path: str) -> np.ndarray:
-    if not path.lower().endswith(OBSERVATION_EXTENSIONS):
-        raise ValueError(f"{path}: ik observations are .npy arrays of target joints (N, 24, 3) in metres")
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render ik --out {path}`")
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
-    if array.shape == (NUM_JOINTS, 3):
-        array = array[None]
-    if array.ndim != 3 or array.shape[1:] != (NUM_JOINTS, 3) or array.dtype.kind != "f":
-        raise ValueError(f"{path}: expected target joints of shape (N, {NUM_JOINTS}, 3) in metres, got "
-                         f"{array.dtype} {array.shape}")
-    OBSERVATION.check_limits(array.shape, path)
-    array = np.array(array)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the target joints contain NaN or infinite values")
-    return array.astype(np.float32)
-
-
-def _save_observation(path: str, observation: np.ndarray) -> None:
-    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
+    return load_npy_observation(path, "ik", lambda shape: len(shape) == 3 and shape[1:] == (NUM_JOINTS, 3),
+                                "target joints", f"(N, {NUM_JOINTS}, 3) in metres", OBSERVATION.check_limits, 2)
 
 
 def _parse_x(text: str, config: IKConfig | None = None) -> torch.Tensor:
@@ -154,10 +134,10 @@ SPEC = ProblemSpec(
     tangent_dim=3 * NUM_JOINTS,
     observation=OBSERVATION,
     load_observation=_load_observation,
-    save_observation=_save_observation,
+    save_observation=save_npy,
     observation_extensions=OBSERVATION_EXTENSIONS,
     parse_x=_parse_x,
-    format_x=lambda x: ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1)),
+    format_x=format_numbers,
     x_hint="a library pose (squat), walk-cycle, a .npy/.bvh file or 72 axis-angle numbers",
     metrics=(
         Metric("position_error_cm", "Pos.", "cm", "{:.2f}", ("mean", "median"), needs_ground_truth=False),

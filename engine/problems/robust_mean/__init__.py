@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 import torch
 
 from ...learn.energy_weights import energy_choice
-from ...npfiles import reason
-from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, SliceAxis, config_from_dict
+from ...npfiles import load_npy_observation, save_npy
+from ..spec import (
+    Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, SliceAxis, config_from_dict, format_numbers,
+)
 from .commands import (
     add_argmin_arguments, add_bench_arguments, add_train_arguments, bench_argmin, bench_robust_mean, train_robust_mean,
 )
@@ -34,29 +35,8 @@ def _make(config: RobustMeanConfig, inputs: dict[str, Any], device: torch.device
 
 
 def _load_observation(path: str) -> np.ndarray:
-    if not path.lower().endswith(OBSERVATION_EXTENSIONS):
-        raise ValueError(f"{path}: robust-mean observations are .npy arrays of samples, (N,) or (B, N)")
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render robust-mean --out "
-                         f"{path}`")
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
-    if array.ndim == 1:
-        array = array[None]
-    if array.ndim != 2 or array.shape[1] < 1 or array.dtype.kind not in "iuf":
-        raise ValueError(f"{path}: expected samples of shape (N,) or (B, N) as numbers, got {array.dtype} "
-                         f"{array.shape}")
-    OBSERVATION.check_limits(array.shape, path)
-    array = np.array(array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the samples contain NaN or infinite values")
-    return array
-
-
-def _save_observation(path: str, observation: np.ndarray) -> None:
-    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
+    return load_npy_observation(path, "robust-mean", lambda shape: len(shape) == 2 and shape[1] >= 1, "samples",
+                                "(N,) or (B, N)", OBSERVATION.check_limits, 1)
 
 
 def _parse_x(text: str, config: Any = None) -> torch.Tensor:
@@ -103,10 +83,10 @@ SPEC = ProblemSpec(
     tangent_dim=1,
     observation=OBSERVATION,
     load_observation=_load_observation,
-    save_observation=_save_observation,
+    save_observation=save_npy,
     observation_extensions=OBSERVATION_EXTENSIONS,
     parse_x=_parse_x,
-    format_x=lambda x: ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1)),
+    format_x=format_numbers,
     x_hint="a number t",
     metrics=(
         Metric("squared_error", "Sq. error", "", "{:.2f}", ("mean", "median")),
