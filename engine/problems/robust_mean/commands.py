@@ -14,13 +14,17 @@ import torch
 from ...cli_support import add_force_argument, add_output_argument, tables_unless_json, whole_number, write_results
 from ...bounds import integer
 from ...learn.energy_training import EnergyTrainingRun, train_energy
+from .problem import RobustMeanConfig
 from ..spec import add_config_arguments, config_from_arguments
 
 DAMPINGS = (0.1, 0.0)
 """The paper's trust-region lambda and the undamped derivative of Samuel and Tappen."""
-SANE_SIGMA = (0.1, 1000.0)
-"""A learned sigma outside this range counts as diverged: below it every RBF covers its own sample alone (the
-minimum is any sample), above it the energy is the same bowl over every sample (the minimum is their mean)."""
+COLLAPSED = 0.25
+"""A learned sigma below this fraction of the inliers' deviation counts as diverged (collapsed): each RBF then
+covers little more than its own sample, and the minimum is any sample. (Chosen after seeing the undamped runs
+end at sigma 0.1 to 0.9.)"""
+EXPLODED = 1000.0
+"""... and one above this many times the range (the energy is then one bowl over every sample: their mean)."""
 GRID = (1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 30.0, 60.0)
 SEEDS = whole_number(integer(1, 1000))
 
@@ -36,24 +40,27 @@ def train_robust_mean(args: argparse.Namespace) -> int:
     from .training import RobustMeanTask, RobustMeanTrainConfig
 
     config = config_from_arguments(RobustMeanTrainConfig, args)
-    run = train_energy(RobustMeanTask(config), args.out, log=lambda message: print(message, file=sys.stderr),
+    task = RobustMeanTask(config)
+    run = train_energy(task, args.out, log=lambda message: print(message, file=sys.stderr),
                        log_every=max(1, config.steps // 10))
-    print(describe_run(config.damping, config.seed, run))
+    print(describe_run(config.damping, config.seed, run, task.data))
     return 0
 
 
-def describe_run(damping: float, seed: int, run: EnergyTrainingRun) -> str:
+def describe_run(damping: float, seed: int, run: EnergyTrainingRun, data: RobustMeanConfig) -> str:
     """One line: where sigma went, the held-out error, the largest gradient norm, divergence."""
     start = math.exp(float(run.history[0].weights["log_sigma"]))
     sigma, error = run.meta["validation"]["sigma"], run.meta["validation"]["squared_error"]
-    return (f"lambda {damping:g}, seed {seed}: {'diverged' if diverged(run) else 'converged'}; sigma {start:.4g} -> "
+    verdict = "diverged" if diverged(run, data) else "did not diverge"
+    return (f"lambda {damping:g}, seed {seed}: {verdict}; sigma {start:.4g} -> "
             f"{sigma:.4g}; held-out squared error {error:.4g}; largest |dL/dlog sigma| "
             f"{run.largest_gradient_norm:.4g}; {run.meta['skipped_steps']} steps skipped (non-finite gradient)")
 
 
-def diverged(run: EnergyTrainingRun) -> bool:
+def diverged(run: EnergyTrainingRun, data: RobustMeanConfig) -> bool:
+    """Non-finite weights, or a sigma collapsed onto single samples or exploded beyond the data (COLLAPSED)."""
     sigma = run.meta["validation"]["sigma"]
-    return run.meta["diverged_at"] is not None or not (SANE_SIGMA[0] <= sigma <= SANE_SIGMA[1])
+    return run.meta["diverged_at"] is not None or not (COLLAPSED * data.inlier_std <= sigma <= EXPLODED * data.range)
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +96,7 @@ def bench_robust_mean(args: argparse.Namespace) -> int:
             run = train_energy(RobustMeanTask(config), None, log=lambda message: None, log_every=0)
             runs.append({"seed": seed, "sigma": run.meta["validation"]["sigma"],
                          "squared_error": run.meta["validation"]["squared_error"],
-                         "largest_gradient_norm": run.largest_gradient_norm, "diverged": diverged(run),
+                         "largest_gradient_norm": run.largest_gradient_norm, "diverged": diverged(run, task.data),
                          "seconds": run.meta["seconds"]})
             print(f"lambda {damping:g} seed {seed}: sigma {runs[-1]['sigma']:.4g}, error "
                   f"{runs[-1]['squared_error']:.4g}, largest gradient {runs[-1]['largest_gradient_norm']:.4g}",
@@ -115,7 +122,9 @@ def _tables(results: dict[str, Any]) -> str:
     lines = [f"Learning sigma through the minimum: {settings['seeds']} seeds per lambda, {settings['steps']} SGD steps "
              f"(lr {settings['learning_rate']:g}, momentum {settings['momentum']:g}, batch {settings['batch_size']}), "
              f"from sigma {settings['untrained_sigma']:g}; squared error of the minimum to the true mean on "
-             f"{settings['validation_problems']} held-out problems.", "",
+             f"{settings['validation_problems']} held-out problems; diverged: non-finite, or sigma below "
+             f"{COLLAPSED:g} x the inliers' deviation (collapsed onto single samples) or above {EXPLODED:g} x the "
+             "range; the errors are over the runs that did not diverge.", "",
              "| lambda | diverged | error mean | error median | sigma median | largest dL/dlog sigma |",
              "|---|---|---|---|---|---|"]
     for damping, row in results["lambdas"].items():
