@@ -46,10 +46,12 @@ def _box(draw: ImageDraw.ImageDraw, box: np.ndarray, rgb: tuple[int, int, int], 
 
 
 def _frame_text(draw: ImageDraw.ImageDraw, text: str) -> None:
+    """A caption in the bottom-left corner, on a dark ground."""
     s = _SUPERSAMPLE
-    left, top, right, bottom = draw.textbbox((6 * s, 4 * s), text, font_size=11 * s)
+    origin = (6 * s, (SIZE[1] - 17) * s)
+    left, top, right, bottom = draw.textbbox(origin, text, font_size=11 * s)
     draw.rectangle([left - 3 * s, top - 2 * s, right + 3 * s, bottom + 2 * s], fill=BACKGROUND)
-    draw.text((6 * s, 4 * s), text, fill=(210, 210, 210), font_size=11 * s)
+    draw.text(origin, text, fill=(210, 210, 210), font_size=11 * s)
 
 
 def boxes_picture(observation: np.ndarray, x: np.ndarray | None, truth: np.ndarray | None) -> np.ndarray:
