@@ -56,7 +56,7 @@ def bench_tracker_fusion(args: argparse.Namespace) -> int:
         show(f"\ntracker-fusion: {table['title'].lower()}, {table['test_frames']} test frames of {args.sequences} "
              f"simulated sequences (seed {args.seed}); best training tracker {table['best_training_tracker']}\n")
         show(markdown(table))
-    show("\nTable 1 (IoU on the test frames):\n")
+    show("\nLost: IoU below 0.5. Table 1 (IoU on the test frames):\n")
     show(table_one(results["partitions"]))
     write_results(args, results)
     return 0

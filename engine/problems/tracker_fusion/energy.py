@@ -19,6 +19,7 @@ then a continuous optimiser.
 from __future__ import annotations
 
 import math
+import os
 
 import torch
 
@@ -35,8 +36,8 @@ WEIGHT_SHAPES = {"log_width": (2, NUM_TRACKERS), "log_importance": (2, NUM_TRACK
                  "log_scale": (NUM_TRACKERS, 2), "shift": (NUM_TRACKERS, 2)}
 """Per corner (top-left, bottom-right) and tracker: width, importance and its decay; per tracker: the box's scale
 correction (width, height) and centre shift."""
-TRAINED_FILES = {"sequences": shipped_energy(PROBLEM),
-                 "frames": shipped_energy(PROBLEM).replace(".safetensors", "-frames.safetensors")}
+TRAINED_FILES = {"sequences": os.path.normpath(shipped_energy(PROBLEM)),
+                 "frames": os.path.normpath(shipped_energy(PROBLEM)).replace(".safetensors", "-frames.safetensors")}
 """The shipped weights, one file per partition of the data (each trained on that partition's training frames)."""
 EnergyWeights = dict[str, torch.Tensor]
 
