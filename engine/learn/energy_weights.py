@@ -84,11 +84,13 @@ def energy_choice(problem: str, choice: str, untrained: dict[str, torch.Tensor])
         return untrained
     path = shipped_energy(problem) if choice == "trained" else os.path.abspath(choice)
     shapes = tuple(sorted((name, tuple(value.shape)) for name, value in untrained.items()))
-    stamp = os.stat(path).st_mtime_ns if os.path.isfile(path) else None
+    stat = os.stat(path) if os.path.isfile(path) else None
+    stamp = None if stat is None else (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a rewrite within the clock's
+    # resolution still changes the inode (atomic writes replace the file) or the size
     return dict(_cached_weights(path, stamp, problem, shapes))
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_weights(path: str, stamp: int | None, problem: str, shapes: tuple) -> tuple:
+def _cached_weights(path: str, stamp: tuple | None, problem: str, shapes: tuple) -> tuple:
     weights, _ = load_energy_weights(path, problem, dict(shapes))
     return tuple(weights.items())

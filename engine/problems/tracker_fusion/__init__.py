@@ -9,7 +9,8 @@ import torch
 from ..spec import Command, Legend, Panel, ParameterGroup, ProblemSpec, config_from_dict
 from .commands import add_bench_arguments, add_train_arguments, bench_tracker_fusion, train_tracker_fusion
 from .energy import PROBLEM
-from .files import OBSERVATION_EXTENSIONS, format_box, load_observation, parse_box, save_observation
+from ...npfiles import save_npy
+from .files import OBSERVATION_EXTENSIONS, format_box, load_observation, parse_box
 from .problem import METRICS, OBSERVATION, PARAMETER_NAMES, TrackerFusionConfig, TrackerFusionProblem, make_problem
 from .slice import SLICE_AXES
 from .solvers import CAPABILITIES, SOLVERS
@@ -63,7 +64,7 @@ SPEC = ProblemSpec(
     tangent_dim=4,
     observation=OBSERVATION,
     load_observation=load_observation,
-    save_observation=save_observation,
+    save_observation=save_npy,
     observation_extensions=OBSERVATION_EXTENSIONS,
     parse_x=parse_box,
     format_x=format_box,

@@ -2,48 +2,27 @@
 trackers' boxes with the frame's time (never a pickle; a bad file is refused with one line)."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 
-from ...npfiles import reason
+from ...npfiles import load_npy_observation
 from .energy import PROBLEM
 from .problem import OBSERVATION
 from .simulation import NUM_TRACKERS
 
 OBSERVATION_EXTENSIONS = (".npy",)
-LAYOUT = f"of shape (N, {NUM_TRACKERS}, 5): per tracker x1, y1, x2, y2 in pixels and the frame's index in its sequence"
+LAYOUT = f"(N, {NUM_TRACKERS}, 5): per tracker x1, y1, x2, y2 in pixels and the frame's index in its sequence"
 
 
 def load_observation(path: str) -> np.ndarray:
     """(N, 72, 5) float32 from a .npy file; ValueError naming the file and what is wrong."""
-    if not path.lower().endswith(OBSERVATION_EXTENSIONS):
-        raise ValueError(f"{path}: {PROBLEM} observations are .npy arrays of tracker boxes {LAYOUT}")
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render {PROBLEM} --out "
-                         f"{path}`")
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
-    if array.shape == (NUM_TRACKERS, 5):
-        array = array[None]
-    if array.shape[1:] != (NUM_TRACKERS, 5) or array.dtype.kind != "f":
-        raise ValueError(f"{path}: expected tracker boxes {LAYOUT}, got {array.dtype} {array.shape}")
-    OBSERVATION.check_limits(array.shape, path)
-    array = np.array(array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the tracker boxes contain NaN or infinite values")
+    array = load_npy_observation(path, PROBLEM, lambda shape: len(shape) == 3 and shape[1:] == (NUM_TRACKERS, 5),
+                                 "tracker boxes", LAYOUT, OBSERVATION.check_limits, 2)
     times = array[:, :, 4]
     if (times != times[:, :1]).any() or (times < 0).any():
         raise ValueError(f"{path}: column 5 must be the frame's index in its sequence (>= 0), the same for every "
                          "tracker of an observation")
     return array
-
-
-def save_observation(path: str, observation: np.ndarray) -> None:
-    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
 
 
 def parse_box(text: str, config: object = None) -> torch.Tensor:

@@ -7,7 +7,8 @@ import torch
 
 from engine.problems.registry import get_problem
 from engine.problems.spec import make_config
-from engine.problems.tracker_fusion.files import format_box, load_observation, parse_box, save_observation
+from engine.npfiles import save_npy as save_observation
+from engine.problems.tracker_fusion.files import format_box, load_observation, parse_box
 from engine.problems.tracker_fusion.problem import TrackerFusionConfig, make_problem
 
 SPEC = get_problem("tracker-fusion")
@@ -74,8 +75,10 @@ def test_observation_files(tmp_path):
     assert load_observation(path).shape == (1, 72, 5)
     bad = observation.copy()
     bad[0, 3, 4] += 1
+    np.save(path, observation.round().astype(int))
+    assert load_observation(path).dtype == np.float32  # whole pixels are boxes too
     cases = {"wrong.npz": None, "shape.npy": observation[:, :, :4], "time.npy": bad,
-             "ints.npy": observation.astype(int), "nan.npy": np.full_like(observation, np.nan)}
+             "text.npy": observation.astype(str), "nan.npy": np.full_like(observation, np.nan)}
     for name, array in cases.items():
         target = tmp_path / name
         if array is not None:
