@@ -6,10 +6,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...npfiles import save_npy
 from ..spec import Command, Legend, Panel, ParameterGroup, ProblemSpec, config_from_dict
 from .commands import add_bench_arguments, add_train_arguments, bench_tracker_fusion, train_tracker_fusion
 from .energy import PROBLEM
-from ...npfiles import save_npy
 from .files import OBSERVATION_EXTENSIONS, format_box, load_observation, parse_box
 from .problem import METRICS, OBSERVATION, PARAMETER_NAMES, TrackerFusionConfig, TrackerFusionProblem, make_problem
 from .slice import SLICE_AXES
