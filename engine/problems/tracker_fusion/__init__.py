@@ -35,7 +35,10 @@ def _energy_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarray
     from .pictures import energy_picture
 
     settings = config_from_dict(TrackerFusionConfig, config)
-    return energy_picture(observation, x, truth, settings.energy, settings.partition)
+    shown = energy_picture(observation, x, truth, settings.energy, settings.partition)
+    if settings.energy == "untrained":
+        return shown
+    return np.concatenate([energy_picture(observation, x, truth, "untrained", settings.partition), shown], axis=1)
 
 
 def _draw_observation(observation: np.ndarray) -> np.ndarray:
@@ -71,7 +74,8 @@ SPEC = ProblemSpec(
     x_hint="x1,y1,x2,y2 (pixels)",
     metrics=METRICS,
     panels=(Panel("boxes", "72 tracker boxes (blue), truth (red), estimate (yellow)", _boxes_panel),
-            Panel("energy", "the energy's top-left corner over the frame: truth (red), estimate (yellow)",
+            Panel("energy", "the top-left corner's energy before and after training (Fig. 3): truth (red), "
+                  "estimate (yellow)",
                   _energy_panel, uses_config=True)),
     legend=_legend(),
     slice_axes=SLICE_AXES,

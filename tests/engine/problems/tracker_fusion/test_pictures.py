@@ -41,9 +41,13 @@ def test_every_panel_draws_under_the_config_and_a_missing_file_is_a_message(tmp_
 
     observation, truth = item()
     config = config_to_dict(TrackerFusionConfig())
-    for panel in get_problem("tracker-fusion").panels:
-        image = panel.picture(observation, observation, truth, truth, config)
-        assert image.shape == (240, 320, 3) and image.dtype == np.uint8, panel.key
+    boxes, energy = (panel.picture(observation, observation, truth, truth, config)
+                     for panel in get_problem("tracker-fusion").panels)
+    assert boxes.shape == (240, 320, 3) and boxes.dtype == np.uint8
+    assert energy.shape == (240, 640, 3), "the energy before training beside the configured one (Fig. 3)"
+    untrained_only = get_problem("tracker-fusion").panels[1].picture(observation, observation, truth, truth,
+                                                                     dict(config, energy="untrained"))
+    np.testing.assert_array_equal(untrained_only, energy[:, :320])
     untrained = pictures.energy_picture(observation, truth, truth, "untrained")
     assert not np.array_equal(untrained, pictures.energy_picture(observation, truth, truth, "trained"))
     message = pictures.energy_picture(observation, truth, truth, str(tmp_path / "none.safetensors"))
