@@ -28,7 +28,7 @@ COUNT = whole_number(integer(1, 100_000))
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", type=COUNT, default=50, help="instances per column (motion category)")
+    parser.add_argument("--n", type=COUNT, default=64, help="instances per column (motion category)")
     parser.add_argument("--seed", type=SEED_NUMBER, default=0,
                         help="seed of the sampler's poses, the yaws and places, and the detector's draws")
     parser.add_argument("--categories", default="all",
@@ -57,13 +57,12 @@ def _check_bench(args: argparse.Namespace) -> None:
 
 def columns(n: int, seed: int) -> dict[str, torch.Tensor]:
     """Column name -> (n, 24, 3) SMPL poses (module docstring)."""
+    from ...bodies.poses import pose_library
     from ..ik.data import cmu_clips, load_motion
     from .data import category_poses
 
     def spread(poses: torch.Tensor) -> torch.Tensor:
         return poses[torch.linspace(0, len(poses) - 1, n).round().long()]
-
-    from ...bodies.poses import pose_library
 
     found = {"sampler": category_poses("sampler", n, seed)}
     found.update({name: pose[None].expand(n, -1, -1) for name, pose in pose_library().items()})

@@ -1,10 +1,12 @@
 """The energy of pose-from-2d: Tome et al.'s model (the paper's Eq. 11-12) over x = (yaw, root, pose).
 
-    E(x) = sum_c w_c sum_j v_j sum_(u,v) rho_delta(X_cj - WP_c(root + R(yaw) P_j)) / noise^2  +  prior(P)
+    E(x) = sum_c w_c sum_j v_j sum_(u,v) rho_delta(X_cj - WP_c(root + R(yaw) (P_j + d_j))) / noise^2  +  prior(P)
 
-WP_c is camera c's weak-perspective projection at the root's depth (known calibration: cameras.py), rho_delta the
-smooth (pseudo-)Huber loss delta^2 (sqrt(1 + (r / delta)^2) - 1), which is r^2 / 2 near zero: with unit weights
-the data term is the negative log-likelihood of Gaussian detections of the nominal noise. The prior is a mixture
+WP_c is camera c's weak-perspective projection at the root's depth (known calibration: cameras.py), d_j where the
+energy expects the detector to find joint j from the skeleton's joint, in the body's frame (zero untrained: as in
+the paper, a term added to an existing one starts at 0), rho_delta the smooth (pseudo-)Huber loss
+delta^2 (sqrt(1 + (r / delta)^2) - 1), which is r^2 / 2 near zero: with unit weights the data term is the negative
+log-likelihood of Gaussian detections of the nominal noise. The prior is a mixture
 of probabilistic-PCA pose bases (mu_i, e_i, sigma_i), each the Gaussian energy p_i(P) = |sigma_i . e_i^T
 (P - mu_i)|^2 / 2 of a full basis of 48 vectors (so the fit needs no subspace constraint: every pose has
 coefficients a_i = e_i^T (P - mu_i) in each).
@@ -26,10 +28,10 @@ the prior is sum_i pi_i p_i + T KL(pi || omega), pi the softmin weights at P, so
 sqrt(pi_i / 2) sigma_i . e_i^T (P - mu_i) per model and, with more than one model, sqrt(T KL).
 
 The weights the argmin layer learns (weight_shapes): the bases (mean, basis), their log_sigma, the mixture's
-logits (mixing) and log_temperature, log_camera_weights w_c, log_joint_weights v_j and log_huber (delta in units
-of the nominal noise). Untrained: k-means of the training poses into MODELS clusters, a PCA of each (sigma = 1 /
-standard deviation, the variance floored at VARIANCE_FLOOR), mixing = log cluster shares, T = 1, unit camera and
-joint weights and delta = 2 noise.
+logits (mixing) and log_temperature, log_camera_weights w_c, log_joint_weights v_j, joint_offsets d_j and
+log_huber (delta in units of the nominal noise). Untrained: k-means of the training poses into MODELS clusters,
+a PCA of each (sigma = 1 / standard deviation, the variance floored at VARIANCE_FLOOR), mixing = log cluster
+shares, T = 1, unit camera and joint weights, zero joint offsets and delta = 2 noise.
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def weight_shapes(cameras: int, models: int = MODELS) -> dict[str, tuple[int, ..
 
 def shipped_weights(cameras: int) -> str:
     """assets/wibergian/pose-from-2d-mono.safetensors (one camera) or -multi (four)."""
-    return os.path.join(ASSETS, "wibergian", f"{PROBLEM}-{'mono' if cameras == 1 else 'multi'}.safetensors")
+    name = f"{PROBLEM}-{'mono' if cameras == 1 else 'multi'}.safetensors"
+    return os.path.normpath(os.path.join(ASSETS, "wibergian", name))
 
 
 @functools.lru_cache(maxsize=2)

@@ -3,11 +3,12 @@ facing and position from its detected joints in one calibrated camera or four.
 
 x (B, 52), Euclidean: yaw, root (3), pose (48) (data.py). The observation (B, C, 17, 2) holds the detected joints
 in pixels of each of the C cameras (cameras.py). The forward process is the simulation: each joint projected
-through its camera, plus this item's draws of detector noise and outliers (data.nuisance, made in `make` from
-the config's seed), so forward(x) is the detection the simulation would make if x were the truth. The cameras
-project by weak perspective, the model of Tome et al.'s energy (model.py), so that the energy's camera is exact
-and what separates its minimum from the truth is the detector's errors, the depth a single view cannot see and
-how well the energy's weights (config `energy`) deal with them. The energy reads the observation and x, not the
+through its camera where the detector finds it (data.DETECTOR_OFFSETS), plus this item's draws of detector noise
+and outliers (data.nuisance, made in `make` from the config's detector_seed), so forward(x) is the detection the
+simulation would make if x were the truth. The cameras project by weak perspective, the model of Tome et al.'s
+energy (model.py), so the energy's camera is exact: what separates its minimum from the truth is the detector
+(its noise, outliers and keypoints that are not the skeleton's joints), the depth one view cannot see, and how
+well the energy's weights (config `energy`) deal with them. The energy reads the observation and x, not the
 prediction.
 
 Metrics: MPJPE (mm) of the 17 joints against the truth with both roots at the origin (Human3.6M's protocol 1, the
@@ -131,9 +132,10 @@ class PoseFrom2DProblem:
 
     def metrics(self, x: torch.Tensor, prediction: torch.Tensor, observation: torch.Tensor,
                 ground_truth: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """Per item (B,): the reprojection error in px and, with the truth, the MPJPE in mm."""
-        reprojection = (model.project(x, self.cameras, self.weights["joint_offsets"]) - observation.to(x)).norm(dim=-1).mean((1, 2))
-        result = {"reprojection_px": reprojection}
+        """Per item (B,): the reprojection error in px (to the energy's projection, with its joint offsets) and, with
+        the truth, the MPJPE in mm."""
+        projected = model.project(x, self.cameras, self._weights(x)["joint_offsets"])
+        result = {"reprojection_px": (projected - observation.to(x)).norm(dim=-1).mean((1, 2))}
         if ground_truth is not None:
             result["mpjpe_mm"] = mpjpe_mm(x, ground_truth.to(x))
         return result

@@ -4,8 +4,8 @@ Each step draws a batch of training poses (the `train` source: fresh sampler pos
 seeds), places each at a random yaw and root, simulates the detector on them, finds the energy's minima with the
 search then Levenberg-Marquardt at the current weights, and steps the weights on the minima's MPJPE through the
 argmin layer. Everything the energy has is learned: the pose bases (mean, basis), their log_sigma, the mixture's
-logits and temperature, the camera and joint weights and the Huber threshold. The held-out figures are those of
-a fixed batch of the `val` source.
+logits and temperature, the camera and joint weights, the joint offsets and the Huber threshold, each at its own
+step size (LEARNING_RATE_SCALES). The held-out figures are those of a fixed batch of the `val` source.
 """
 from __future__ import annotations
 
@@ -14,14 +14,20 @@ from typing import Any
 
 import torch
 
-from ...solvers.generic import make_generic
 from ...learn.energy_training import EnergyTrainConfig
+from ...solvers.generic import make_generic
 from ..spec import bounded
 from . import model
 from .cameras import MAX_CAMERAS
 from .data import canonical_poses, category_poses, place
 from .problem import CAMERA_CHOICES, Pose2DConfig, PoseFrom2DProblem, make_problem, mpjpe_mm
 from .search import search
+
+LEARNING_RATE_SCALES = {"basis": 0.1, "mean": 0.3, "log_camera_weights": 3.0, "log_joint_weights": 3.0,
+                        "log_huber": 3.0, "mixing": 3.0, "log_temperature": 3.0}
+"""Each weight's step size relative to --learning-rate (1 for the others: log_sigma, joint_offsets): the bases'
+entries (unit vectors of 48 numbers) must move slowly, or the noise of a batch's gradient scrambles them, while
+the log-weights must be able to move by a unit in a few hundred steps."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ class Pose2DTask:
     def initial_weights(self) -> dict[str, torch.Tensor]:
         return model.untrained_weights(self.config.cameras)
 
+    def learning_rate_scales(self) -> dict[str, float]:
+        return dict(LEARNING_RATE_SCALES)
+
     def training_batch(self, step: int, generator: torch.Generator) -> Batch:
         seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         return simulated_batch(self.config, category_poses("train", self.config.batch_size, seed), generator)
@@ -113,4 +122,5 @@ class Pose2DTask:
                 "validation poses": f"{self.config.validation_size} of the ik val split (seed {self.config.seed})",
                 "cameras": self.config.cameras, "models": model.MODELS, "untrained fit": f"{model.FIT_POSES} "
                 "training poses (seed 0)", "minimum": f"search, then {self.config.iterations} LM iterations",
+                "learning rate scales": dict(LEARNING_RATE_SCALES),
                 "untrained validation": self.validate(self.initial_weights())}

@@ -6,7 +6,7 @@ from engine.learn.argmin import ArgminSettings, argmin, finishing_step
 from engine.learn.energy_weights import load_energy_weights
 from engine.problems.pose_from_2d import model
 from engine.problems.pose_from_2d.problem import mpjpe_mm
-from engine.problems.pose_from_2d.training import Pose2DTrainConfig
+from engine.problems.pose_from_2d.training import LEARNING_RATE_SCALES, Pose2DTrainConfig
 from engine.solvers.generic import make_generic
 
 from .conftest import instances
@@ -18,6 +18,16 @@ def test_a_tiny_run_writes_weights_the_problem_reads(tiny_weights):
     assert meta["validation"]["mpjpe_mm"] > 0 and meta["data"]["untrained validation"]["mpjpe_mm"] > 0
     assert not torch.equal(weights["joint_offsets"], torch.zeros(17, 3))  # two steps moved them
     assert set(model.energy_weights(str(tiny_weights), 1)) == set(model.weight_shapes(1))
+
+
+def test_each_weight_steps_at_its_own_rate(tiny_weights):
+    """Two Adam steps move a weight by at most twice its learning rate: the bases' slowly, log-weights fast."""
+    weights, meta = load_energy_weights(tiny_weights, model.PROBLEM, model.weight_shapes(1))
+    untrained = model.untrained_weights(1)
+    rate = meta["settings"]["learning_rate"]
+    for name, scale in LEARNING_RATE_SCALES.items():
+        assert (weights[name] - untrained[name]).abs().max() <= 2 * rate * scale * 1.001, name
+    assert (weights["log_joint_weights"] - untrained["log_joint_weights"]).abs().max() > 1.5 * rate
 
 
 def test_the_training_config_refuses_another_rig():
