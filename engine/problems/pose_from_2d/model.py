@@ -138,12 +138,13 @@ def energy_weights(choice: str, cameras: int) -> dict[str, torch.Tensor]:
     if choice == "untrained":
         return untrained_weights(cameras)
     path = shipped_weights(cameras) if choice == "trained" else choice
-    stamp = os.stat(path).st_mtime_ns if os.path.isfile(path) else 0
+    status = os.stat(path) if os.path.isfile(path) else None
+    stamp = (status.st_ino, status.st_size, status.st_mtime_ns) if status else None  # a file written anew reloads
     return {name: value.clone() for name, value in _load(path, stamp, cameras).items()}
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: str, stamp: int, cameras: int) -> dict[str, torch.Tensor]:
+def _load(path: str, stamp: tuple[int, int, int] | None, cameras: int) -> dict[str, torch.Tensor]:
     return load_energy_weights(path, PROBLEM, weight_shapes(cameras))[0]
 
 
