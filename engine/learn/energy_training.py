@@ -82,6 +82,9 @@ class EnergyTask(Protocol):
     def validate(self, weights: dict[str, torch.Tensor]) -> dict[str, float]:
         """Held-out figures of these weights (lower is better first)."""
 
+    # Optional: learning_rate_scales() -> {name: factor}, each weight's step size relative to the config's
+    # learning rate (weights of very different scales, such as a pose basis and log-weights); 1 for those left out.
+
     def meta(self) -> dict[str, Any]:
         """What the training data was, for the weights file."""
 
@@ -118,8 +121,10 @@ def train_energy(task: EnergyTask, out_path: str | None = None, log: Callable[[s
     config = task.config
     started, commit = time.perf_counter(), current_commit()
     weights = {name: value.detach().clone().requires_grad_(True) for name, value in task.initial_weights().items()}
-    optimizer = (torch.optim.SGD(weights.values(), lr=config.learning_rate, momentum=config.momentum)
-                 if config.optimizer == "sgd" else torch.optim.Adam(weights.values(), lr=config.learning_rate))
+    scales = task.learning_rate_scales() if hasattr(task, "learning_rate_scales") else {}
+    groups = [{"params": [value], "lr": config.learning_rate * scales.get(name, 1.0)} for name, value in weights.items()]
+    optimizer = (torch.optim.SGD(groups, lr=config.learning_rate, momentum=config.momentum)
+                 if config.optimizer == "sgd" else torch.optim.Adam(groups, lr=config.learning_rate))
     generator = torch.Generator().manual_seed(config.seed)
     settings = config.argmin_settings()
     names = list(weights)

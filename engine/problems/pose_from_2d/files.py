@@ -1,0 +1,87 @@
+"""pose-from-2d's files and typed values: observations as .npy arrays of detected joints (N, C, 17, 2) in pixels,
+and ground truths or initial estimates as text (a pose name or file, or 52 numbers)."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...npfiles import reason
+from .cameras import TARGET
+from .data import X_DIM, canonical_poses
+from .problem import CAMERA_CHOICES, OBSERVATION
+from .skeleton import NUM
+
+EXTENSIONS = (".npy",)
+
+
+def load_observation(path: str) -> np.ndarray:
+    """(N, C, 17, 2) float32 detections of a .npy file ((C, 17, 2) is one item); ValueError with one line."""
+    if not path.lower().endswith(EXTENSIONS):
+        raise ValueError(f"{path}: pose-from-2d observations are .npy arrays of detected joints (N, C, {NUM}, 2) in "
+                         "pixels")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render pose-from-2d --out "
+                         f"{path}`")
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[1] not in CAMERA_CHOICES or array.shape[2:] != (NUM, 2) \
+            or array.dtype.kind != "f":
+        raise ValueError(f"{path}: expected detected joints of shape (N, C, {NUM}, 2) in pixels with C one of "
+                         f"{' or '.join(map(str, CAMERA_CHOICES))}, got {array.dtype} {array.shape}")
+    OBSERVATION.check_limits(array.shape, path)
+    array = np.array(array, dtype=np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the detected joints contain NaN or infinite values")
+    return array
+
+
+def save_observation(path: str, observation: np.ndarray) -> None:
+    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
+
+
+def fit_config(config: Any, observation: np.ndarray) -> Any:
+    """The config with as many cameras as the observation (N, C, 17, 2) has."""
+    from dataclasses import replace
+
+    cameras = int(np.asarray(observation).shape[1])
+    return config if cameras == config.cameras else replace(config, cameras=cameras)
+
+
+def parse_x(text: str, config: Any = None) -> torch.Tensor:
+    """(B, 52) from a library pose or motion name ('squat', 'walk-cycle': every frame) or a .npy/.npz/.bvh file of
+    SMPL poses (facing +z at the rig's target), or 52 comma-separated numbers (yaw, root, pose)."""
+    from ...bodies.poses import load_poses
+    from ...bodies.skeleton import NUM_JOINTS
+    from ..ik.data import default_rest_joints
+
+    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
+    if "," not in text:
+        try:
+            poses = load_poses(text, NUM_JOINTS, default_rest_joints())
+        except ValueError as error:
+            if text.lower().endswith((".npy", ".npz", ".bvh")):
+                raise
+            raise ValueError(f"{text!r} is not a pose-from-2d pose: give {hint} ({error})") from None
+        pose = canonical_poses(poses.reshape(-1, NUM_JOINTS, 3))
+        placed = torch.cat([torch.zeros(len(pose), 1), torch.tensor(TARGET).expand(len(pose), 3)], dim=1)
+        return torch.cat([placed, pose], dim=1)
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = None
+    if values is None or len(values) != X_DIM or not np.isfinite(values).all():
+        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
+                 if len(values) != X_DIM else "has a NaN or infinite number")
+        raise ValueError(f"pose-from-2d estimate {text[:40]!r} {wrong}: give {hint}")
+    return torch.tensor([values], dtype=torch.float32)
+
+
+def format_x(x: np.ndarray) -> str:
+    return ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1))
