@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...npfiles import save_npy
 from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec
 from .commands import add_bench_arguments, add_train_arguments, bench, train
-from .files import EXTENSIONS, fit_config, format_x, load_observation, parse_x, save_observation
+from .files import EXTENSIONS, fit_config, format_x, load_observation, parse_x
 from .problem import OBSERVATION, PARAMETER_NAMES, Pose2DConfig, PoseFrom2DProblem, make_problem
 from .skeleton import JOINT_NAMES
 from .slice import SLICE_AXES
@@ -60,7 +61,7 @@ SPEC = ProblemSpec(
     tangent_dim=len(PARAMETER_NAMES),
     observation=OBSERVATION,
     load_observation=load_observation,
-    save_observation=save_observation,
+    save_observation=save_npy,
     observation_extensions=EXTENSIONS,
     parse_x=parse_x,
     format_x=format_x,

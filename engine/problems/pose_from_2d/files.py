@@ -2,13 +2,12 @@
 and ground truths or initial estimates as text (a pose name or file, or 52 numbers)."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 import torch
 
-from ...npfiles import reason
+from ...npfiles import load_npy_observation
 from .cameras import TARGET
 from .data import X_DIM, canonical_poses
 from .problem import CAMERA_CHOICES, OBSERVATION
@@ -19,31 +18,10 @@ EXTENSIONS = (".npy",)
 
 def load_observation(path: str) -> np.ndarray:
     """(N, C, 17, 2) float32 detections of a .npy file ((C, 17, 2) is one item); ValueError with one line."""
-    if not path.lower().endswith(EXTENSIONS):
-        raise ValueError(f"{path}: pose-from-2d observations are .npy arrays of detected joints (N, C, {NUM}, 2) in "
-                         "pixels")
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such observation file; make one with `feedbacklab render pose-from-2d --out "
-                         f"{path}`")
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only, until the shape is checked
-    except (ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a NumPy .npy array: {reason(error)}") from None
-    if array.ndim == 3:
-        array = array[None]
-    if array.ndim != 4 or array.shape[1] not in CAMERA_CHOICES or array.shape[2:] != (NUM, 2) \
-            or array.dtype.kind != "f":
-        raise ValueError(f"{path}: expected detected joints of shape (N, C, {NUM}, 2) in pixels with C one of "
-                         f"{' or '.join(map(str, CAMERA_CHOICES))}, got {array.dtype} {array.shape}")
-    OBSERVATION.check_limits(array.shape, path)
-    array = np.array(array, dtype=np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the detected joints contain NaN or infinite values")
-    return array
-
-
-def save_observation(path: str, observation: np.ndarray) -> None:
-    np.save(path, np.asarray(observation, dtype=np.float32), allow_pickle=False)
+    return load_npy_observation(
+        path, "pose-from-2d", lambda shape: len(shape) == 4 and shape[1] in CAMERA_CHOICES and shape[2:] == (NUM, 2),
+        "detected joints", f"(N, C, {NUM}, 2) in pixels with C one of {' or '.join(map(str, CAMERA_CHOICES))}",
+        OBSERVATION.check_limits, 3)
 
 
 def fit_config(config: Any, observation: np.ndarray) -> Any:

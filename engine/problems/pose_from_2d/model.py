@@ -41,7 +41,7 @@ import os
 
 import torch
 
-from ...learn.energy_weights import load_energy_weights
+from ...learn.energy_weights import energy_choice
 from ...learn.solver import ASSETS
 from .cameras import IMAGE, MIN_DEPTH, rig, weak_perspective
 from .data import POSE, ROOT, canonical_poses, training_smpl_poses
@@ -135,17 +135,8 @@ def pose_spread() -> torch.Tensor:
 def energy_weights(choice: str, cameras: int) -> dict[str, torch.Tensor]:
     """The weights the config's `energy` names: 'untrained', 'trained' (shipped_weights) or a weights file;
     EnergyWeightsError (one line) for a file that is missing or does not fit."""
-    if choice == "untrained":
-        return untrained_weights(cameras)
     path = shipped_weights(cameras) if choice == "trained" else choice
-    status = os.stat(path) if os.path.isfile(path) else None
-    stamp = (status.st_ino, status.st_size, status.st_mtime_ns) if status else None  # a file written anew reloads
-    return {name: value.clone() for name, value in _load(path, stamp, cameras).items()}
-
-
-@functools.lru_cache(maxsize=8)
-def _load(path: str, stamp: tuple[int, int, int] | None, cameras: int) -> dict[str, torch.Tensor]:
-    return load_energy_weights(path, PROBLEM, weight_shapes(cameras))[0]
+    return {name: value.clone() for name, value in energy_choice(PROBLEM, path, untrained_weights(cameras)).items()}
 
 
 # --- the energy -------------------------------------------------------------------------------------------------

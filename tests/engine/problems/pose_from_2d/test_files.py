@@ -18,7 +18,7 @@ def test_observations_round_trip_and_fit_the_config(tmp_path):
 
 
 @pytest.mark.parametrize("array, message", [(np.zeros((2, 3, 17, 2), np.float32), r"C one of 1 or 4"),
-                                            (np.zeros((2, 4, 17, 2), np.int32), "got int32"),
+                                            (np.zeros((2, 4, 17, 2), "<U2"), "got <U2"),
                                             (np.full((1, 4, 17, 2), np.nan, np.float32), "NaN")])
 def test_bad_observation_files_are_refused_in_one_line(tmp_path, array, message):
     path = str(tmp_path / "bad.npy")
