@@ -2,10 +2,12 @@
 Tome et al.'s model): the spec."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ...npfiles import save_npy
-from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec
+from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, config_from_dict
 from .commands import add_bench_arguments, add_train_arguments, bench, train
 from .files import EXTENSIONS, fit_config, format_x, load_observation, parse_x
 from .problem import OBSERVATION, PARAMETER_NAMES, Pose2DConfig, PoseFrom2DProblem, make_problem
@@ -32,6 +34,18 @@ def _skeleton_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarr
     from .pictures import skeleton_panel
 
     return skeleton_panel(x, truth)
+
+
+def _yaw_energy_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarray, truth: np.ndarray | None,
+                      config: dict[str, Any]) -> np.ndarray:
+    from .model import energy_weights
+    from .pictures import yaw_energy_view
+
+    settings = config_from_dict(Pose2DConfig, config)
+    energies = {"untrained": energy_weights("untrained", settings.cameras)}
+    if settings.energy != "untrained":
+        energies["learned"] = energy_weights(settings.energy, settings.cameras)
+    return yaw_energy_view(observation, x, truth, settings.noise_px, energies)
 
 
 def _draw_detections(observation: np.ndarray) -> np.ndarray:
@@ -71,7 +85,9 @@ SPEC = ProblemSpec(
         Metric("reprojection_px", "Reproj.", "px", "{:.2f}", ("mean",), needs_ground_truth=False),
     ),
     panels=(Panel("camera", "camera 1: detections (grey) and the estimate's joints", _camera_panel),
-            Panel("skeleton", "the estimate against the truth (grey), front and side", _skeleton_panel)),
+            Panel("skeleton", "the estimate against the truth (grey), front and side", _skeleton_panel),
+            Panel("energy", "the energy over the yaw before and after training (Fig. 3): estimate (orange), truth "
+                  "(green)", _yaw_energy_panel, uses_config=True)),
     legend=_legend(),
     slice_axes=SLICE_AXES,
     solvers=SOLVERS,

@@ -97,3 +97,40 @@ def camera_view(observation: np.ndarray, x: np.ndarray | None, truth: np.ndarray
         _draw_skeleton(draw, (projected - corner) * scale, colours, int(stroke * 0.7))
     draw.text((5 * s, 3 * s), "camera 1", fill=(110, 110, 110), font_size=11 * s)
     return np.asarray(image.resize((size, size), Image.LANCZOS))
+
+
+YAWS = 121
+"""Yaw samples of the energy profile."""
+UNTRAINED_RGB, LEARNED_RGB, TRUTH_YAW_RGB = (150, 150, 150), (40, 110, 200), (46, 160, 67)
+
+
+def yaw_energy_view(observation: np.ndarray, x: np.ndarray, truth: np.ndarray | None, noise_px: float,
+                    energies: dict[str, dict[str, torch.Tensor]], size: tuple[int, int] = (360, 120)) -> np.ndarray:
+    """(H, W, 3) uint8: the energy of the estimate turned to every yaw (its pose and root kept), under each of
+    `energies` (label -> weights: the untrained one grey, the configured one blue), each scaled to the picture's
+    height (their scales differ); the estimate's yaw (orange) and the truth's (green) marked. The paper's Fig. 3
+    for this energy: how training reshapes it, one slice through its minimum."""
+    yaws = torch.linspace(-np.pi, np.pi, YAWS, dtype=torch.float64)
+    turned = torch.as_tensor(x, dtype=torch.float64).reshape(1, -1).repeat(YAWS, 1)
+    turned[:, 0] = yaws
+    detections = torch.as_tensor(observation, dtype=torch.float64)[None].expand(YAWS, *observation.shape)
+    image = Image.new("RGB", size, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+
+    def column(yaw: float) -> float:
+        return 6 + (yaw + np.pi) / (2 * np.pi) * (width - 12)
+
+    for yaw, rgb in ((None if truth is None else float(truth[0]), TRUTH_YAW_RGB), (float(x[0]), (230, 120, 20))):
+        if yaw is not None:
+            at = column((yaw + np.pi) % (2 * np.pi) - np.pi)
+            draw.line([(at, 14), (at, height - 4)], fill=rgb, width=2)
+    for (label, weights), rgb in zip(energies.items(), (UNTRAINED_RGB, LEARNED_RGB)):
+        with torch.no_grad():
+            values = model.energy(turned, detections, {k: v.double() for k, v in weights.items()}, noise_px).numpy()
+        low, high = float(values.min()), float(values.max())
+        rows = height - 6 - (values - low) / max(high - low, 1e-12) * (height - 24)
+        draw.line(list(zip([column(float(y)) for y in yaws], rows.tolist())), fill=rgb, width=2)
+    names = " and ".join(f"{label} ({'grey' if i == 0 else 'blue'})" for i, label in enumerate(energies))
+    draw.text((6, 1), f"energy over the yaw: {names}", fill=(40, 40, 40))
+    return np.asarray(image)
