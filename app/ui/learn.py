@@ -6,6 +6,8 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
+from engine.problems.registry import problems
+
 from ..state import AppState
 from .textures import BLANK, TexturePool
 
@@ -44,9 +46,10 @@ class LearnPanel:
         self._version = state.version
         lesson_spec = state.spec.lesson
         dpg.set_value("learn.title", lesson_spec.title if lesson_spec else "No lesson for this problem")
+        teaching = ", ".join(name for name, spec in problems().items() if spec.lesson is not None)
         dpg.set_value("learn.explanation", lesson_spec.explanation if lesson_spec else
                       f"{state.spec.title}: its energy is not learned here. The problems that learn theirs "
-                      "(robust-mean) teach it in this tab.")
+                      f"({teaching}) teach it in this tab.")
         for item in ("learn.train", "learn.back", "learn.forward", "learn.step"):
             dpg.configure_item(item, enabled=lesson_spec is not None and not state.lesson_pending)
         lesson = state.lesson
