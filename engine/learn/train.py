@@ -19,6 +19,7 @@ validates and writes the checkpoints.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -55,6 +56,8 @@ class TrainConfig:
     """One network for all steps instead of one per step."""
     feedback: bool = True
     """False: a regression baseline (the observation only, one step)."""
+    warm_start: bool = False
+    """Each step's network starts from the previous step's trained weights instead of from scratch."""
     samples: int = bounded(10000, MIN_SAMPLES, 10_000_000)
     """Training problems per stage (at least two per process: a batch needs two samples)."""
     validation_samples: int = bounded(300, 1, 100_000)
@@ -161,7 +164,7 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
         if stage < completed:
             network = networks[0 if config.shared else stage]
         else:
-            network = networks[0] if (config.shared and networks) else task.new_network().to(device)
+            network = networks[0] if (config.shared and networks) else _new_network(task, networks, device)
             train_set = {key: torch.cat([part[key] for part in history]) for key in stage_data} \
                 if config.shared else stage_data
             total = config.epochs * math.ceil(len(x) / config.batch_size)
@@ -185,6 +188,13 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
                                                commit), half=True)  # the partial one stays exact, for resuming
         os.remove(os.path.join(out_dir, PARTIAL))
     return final
+
+
+def _new_network(task: TrainingTask, trained: list[nn.Module], device: torch.device | str) -> nn.Module:
+    """A fresh network for the next stage, or with warm_start a copy of the last trained one."""
+    if task.config.warm_start and trained:
+        return copy.deepcopy(trained[-1])
+    return task.new_network().to(device)
 
 
 def _advance(task: TrainingTask, network: nn.Module, data: StageData) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""JPEG deblocking as a feedback problem (the deep feedback supplementary's Sec. 3)."""
