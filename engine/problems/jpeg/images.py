@@ -31,10 +31,10 @@ class LoadedImage:
 def read_image(path: str | os.PathLike, colour: bool = False) -> LoadedImage:
     """The image of a file, grey (ITU-R 601 luma of a colour file) or RGB; ValueError (one line) otherwise."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such image file")
     if not path.lower().endswith(EXTENSIONS):
         raise ValueError(f"{path}: not an image file; give a {', '.join(EXTENSIONS)} file")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such image file")
     try:
         with Image.open(path) as image:
             width, height = image.size
