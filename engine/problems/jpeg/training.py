@@ -21,6 +21,7 @@ from ..spec import bounded
 from .codec import roundtrip
 from .data import PatchSet, describe_images, image_files, load_training_images, sample_patches
 from .network import Restorer, RestorerConfig
+from .quality_metrics import psnr
 
 VALIDATION_SHARE = 0.05
 BLIND_QUALITIES = (10, 20, 30, 40)
@@ -79,12 +80,6 @@ def compress_each(images: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
         decoded = roundtrip(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0), int(q))
         out[i] = decoded[None] if decoded.ndim == 2 else decoded.transpose(2, 0, 1)
     return torch.from_numpy(out)
-
-
-def psnr(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """(N,) PSNR in dB of images in [0, 1], each over all its pixels (capped at 100 dB for identical ones)."""
-    error = (estimate.clamp(0, 1) - clean).square().flatten(1).mean(1)
-    return (10.0 * torch.log10(1.0 / error.clamp_min(1e-10))).clamp_max(100.0)
 
 
 @dataclass
