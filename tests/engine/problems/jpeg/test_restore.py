@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from engine.learn.checkpoint import Checkpoint
+from engine.problems.jpeg import codec
+from engine.problems.jpeg.network import Restorer, RestorerConfig
+from engine.problems.jpeg.restore import apply_in_tiles, restore_steps
+
+from .conftest import textured_image
+
+
+def checkpoint(feedback: bool, steps: int) -> Checkpoint:
+    torch.manual_seed(0)
+    networks = [Restorer(RestorerConfig(feedback=feedback, depth=4, width=4)).eval() for _ in range(steps)]
+    return Checkpoint(networks, {"steps": steps})
+
+
+@pytest.mark.parametrize("feedback, steps", [(False, 1), (True, 3)])
+def test_tiles_agree_with_the_whole_image(feedback, steps):
+    observed = codec.roundtrip_batch(torch.from_numpy(textured_image(70, 90))[None, None], 10)
+    whole = restore_steps(checkpoint(feedback, steps), observed, 10, tile=1000)
+    tiled = restore_steps(checkpoint(feedback, steps), observed, 10, tile=24)
+    assert len(whole) == steps and whole[-1].shape == observed.shape
+    for a, b in zip(whole, tiled):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_apply_in_tiles_covers_every_pixel():
+    images = torch.rand(1, 1, 50, 37)
+    out = apply_in_tiles(lambda x: x * 2, [images], margin=0, tile=16)
+    assert torch.equal(out, images * 2)
+
+
+def test_steps_can_be_fewer_than_trained():
+    observed = codec.roundtrip_batch(torch.from_numpy(textured_image(32, 32))[None, None], 20)
+    assert len(restore_steps(checkpoint(True, 3), observed, 20, steps=2)) == 2
