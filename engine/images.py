@@ -67,10 +67,16 @@ def _unreadable(path: str, error: Exception) -> ImageError:
 
 def save_silhouette(path: str | os.PathLike, silhouette: np.ndarray) -> None:
     """Writes (H, W) values in [0, 1] as an 8-bit grey PNG (or whatever the extension says)."""
+    path = check_image_output(path, IMAGE_EXTENSIONS)
+    iio.imwrite(path, (np.clip(silhouette, 0, 1) * 255).round().astype(np.uint8))
+
+
+def check_image_output(path: str | os.PathLike, extensions: tuple[str, ...]) -> str:
+    """The path of an image about to be written; ImageError (one line) for a missing folder or another extension."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ImageError(f"{path}: directory {directory} does not exist")
-    if not path.lower().endswith(IMAGE_EXTENSIONS):
-        raise ImageError(f"{path}: choose a {', '.join(IMAGE_EXTENSIONS)} file name")
-    iio.imwrite(path, (np.clip(silhouette, 0, 1) * 255).round().astype(np.uint8))
+    if not path.lower().endswith(extensions):
+        raise ImageError(f"{path}: choose a {', '.join(extensions)} file name")
+    return path

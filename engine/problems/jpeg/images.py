@@ -78,13 +78,9 @@ def _reason(error: Exception) -> str:
 def save_image(path: str | os.PathLike, pixels: np.ndarray, quality: int | None = None) -> None:
     """Writes (H, W) or (H, W, 3) values in [0, 1] as 8 bits (a JPEG at `quality` when the name says .jpg);
     ValueError (one line) for a bad name or folder."""
+    from ...images import check_image_output
     from .codec import to_uint8
 
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"{path}: directory {directory} does not exist")
-    if not path.lower().endswith(EXTENSIONS):
-        raise ValueError(f"{path}: choose a {', '.join(EXTENSIONS)} file name")
+    path = check_image_output(path, EXTENSIONS)
     options = {"quality": int(quality)} if quality is not None and path.lower().endswith((".jpg", ".jpeg")) else {}
     Image.fromarray(to_uint8(pixels)).save(path, **options)
