@@ -34,3 +34,17 @@ def test_apply_in_tiles_covers_every_pixel():
 def test_steps_can_be_fewer_than_trained():
     observed = codec.roundtrip_batch(torch.from_numpy(textured_image(32, 32))[None, None], 20)
     assert len(restore_steps(checkpoint(True, 3), observed, 20, steps=2)) == 2
+
+
+@pytest.mark.parametrize("name", ["feedback", "dncnn"])
+def test_the_shipped_checkpoints_restore_a_jpeg(name):
+    from engine.learn.checkpoint import load_checkpoint
+    from engine.learn.solver import shipped_checkpoint
+    from engine.problems.jpeg.quality_metrics import psnr
+
+    shipped = load_checkpoint(shipped_checkpoint("jpeg", f"{name}-q10"), Restorer)
+    assert shipped.meta["qualities"] == [10] and shipped.meta["training_set"]["folder"] == "Train400"
+    clean = torch.from_numpy(codec.to_uint8(textured_image(96, 96, seed=5)).astype("float32") / 255)[None, None]
+    observed = codec.roundtrip_batch(clean, 10)
+    restored = restore_steps(shipped, observed, 10)[-1]
+    assert psnr(restored, clean) > psnr(observed, clean) + 0.1  # an untrained network: -1.1 dB
