@@ -50,14 +50,16 @@ def roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     return decode(encode(image, quality))
 
 
-def roundtrip_batch(images: torch.Tensor, quality: int) -> torch.Tensor:
-    """f of every image of (N, C, H, W) in [0, 1] (C = 1 grey or 3 RGB), on the images' device and dtype."""
+def roundtrip_batch(images: torch.Tensor, quality: int | torch.Tensor) -> torch.Tensor:
+    """f of every image of (N, C, H, W) in [0, 1] (C = 1 grey or 3 RGB) at one quality or at each image's own
+    (N,), on the images' device and dtype."""
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
+    qualities = quality.tolist() if isinstance(quality, torch.Tensor) else [quality] * len(images)
     arrays = images.detach().float().cpu().numpy()
     out = np.empty_like(arrays)
-    for i, item in enumerate(arrays):
-        decoded = roundtrip(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0), quality)
+    for i, (item, q) in enumerate(zip(arrays, qualities)):
+        decoded = roundtrip(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0), int(q))
         out[i] = decoded[None] if decoded.ndim == 2 else decoded.transpose(2, 0, 1)
     return torch.from_numpy(out).to(images)
 

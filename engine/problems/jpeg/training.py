@@ -18,7 +18,7 @@ import torch
 from ...learn.checkpoint import MAX_STEPS
 from ...learn.train import StageData, TrainConfig
 from ..spec import bounded
-from .codec import roundtrip
+from .codec import roundtrip_batch
 from .data import PatchSet, describe_images, image_files, load_training_images, sample_patches
 from .network import Restorer, RestorerConfig
 from .quality_metrics import psnr
@@ -72,16 +72,6 @@ class JpegTrainConfig(TrainConfig):
 JpegTrainConfig.FLAGS = {f.name: "--" + f.name.replace("_", "-") for f in fields(JpegTrainConfig)}
 
 
-def compress_each(images: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
-    """f of every image (N, C, H, W) at its own quality (N,)."""
-    arrays = images.detach().float().cpu().numpy()
-    out = np.empty_like(arrays)
-    for i, (item, q) in enumerate(zip(arrays, quality.tolist())):
-        decoded = roundtrip(item[0] if item.shape[0] == 1 else item.transpose(1, 2, 0), int(q))
-        out[i] = decoded[None] if decoded.ndim == 2 else decoded.transpose(2, 0, 1)
-    return torch.from_numpy(out)
-
-
 @dataclass
 class JpegTask:
     """The feedback restorer (per-step or shared) and DnCNN on one folder of clean images."""
@@ -122,7 +112,7 @@ class JpegTask:
     def stage_data(self, data: PatchSet, x: torch.Tensor, progress: Callable[[int], None] | None) -> StageData:
         stage = {"x": x.clone(), "clean": data.clean, "observed": data.observed}
         if self.config.feedback:
-            stage["compressed"] = compress_each(x, data.quality)
+            stage["compressed"] = roundtrip_batch(x, data.quality)
         if progress is not None:
             progress(len(x))
         return stage

@@ -40,6 +40,15 @@ def test_the_batch_matches_single_images_grey_and_colour():
     assert codec.roundtrip_batch(colour, 20).shape == colour.shape
 
 
+def test_each_image_can_have_its_own_quality():
+    from engine.problems.jpeg.quality_metrics import psnr
+
+    images = torch.rand(2, 1, 16, 16)
+    out = codec.roundtrip_batch(images, torch.tensor([10, 90]))
+    assert psnr(out[1:], images[1:]) > psnr(out[:1], images[:1])
+    assert torch.equal(out[0, 0], torch.from_numpy(codec.roundtrip(images[0, 0].numpy(), 10)))
+
+
 @pytest.mark.parametrize("quality", [0, 101, 10.5])
 def test_quality_outside_1_to_100_is_refused(quality):
     with pytest.raises(ValueError, match="JPEG quality must be a whole number from 1 to 100"):

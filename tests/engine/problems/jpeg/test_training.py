@@ -4,8 +4,7 @@ import torch
 from engine.learn import train as training
 from engine.learn.checkpoint import load_checkpoint
 from engine.problems.jpeg.network import Restorer
-from engine.problems.jpeg.quality_metrics import psnr
-from engine.problems.jpeg.training import JpegTask, JpegTrainConfig, compress_each
+from engine.problems.jpeg.training import JpegTask, JpegTrainConfig
 
 TINY = dict(samples=8, validation_samples=4, epochs=1, batch_size=4, patch=16, depth=3, width=4, steps=2)
 
@@ -45,12 +44,6 @@ def test_warm_start_begins_each_stage_from_the_last(image_folder, tmp_path, monk
                        str(tmp_path / str(warm)), log=lambda m: None)
         same = all(torch.equal(starts[0][k], starts[1][k]) for k in starts[0])
         assert same == warm
-
-
-def test_compress_each_uses_each_quality():
-    images = torch.rand(2, 1, 16, 16)
-    out = compress_each(images, torch.tensor([10, 90]))
-    assert psnr(out[1:], images[1:]) > psnr(out[:1], images[:1])
 
 
 def test_a_missing_or_empty_folder_is_refused(tmp_path):
