@@ -39,7 +39,7 @@ def read_image(path: str | os.PathLike, colour: bool = False) -> LoadedImage:
         with Image.open(path) as image:
             width, height = image.size
             _check_size(path, width, height)
-            if image.mode in ("I;16", "I;16B", "I;16L", "I", "F") or "16" in image.mode:
+            if image.mode in ("I", "F") or "16" in image.mode:  # I;16, I;16B, I;16L, ...
                 raise ValueError(f"{path}: a {image.mode} image (more than 8 bits per channel); JPEG holds 8 bits, "
                                  "so save it as an 8-bit PNG first")
             quality = estimate_quality(image) if image.format == "JPEG" else None

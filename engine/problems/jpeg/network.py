@@ -4,10 +4,10 @@ that a checkpoint trains within an hour on two CPU cores (the depth and width ar
 
 Without feedback the network is DnCNN: y in, x = y + g(y). With feedback it is one step of the deep feedback
 restorer: it reads the estimate x_t, its JPEG f(x_t) and the feedback y - f(x_t) (scaled by DIFFERENCE_SCALE,
-since it is a few grey levels), and returns x_{t+1} = x_t + g(...). The last layer starts at LAST_LAYER_GAIN times torch's
-default initialisation (not at zero: that starves every earlier layer of gradient for the first hundreds of
-steps), so an
-untrained network changes its input image by little.
+since it is a few grey levels), and returns x_{t+1} = x_t + g(...).
+
+The last layer starts at LAST_LAYER_GAIN times torch's default initialisation (not at zero: that starves every
+earlier layer of gradient for the first hundreds of steps), so an untrained network changes its input little.
 """
 from __future__ import annotations
 
