@@ -363,6 +363,13 @@ class Controller:
         state.playing = False
         state.set_cursor(t, follow=t >= state.timeline_length - 1 and state.run_state == RunState.RUNNING)
 
+    def point_at(self, focus: tuple[float, float] | None) -> None:
+        """The panels that follow the cursor look where the mouse points (None: it points at no picture, and
+        they stay where they were)."""
+        if focus is not None and focus != self.state.focus:
+            self.state.focus = focus
+            self.state.changed()
+
     def toggle_playback(self) -> None:
         """Replays the stored iterations from the cursor (from the start when at the end)."""
         state = self.state

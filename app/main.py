@@ -109,6 +109,7 @@ class App:
         with dpg.handler_registry():
             dpg.add_key_press_handler(dpg.mvKey_Right, callback=self._key(self.controller.step_forward))
             dpg.add_key_press_handler(dpg.mvKey_Left, callback=self._key(self.controller.step_back))
+            dpg.add_mouse_move_handler(callback=lambda: self.controller.point_at(self.columns.pointed(self.state.spec)))
 
     def _key(self, action: Callable[[], None]) -> Callable:
         """A shortcut that does nothing while the user types in a text field."""

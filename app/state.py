@@ -16,7 +16,7 @@ import numpy as np
 from engine.bounds import SEED
 from engine.demo import DEMO_MAX_ITERATIONS, DEMO_PROBLEM
 from engine.problems import registry
-from engine.problems.spec import ProblemSpec, config_to_dict
+from engine.problems.spec import CENTRE, ProblemSpec, config_to_dict
 from engine.solvers.options import shared_bound
 from engine.trace import Comparison
 from engine.worker import protocol as p
@@ -133,6 +133,8 @@ class AppState:
     x0: np.ndarray | None = None
     run_state: RunState = RunState.IDLE
     cursor: int = 0
+    focus: tuple[float, float] = CENTRE
+    """Where the mouse points in the columns' pictures, (x, y) fractions of the image (Panel.follows_cursor)."""
     follow: bool = True
     """The cursor moves to the newest iteration as results arrive."""
     playing: bool = False
@@ -207,7 +209,8 @@ class AppState:
             raise ValueError(NO_OBSERVATION)
         storage = self.spec.observation
         traces = {name: trace.to_trace(storage) for name, trace in self.traces.items() if len(trace)}
-        x0 = self.x0 if self.x0 is not None else np.zeros(len(self.spec.parameter_names), dtype=np.float32)
+        x0 = self.x0 if self.x0 is not None else np.zeros(self.spec.x_dimension(self.observation.observation.shape),
+                                                                   dtype=np.float32)
         truth = self.observation.ground_truth
         return Comparison(self.problem, self.observation.observation[None], np.asarray(x0)[None], traces,
                           None if truth is None else truth[None], self.spec.parameter_names, dict(self.config),

@@ -24,7 +24,9 @@ from .cli_support import (
 from .device import default_device
 from .outputs import atomic_path
 from .problems.registry import get_problem, problems
-from .problems.spec import Instances, ProblemSpec, add_config_arguments, config_from_arguments
+from .problems.spec import (
+    Instances, ProblemSpec, add_config_arguments, config_from_arguments, loaded_observation,
+)
 from .summary import markdown_table, summarize
 from .trace import Comparison
 
@@ -135,6 +137,10 @@ def _solve_parser(kinds: argparse._SubParsersAction, spec: ProblemSpec) -> None:
     add_solver_arguments(solve, spec)
     add_recording_arguments(solve)
     add_output_argument(solve, "--trace", (".npz",), "save every iteration of every solver (.npz) for replay")
+    if spec.save_estimate is not None:
+        add_output_argument(solve, "--out", spec.estimate_extensions,
+                            f"write the last solver's final estimate of problem --item "
+                            f"({', '.join(spec.estimate_extensions)})")
     solve.add_argument("--json", action="store_true", help="print the summary as JSON")
     solve.set_defaults(run=_solve, spec=spec)
 
@@ -178,7 +184,10 @@ def make_instances(spec: ProblemSpec, args: argparse.Namespace, device: torch.de
     problem = spec.make(config, inputs, device, batch)
     if ground_truth is not None:
         ground_truth = _batched(ground_truth, problem.batch_size, "--gt").to(device)
-    if observation is None:
+    given = loaded_observation(problem) if observation is None and ground_truth is None else None
+    if given is not None:
+        observed = given.to(device).float()
+    elif observation is None:
         if ground_truth is None:
             ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed)).to(device)
         observed = problem.forward(ground_truth).float()
@@ -264,6 +273,13 @@ def _print_summary(spec: ProblemSpec, comparison: Comparison, as_json: bool) -> 
 
 
 def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
+    if getattr(args, "out", None):
+        spec: ProblemSpec = args.spec
+        trace = list(comparison.traces.values())[-1]
+        final = trace.x[trace.last_index()[args.item], args.item]
+        with atomic_path(args.out) as temporary:
+            spec.save_estimate(temporary, final, comparison.observation[args.item])
+        print(f"wrote {args.out} ({trace.solver}'s estimate)", file=sys.stderr)
     if getattr(args, "trace", None):
         comparison.save(args.trace)
         print(f"wrote {args.trace}", file=sys.stderr)

@@ -274,7 +274,7 @@ class Comparison:
         _check_numbers("the observation", self.observation, minimum_rank=1)
         batch = len(self.observation)
         spec.observation.check(self.observation, batch)
-        dim = len(spec.parameter_names)
+        dim = spec.x_dimension(self.observation.shape[1:])
         _check_shape("x0", self.x0, (batch, dim))
         if self.ground_truth is not None:
             _check_shape("the ground truth", self.ground_truth, (batch, dim))

@@ -10,7 +10,7 @@ from typing import Any
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from engine.problems.spec import Panel, ProblemSpec
+from engine.problems.spec import CENTRE, Panel, ProblemSpec
 from engine.solvers.base import Status
 
 from ..live_trace import LiveTrace
@@ -21,7 +21,9 @@ MAX_COLUMNS = 6
 PICTURE_WIDTH = 128
 """Shown width of a square or tall picture; wide pictures get WIDE_PICTURE_WIDTH."""
 WIDE_PICTURE_WIDTH = 220
-COLUMN_WIDTH = WIDE_PICTURE_WIDTH + 12
+SCROLLBAR_WIDTH = 14
+COLUMN_WIDTH = WIDE_PICTURE_WIDTH + 12 + SCROLLBAR_WIDTH
+"""A column scrolls when its pictures are taller than it (a portrait image's four panels)."""
 MAX_VALUES_PER_GROUP = 7
 """Estimate coordinates shown per parameter group (ik has 72); the rest is summed up as '...'."""
 DRAWN_PICTURES = 96
@@ -58,6 +60,9 @@ def values_text(spec: ProblemSpec, record) -> str:
         lines.append(f"failed: {record.failure}")
     x, start = np.asarray(record.x), 0
     for group in spec.parameters:
+        if group.kind == "image":  # the panels show it; its numbers tell nothing
+            lines.append(f"{group.name}: {x.size:,} values in [{x.min():.3f}, {x.max():.3f}]")
+            continue
         values = x[start:start + len(group.labels)]
         start += len(group.labels)
         shown = " ".join(f"{v:+.3f}" for v in values[:MAX_VALUES_PER_GROUP])
@@ -85,8 +90,7 @@ class SolverColumns:
     def build(self, parent: int | str) -> None:
         with dpg.group(horizontal=True, parent=parent):
             for slot in range(MAX_COLUMNS):
-                with dpg.child_window(width=COLUMN_WIDTH, height=-1, tag=f"column{slot}", show=False,
-                                      no_scrollbar=True):
+                with dpg.child_window(width=COLUMN_WIDTH, height=-1, tag=f"column{slot}", show=False):
                     dpg.add_text("", tag=f"column{slot}.title", color=(232, 232, 232))
                     dpg.add_text("", tag=f"column{slot}.status", wrap=COLUMN_WIDTH - 12)
                     dpg.add_group(tag=f"column{slot}.panels")
@@ -129,12 +133,12 @@ class SolverColumns:
             return
         record = trace.at(state.cursor)
         shown = self._shown.get(slot)
-        if shown is not None and shown[0] is record and shown[1] is state.observation:
+        if shown is not None and shown[0] is record and shown[1] is state.observation and shown[2] == state.focus:
             return
-        self._shown[slot] = (record, state.observation)
+        self._shown[slot] = (record, state.observation, state.focus)
         spec, observation = state.spec, state.observation
         for panel in spec.panels:
-            image = self.picture(panel, record, observation, state.config)
+            image = self.picture(panel, record, observation, state.config, state.focus)
             self.textures.show(f"column{slot}.image.{panel.key}", texture_name(slot, panel.key), image,
                                picture_width(image))
         dpg.set_value(f"column{slot}.status", _status_text(trace, record.index))
@@ -142,16 +146,34 @@ class SolverColumns:
         dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
 
-    def picture(self, panel: Panel, record: Any, observation: ObservationInfo, config: dict[str, Any]) -> np.ndarray:
-        """The panel's picture of a record under the problem's config, drawn once (the teach panel shares them; a
-        new config comes with new records)."""
-        key = (id(record), panel.key)
+    def pointed(self, spec: ProblemSpec) -> tuple[float, float] | None:
+        """Where the mouse is over a column's picture of the whole image, (x, y) fractions of it, for the panels
+        that follow the cursor; None when it is over none (or no panel follows it)."""
+        if not any(panel.follows_cursor for panel in spec.panels):
+            return None
+        x, y = dpg.get_mouse_pos(local=False)
+        for slot in range(MAX_COLUMNS):
+            for panel in spec.panels:
+                tag = f"column{slot}.image.{panel.key}"
+                if panel.follows_cursor or not dpg.does_item_exist(tag) or not dpg.is_item_hovered(tag):
+                    continue
+                left, top = dpg.get_item_rect_min(tag)
+                width, height = dpg.get_item_rect_size(tag)
+                if width > 0 and height > 0:
+                    return (min(max((x - left) / width, 0.0), 1.0), min(max((y - top) / height, 0.0), 1.0))
+        return None
+
+    def picture(self, panel: Panel, record: Any, observation: ObservationInfo, config: dict[str, Any],
+                focus: tuple[float, float] = CENTRE) -> np.ndarray:
+        """The panel's picture of a record under the problem's config (and, for a panel that follows the cursor,
+        at the focus), drawn once (the teach panel shares them; a new config comes with new records)."""
+        key = (id(record), panel.key, focus if panel.follows_cursor else None)
         drawn = self._drawn.get(key)
         if drawn is not None and drawn[0] is record and drawn[1] is observation:
             self._drawn.move_to_end(key)
             return drawn[2]
         image = panel.picture(observation.observation, record.prediction, np.asarray(record.x),
-                              observation.ground_truth, config)
+                              observation.ground_truth, config, focus)
         self._drawn[key] = (record, observation, image)
         while len(self._drawn) > DRAWN_PICTURES:
             self._drawn.popitem(last=False)

@@ -103,7 +103,7 @@ class Sidebar:
                     dpg.add_text("forward process at a ground truth drawn by the problem's sampler")
                 dpg.add_button(label="Open observation...", tag="side.observation.open",
                                callback=lambda: self.dialogs.open(observation_dialog(spec.name)))
-            with dpg.group(horizontal=True):
+            with dpg.group(horizontal=True, show=not spec.x_is_image):  # an image is opened, not typed
                 dpg.add_input_text(tag="side.x", hint=spec.x_hint or "x", width=200)
                 dpg.add_button(label="From x", tag="side.from_x",
                                callback=lambda: c.observation_from_text(dpg.get_value("side.x")))
@@ -233,6 +233,6 @@ def _observation_text(spec: ProblemSpec, state: AppState) -> str:
         return f"no observation ({spec.observation.description})"
     shape = "x".join(str(size) for size in observation.observation.shape)
     truth = "unknown" if observation.ground_truth is None else (
-        spec.format_x(observation.ground_truth) if len(spec.parameter_names) <= MAX_SHOWN_PARAMETERS
-        else f"known ({len(spec.parameter_names)} values)")
+        spec.format_x(observation.ground_truth) if observation.ground_truth.size <= MAX_SHOWN_PARAMETERS
+        else f"known ({observation.ground_truth.size:,} values)")
     return f"observation {shape}, {observation.source}\nground truth: {truth}"

@@ -13,8 +13,12 @@ Problem itself, a batch of instances on one device:
     problem.retract(x, dx) -> x (+) dx, dx (B, d) in the tangent space of the parameter manifold
     optional: problem.forward_differentiable(x, **options), problem.residuals(x, observation) -> (B, R)
               with energy == residuals.square().sum(1)
+              problem.loaded_observation() -> (B, *observation shape) or None: an observation the inputs hold
+              (a JPEG the user opened), solved as it is, its ground truth unknown
 
-x is flat (B, D); a problem reshapes inside forward.
+x is flat (B, D); a problem reshapes inside forward. D is the parameters' count, or, for a problem whose one
+parameter group is of kind 'image', the size of an observation item (x is an image shaped like the
+observation, spec.x_dimension).
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from ..solvers.options import check_solver_options
 
 STORAGES = ("float32", "unit-uint8")
 AGGREGATES = ("mean", "median", "percent")
-KINDS = ("euclidean", "quaternion", "rotation-vector")
+KINDS = ("euclidean", "quaternion", "rotation-vector", "image")
 SOLVER_KINDS = ("optimizer", "learned", "chain", "closed-form")
 """Minimising an energy; a trained network; one solver's result refining another's; an estimate in one step
 from the observation alone (a median of tracker boxes)."""
@@ -116,7 +120,8 @@ class ArraySpec:
 
 @dataclass(frozen=True)
 class ParameterGroup:
-    """Consecutive coordinates of x that mean one thing: labels per coordinate, unit, and kind."""
+    """Consecutive coordinates of x that mean one thing: labels per coordinate, unit, and kind. A group of kind
+    'image' has no labels: it is the whole x, an image of the observation's shape (values in [0, 1])."""
 
     name: str
     labels: tuple[str, ...]
@@ -126,6 +131,8 @@ class ParameterGroup:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown parameter kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if (self.kind == "image") != (not self.labels):
+            raise ValueError(f"parameter group {self.name}: an image group has no labels, every other one has some")
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,8 @@ class Metric:
         return f"{self.label} {self.format.format(value)}" + (f" {self.unit}" if self.unit else "")
 
 
+CENTRE = (0.5, 0.5)
+"""A panel's default focus (Panel.follows_cursor)."""
 PanelDraw = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
 """(observation item, prediction item, x item, ground truth item or None) -> (H, W, 3) uint8."""
 
@@ -178,13 +187,17 @@ class Panel:
     uses_config: bool = False
     """draw takes a fifth argument, the problem's config as a dict (config_to_dict): for pictures of what the
     config sets and the arrays do not hold, such as an energy's weights."""
+    follows_cursor: bool = False
+    """draw takes a keyword `focus`: where the user points, (x, y) as fractions of the observation's width and
+    height (the app's cursor over the column's other pictures; the centre elsewhere), as a magnifier's."""
 
     def picture(self, observation: np.ndarray, prediction: np.ndarray, x: np.ndarray, truth: np.ndarray | None,
-                config: dict[str, Any]) -> np.ndarray:
+                config: dict[str, Any], focus: tuple[float, float] = CENTRE) -> np.ndarray:
         """The panel's (H, W, 3) uint8 picture of one item."""
+        options: dict[str, Any] = {"focus": focus} if self.follows_cursor else {}
         if self.uses_config:
-            return self.draw(observation, prediction, x, truth, config)  # type: ignore[call-arg]
-        return self.draw(observation, prediction, x, truth)
+            return self.draw(observation, prediction, x, truth, config, **options)  # type: ignore[call-arg]
+        return self.draw(observation, prediction, x, truth, **options)  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True)
@@ -328,6 +341,7 @@ class ProblemSpec:
     """(config, inputs: {key: loaded value}, device, batch_size: int | None) -> Problem."""
     parameters: tuple[ParameterGroup, ...]
     tangent_dim: int
+    """d of the tangent space in which retract moves; 0 for an image, whose problem.tangent_dim is its size."""
     observation: ArraySpec
     load_observation: Callable[[str], np.ndarray]
     """A file to (B, *shape) float32; ValueError with a one-line reason."""
@@ -366,10 +380,27 @@ class ProblemSpec:
     """What a prediction is called in the views ('rendering', 'joints')."""
     lesson: EnergyLesson | None = None
     """The teaching demo of learning the problem's energy, for problems that learn one."""
+    save_estimate: Callable[[str, np.ndarray, np.ndarray], None] | None = None
+    """(path, x item (D,), observation item) writes a final estimate as a file of its own (jpeg: the restored
+    image), for `solve --out`."""
+    estimate_extensions: tuple[str, ...] = ()
+    """The files save_estimate writes."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(label for group in self.parameters for label in group.labels)
+
+    @property
+    def x_is_image(self) -> bool:
+        """x is an image shaped like the observation (a parameter group of kind 'image')."""
+        return any(group.kind == "image" for group in self.parameters)
+
+    def x_dimension(self, observation_shape: tuple[int, ...]) -> int:
+        """D of an estimate for observation items of this shape: the parameters' count, or the item's size for
+        an image."""
+        if self.x_is_image:
+            return int(np.prod(observation_shape))
+        return len(self.parameter_names)
 
     def metric(self, key: str) -> Metric:
         return next(metric for metric in self.metrics if metric.key == key)
@@ -416,6 +447,12 @@ class ProblemSpec:
                 return axis
         raise ValueError(f"problem {self.name} has no slice axis {key!r}; choose from "
                          f"{', '.join(axis.key for axis in self.slice_axes)}")
+
+
+def loaded_observation(problem: Problem) -> torch.Tensor | None:
+    """The observation a problem's inputs hold (Problem.loaded_observation), or None: make one by forward."""
+    given = getattr(problem, "loaded_observation", None)
+    return None if given is None else given()
 
 
 def format_numbers(x: np.ndarray) -> str:

@@ -18,7 +18,9 @@ from ..bounds import integer
 from ..compare import solver_settings
 from ..energy_slice import energy_slice
 from ..problems import registry
-from ..problems.spec import ArraySpec, InputSpec, Problem, ProblemSpec, config_from_dict, config_to_dict
+from ..problems.spec import (
+    ArraySpec, InputSpec, Problem, ProblemSpec, config_from_dict, config_to_dict, loaded_observation,
+)
 from ..record import record_comparison
 from ..solvers.base import Iteration
 from . import protocol as p
@@ -178,10 +180,14 @@ class EngineState:
                     f"with its settings: predictions have shape {expected}")
         if ground_truth is not None:
             try:
-                _check_x(ground_truth, len(self.spec.parameter_names), "ground truth")
+                _check_x(ground_truth, self._dimension(observation), "ground truth")
             except ValueError as error:
                 return str(error)
         return None
+
+    def _dimension(self, observation: torch.Tensor) -> int:
+        """D of an estimate for the (1, *shape) observation."""
+        return self.spec.x_dimension(tuple(observation.shape[1:]))
 
     def _checked(self, observation: torch.Tensor, ground_truth: torch.Tensor | None) -> _Observation:
         """The observation (1, *shape) and ground truth on the device; CommandError when they do not fit."""
@@ -201,12 +207,16 @@ class EngineState:
 
     def _on_NewObservation(self, command: p.NewObservation) -> None:
         problem = self.problem()
+        given = loaded_observation(problem)
+        if given is not None:  # the inputs are the observation (a JPEG opened): nothing to sample
+            self._set_observation(self._checked(given[:1], None), "the opened input")
+            return
         if command.ground_truth is None:
             x = problem.sample_ground_truth(torch.Generator().manual_seed(command.seed)).to(self.device)
             source = f"random ground truth (seed {command.seed})"
         else:
             x = torch.tensor([command.ground_truth], dtype=torch.float32, device=self.device)
-            _check_x(x, len(self.spec.parameter_names), "ground truth")
+            _check_x(x, self._dimension(problem.forward(problem.initial_estimate())), "ground truth")
             source = "typed ground truth"
         with torch.no_grad():
             observation = problem.forward(x)
@@ -251,7 +261,7 @@ class EngineState:
             x0 = problem.initial_estimate().to(self.device)
         else:
             x0 = torch.tensor([command.x0], dtype=torch.float32, device=self.device)
-            _check_x(x0, len(self.spec.parameter_names), "initial estimate")
+            _check_x(x0, self._dimension(self.current.observation), "initial estimate")
             self.spec.check_start(problem, x0)
         solvers = {name: self.spec.make_solver(name, **command.options) for name in names}
         self._stop_run()
@@ -291,7 +301,7 @@ class EngineState:
             raise CommandError("no observation yet; the energy needs one")
         axes = (self.spec.slice_axis(command.axes[0]), self.spec.slice_axis(command.axes[1]))
         center = torch.tensor(command.center, dtype=torch.float32)
-        _check_x(center[None], len(self.spec.parameter_names), "slice centre")
+        _check_x(center[None], self._dimension(self.current.observation), "slice centre")
         with torch.no_grad():
             coordinates, energy = energy_slice(self.problem(), self.current.observation, center, axes,
                                                command.span, command.resolution)

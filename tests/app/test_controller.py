@@ -389,3 +389,12 @@ def test_a_new_observation_never_keeps_the_old_traces(solved, tmp_path):
     from app.session import load_session
 
     assert load_session(str(path)).traces == {}  # a save never pairs old traces with the new observation
+
+
+def test_pointing_moves_the_panels_that_follow_the_cursor(controller):
+    state = controller.state
+    version = state.version
+    controller.point_at(None)  # over no picture: nothing changes
+    assert state.focus == (0.5, 0.5) and state.version == version
+    controller.point_at((0.25, 0.75))
+    assert state.focus == (0.25, 0.75) and state.version == version + 1

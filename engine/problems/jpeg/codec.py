@@ -64,10 +64,15 @@ def roundtrip_batch(images: torch.Tensor, quality: int | torch.Tensor) -> torch.
     return torch.from_numpy(out).to(images)
 
 
+def table_scale(quality: int) -> float:
+    """libjpeg's scaling of the standard tables at `quality`, in percent (quality 50: 100)."""
+    QUALITY.check("JPEG quality", quality)
+    return 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
+
+
 def quality_table(quality: int) -> np.ndarray:
     """The luminance table libjpeg writes at `quality` (its scaling of the standard table)."""
-    scale = 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
-    return np.clip(np.floor((STANDARD_LUMINANCE * scale + 50.0) / 100.0), 1, 255)
+    return np.clip(np.floor((STANDARD_LUMINANCE * table_scale(quality) + 50.0) / 100.0), 1, 255)
 
 
 def estimate_quality(image: Image.Image) -> int | None:

@@ -29,11 +29,14 @@ class PatchSet:
         return len(self.clean)
 
 
-def image_files(folder: str) -> list[str]:
-    """The image files of a folder, sorted; ValueError (one line) when it is missing or holds none."""
+TRAINING_SET = "training images", "BSD400 is ../shared/data/images/Train400 beside the project"
+
+
+def image_files(folder: str, role: tuple[str, str] = TRAINING_SET) -> list[str]:
+    """The image files of a folder, sorted; ValueError (one line) when it is missing or holds none. role: what
+    the images are for and where such a folder is, for the message."""
     if not os.path.isdir(folder):
-        raise ValueError(f"{folder}: no such folder of training images; give --images DIR (BSD400 is "
-                         "../shared/data/images/Train400 beside the project)")
+        raise ValueError(f"{folder}: no such folder of {role[0]}; give --images DIR ({role[1]})")
     names = sorted(name for name in os.listdir(folder) if name.lower().endswith(IMAGE_FILES))
     if not names:
         raise ValueError(f"{folder}: holds no {', '.join(IMAGE_FILES)} images")

@@ -78,26 +78,45 @@ class SkipNetwork(nn.Module):
         return torch.sigmoid(self.out(x))
 
 
+class DipFit:
+    """One image's fit: the network, its fixed input z, Adam, and the input noise's generator."""
+
+    def __init__(self, observed: torch.Tensor, settings: DipSettings = DipSettings()):
+        check_dip_input(observed, settings)
+        self.observed = observed
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings.seed)
+            self.network = SkipNetwork(observed.shape[1], settings).to(observed.device)
+        self.z = (torch.rand((1, INPUT_CHANNELS, *observed.shape[-2:]), generator=self.generator)
+                  * INPUT_SCALE).to(observed)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=settings.learning_rate)
+        self.network.train()
+
+    def step(self) -> torch.Tensor:
+        """One Adam step on ||net(z + jitter) - y||^2; the network's image (1, C, H, W) at it."""
+        jitter = torch.randn(self.z.shape, generator=self.generator).to(self.z) * INPUT_JITTER
+        with torch.enable_grad():
+            estimate = self.network(self.z + jitter)
+            loss = (estimate - self.observed).square().mean()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+        self.optimizer.step()
+        return estimate.detach()
+
+
 def dip_iterations(observed: torch.Tensor, settings: DipSettings = DipSettings()) -> Iterator[torch.Tensor]:
     """The network's image at each Adam step on ||net(z + jitter) - y||^2, for y (1, C, H, W) in [0, 1]."""
+    fit = DipFit(observed, settings)
+    for _ in range(settings.iterations):
+        yield fit.step()
+
+
+def check_dip_input(observed: torch.Tensor, settings: DipSettings) -> None:
+    """ValueError (one line) unless y is one (1, 1 or 3, H, W) image large enough for the network's levels."""
     if observed.ndim != 4 or observed.shape[0] != 1 or observed.shape[1] not in (1, 3):
         raise ValueError(f"Deep Image Prior fits one image (1, 1 or 3, H, W), got {tuple(observed.shape)}")
     minimum = 2 ** settings.levels
     if min(observed.shape[-2:]) < minimum:
         raise ValueError(f"Deep Image Prior with {settings.levels} levels needs at least {minimum} x {minimum} "
                          f"pixels, got {observed.shape[-1]}x{observed.shape[-2]}")
-    generator = torch.Generator().manual_seed(settings.seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(settings.seed)
-        network = SkipNetwork(observed.shape[1], settings).to(observed.device)
-    z = (torch.rand((1, INPUT_CHANNELS, *observed.shape[-2:]), generator=generator) * INPUT_SCALE).to(observed)
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
-    network.train()
-    for _ in range(settings.iterations):
-        jitter = torch.randn(z.shape, generator=generator).to(z) * INPUT_JITTER
-        estimate = network(z + jitter)
-        loss = (estimate - observed).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        yield estimate.detach()

@@ -11,8 +11,8 @@ from PIL import Image, UnidentifiedImageError
 
 from .codec import estimate_quality
 
-MIN_SIDE = 8
-"""One JPEG block: smaller images have nothing to deblock."""
+MIN_SIDE = 16
+"""Two JPEG blocks a side, so that blocks have neighbours and SSIM's 11 x 11 window fits."""
 MAX_SIDE = 8192
 MAX_PIXELS = 36_000_000
 """About 6000 x 6000: the networks run in tiles (memory bounded), but every solver keeps a few float copies of
@@ -26,6 +26,8 @@ class LoadedImage:
     """(H, W) grey or (H, W, 3) RGB, float32 in [0, 1]."""
     quality: int | None
     """The file's JPEG quality factor as estimated from its tables (None: not a JPEG)."""
+    name: str = "image"
+    """The file's name, for messages."""
 
 
 def read_image(path: str | os.PathLike, colour: bool = False) -> LoadedImage:
@@ -53,7 +55,7 @@ def read_image(path: str | os.PathLike, colour: bool = False) -> LoadedImage:
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"{path}: cannot read the image ({_reason(error)}); is it a complete PNG/JPG/BMP file?") \
             from None
-    return LoadedImage(pixels, quality)
+    return LoadedImage(pixels, quality, os.path.basename(path))
 
 
 def load_clean_image(path: str | os.PathLike, colour: bool = False) -> np.ndarray:
@@ -63,8 +65,8 @@ def load_clean_image(path: str | os.PathLike, colour: bool = False) -> np.ndarra
 
 def _check_size(path: str, width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE:
-        raise ValueError(f"{path}: the image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} (one JPEG "
-                         "block) is needed")
+        raise ValueError(f"{path}: the image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} (two JPEG "
+                         "blocks a side) is needed")
     if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
         raise ValueError(f"{path}: the image is {width}x{height} pixels, larger than this problem's limit "
                          f"({MAX_SIDE} per side, {MAX_PIXELS:,} pixels); scale it down or cut it into parts")

@@ -37,19 +37,34 @@ def receptive_margin(checkpoint: Checkpoint) -> int:
     return int(checkpoint.networks[0].config.depth)
 
 
+def restorer_step(checkpoint: Checkpoint, step: int, x: torch.Tensor, compressed: torch.Tensor,
+                  observed: torch.Tensor, tile: int = TILE) -> torch.Tensor:
+    """x_{t+1} (N, C, H, W) of step `step`'s network: DnCNN's from y alone, the feedback restorer's from x_t, its
+    JPEG f(x_t) and y. A grey network restores colour images channel by channel."""
+    network = checkpoint.network_for_step(step).to(x.device)
+    images = [observed] if not network.config.feedback else [x, compressed, observed]
+    channels = network.config.channels
+    if images[0].shape[1] != channels:
+        if channels != 1:
+            raise ValueError(f"a {channels}-channel restorer cannot restore {images[0].shape[1]}-channel images")
+        batch = len(x)
+        images = [image.reshape(-1, 1, *image.shape[-2:]) for image in images]
+        with torch.no_grad():
+            restored = apply_in_tiles(network, images, receptive_margin(checkpoint), tile)
+        return restored.reshape(batch, -1, *restored.shape[-2:]).clamp(0.0, 1.0)
+    with torch.no_grad():
+        return apply_in_tiles(network, images, receptive_margin(checkpoint), tile).clamp(0.0, 1.0)
+
+
 def restore_steps(checkpoint: Checkpoint, observed: torch.Tensor, quality: int, steps: int | None = None,
                   tile: int = TILE) -> list[torch.Tensor]:
     """The estimates x_1 ... x_T of a checkpoint's restorer for JPEGs y (N, C, H, W) of this quality: DnCNN
     gives one; the feedback restorer T (its steps, or `steps`), each from x_t, f(x_t) and y."""
-    margin = receptive_margin(checkpoint)
+    if not checkpoint.networks[0].config.feedback:
+        return [restorer_step(checkpoint, 0, observed, observed, observed, tile)]
     estimates: list[torch.Tensor] = []
-    with torch.no_grad():
-        if not checkpoint.networks[0].config.feedback:
-            return [apply_in_tiles(checkpoint.networks[0], [observed], margin, tile).clamp(0.0, 1.0)]
-        x = observed
-        for step in range(steps or checkpoint.steps):
-            compressed = roundtrip_batch(x, quality)
-            x = apply_in_tiles(checkpoint.network_for_step(step), [x, compressed, observed], margin, tile)
-            x = x.clamp(0.0, 1.0)
-            estimates.append(x)
+    x = observed
+    for step in range(steps or checkpoint.steps):
+        x = restorer_step(checkpoint, step, x, roundtrip_batch(x, quality), observed, tile)
+        estimates.append(x)
     return estimates

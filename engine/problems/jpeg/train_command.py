@@ -51,24 +51,3 @@ def train_jpeg(args: argparse.Namespace) -> int:
 
     return run_training(JpegTask(train_config(args), args.images), args.out)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m engine.problems.jpeg.train_command ...`, until the jpeg problem is registered and this is
-    `feedbacklab train jpeg`."""
-    import sys
-
-    from ...cli_support import run_checks
-
-    parser = argparse.ArgumentParser(prog="python -m engine.problems.jpeg.train_command", description=__doc__)
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        run_checks(args)
-        return train_jpeg(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -26,8 +26,14 @@ def tv_iterations(observed: torch.Tensor, constraint: QuantisationSet, step_size
     1 / sqrt(t) (the subgradient method's rule, since TV is barely smooth at its epsilon)."""
     x = observed.detach().clone()
     for t in range(iterations):
-        x.requires_grad_(True)
-        gradient, = torch.autograd.grad(total_variation(x), x)
-        with torch.no_grad():
-            x = constraint.project((x - step_size / (1 + t) ** 0.5 * gradient).clamp(0.0, 1.0))
+        x = tv_step(x, constraint, step_size, t)
         yield x
+
+
+def tv_step(x: torch.Tensor, constraint: QuantisationSet, step_size: float, t: int) -> torch.Tensor:
+    """x_{t+1} = P(x_t - step / sqrt(1 + t) * grad TV(x_t)) of an (H, W) image."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        gradient, = torch.autograd.grad(total_variation(x), x)
+    with torch.no_grad():
+        return constraint.project((x - step_size / (1 + t) ** 0.5 * gradient).clamp(0.0, 1.0))

@@ -29,6 +29,11 @@ def instances(spec: ProblemSpec, batch: int, device, seed: int = 0):
     return problem, truth, problem.forward(truth).float()
 
 
+def tangent_dim(spec: ProblemSpec, problem) -> int:
+    """The spec's, or an image problem's own (its pixels)."""
+    return problem.tangent_dim if spec.x_is_image else spec.tangent_dim
+
+
 def test_registry_lists_every_problem_folder():
     assert {"pose6d", "ik"} <= set(NAMES)
     with pytest.raises(ValueError, match="unknown problem 'nope'.*choose from"):
@@ -36,7 +41,10 @@ def test_registry_lists_every_problem_folder():
 
 
 def test_spec_is_complete(spec):
-    assert spec.parameter_names and len(set(spec.parameter_names)) == len(spec.parameter_names)
+    assert spec.parameter_names or spec.x_is_image
+    assert len(set(spec.parameter_names)) == len(spec.parameter_names)
+    if spec.x_is_image:
+        assert len(spec.parameters) == 1 and spec.tangent_dim == 0
     assert spec.solvers and set(spec.default_solvers) <= {entry.name for entry in spec.solvers}
     assert spec.panels and spec.metrics and spec.slice_axes
     for f in config_fields(spec.config):
@@ -49,7 +57,7 @@ def test_spec_is_complete(spec):
 def test_smoke_and_batch_shapes(spec, device, batch):
     problem, truth, observation = instances(spec, batch, device)
     assert problem.batch_size == batch
-    assert truth.shape == (batch, len(spec.parameter_names)) and truth.device.type == device.type
+    assert truth.shape == (batch, spec.x_dimension(observation.shape[1:])) and truth.device.type == device.type
     spec.observation.check(observation, batch)
     x0 = problem.initial_estimate()
     assert x0.shape == truth.shape and x0.device.type == device.type
@@ -62,7 +70,7 @@ def test_smoke_and_batch_shapes(spec, device, batch):
     assert all(value.shape == (batch,) for value in metrics.values())
     unknown_truth = problem.metrics(x0, prediction, observation, None)
     assert set(unknown_truth) == {metric.key for metric in spec.metrics if not metric.needs_ground_truth}
-    retracted = problem.retract(x0, torch.zeros(batch, spec.tangent_dim, device=device))
+    retracted = problem.retract(x0, torch.zeros(batch, tangent_dim(spec, problem), device=device))
     torch.testing.assert_close(retracted, x0)
 
 
@@ -90,14 +98,14 @@ def test_differentiable_forward_matches_finite_differences(spec, device):
     if spec.gradient_options is None:
         pytest.skip(f"{spec.name} has no differentiable forward")
     problem, truth, observation = instances(spec, 2, device, seed=3)
-    x = problem.retract(truth, 0.05 * torch.randn(2, spec.tangent_dim, generator=torch.Generator().manual_seed(0))
+    x = problem.retract(truth, 0.05 * torch.randn(2, tangent_dim(spec, problem), generator=torch.Generator().manual_seed(0))
                         .to(device))
 
     def energy(dx: torch.Tensor) -> torch.Tensor:
         moved = problem.retract(x, dx)
         return problem.energy(problem.forward_differentiable(moved, **spec.gradient_options), observation, moved)
 
-    dx = torch.zeros(2, spec.tangent_dim, device=device, requires_grad=True)
+    dx = torch.zeros(2, tangent_dim(spec, problem), device=device, requires_grad=True)
     (gradient,) = torch.autograd.grad(energy(dx).sum(), dx)
     direction = torch.nn.functional.normalize(gradient, dim=1)
     h = 1e-3
@@ -111,7 +119,7 @@ def test_residuals_are_consistent_with_the_energy(spec, device):
     if "residuals" not in spec.capabilities:
         pytest.skip(f"{spec.name} has no residuals")
     problem, truth, observation = instances(spec, 3, device, seed=1)
-    x = problem.retract(truth, 0.1 * torch.randn(3, spec.tangent_dim, generator=torch.Generator().manual_seed(0))
+    x = problem.retract(truth, 0.1 * torch.randn(3, tangent_dim(spec, problem), generator=torch.Generator().manual_seed(0))
                         .to(device))
     residuals = problem.residuals(x, observation)
     assert residuals.ndim == 2 and residuals.shape[0] == 3
@@ -124,7 +132,7 @@ def test_residuals_are_consistent_with_the_energy(spec, device):
         torch.testing.assert_close(residuals64, problem.residuals(x64, observation64))
         numeric = torch.autograd.functional.jacobian(
             lambda dx: problem.residuals(problem.retract(x64, dx), observation64).sum(0),
-            torch.zeros(3, spec.tangent_dim, dtype=torch.float64, device=device)).permute(1, 0, 2)
+            torch.zeros(3, tangent_dim(spec, problem), dtype=torch.float64, device=device)).permute(1, 0, 2)
         torch.testing.assert_close(jacobian, numeric, rtol=1e-6, atol=1e-8)
 
 

@@ -197,3 +197,22 @@ def test_learn_trains_the_problems_lesson_on_the_observation(engine, monkeypatch
     assert all(len(frames) == 3 for frames in ready.frames.values()) and len(ready.frames) == 2
     engine.handle(p.Learn(steps=0))
     assert isinstance(engine.results[-1], p.Failed) and "lesson steps" in engine.results[-1].message
+
+
+def test_an_opened_jpeg_is_the_observation_with_its_truth_unknown(engine, tmp_path):
+    from PIL import Image
+
+    pixels = (np.indices((32, 40)).sum(0) % 7 * 30).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "photo.jpg", quality=20)
+    engine.handle(p.SetProblem("jpeg", {}))
+    engine.handle(p.LoadInput("image", str(tmp_path / "photo.jpg")))
+    engine.handle(p.NewObservation(seed=0))
+    ready = engine.results[-1]
+    assert isinstance(ready, p.ObservationReady) and ready.ground_truth is None
+    assert ready.observation.shape == (1, 32, 40)
+    engine.handle(p.Run(("jpeg", "feedback"), {}))
+    started = engine.results[-1]
+    assert isinstance(started, p.RunStarted) and started.x0.shape == (32 * 40,)
+    while engine.running:
+        engine.advance()
+    assert isinstance(engine.results[-1], p.RunFinished)

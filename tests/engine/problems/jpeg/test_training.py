@@ -60,19 +60,20 @@ def test_patches_larger_than_every_image_are_refused(image_folder):
 
 
 def test_the_train_command_refuses_bad_settings_in_one_line(image_folder, tmp_path, capsys):
-    from engine.problems.jpeg.train_command import main
+    from engine.cli import main
 
-    assert main(["--images", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
-    assert main(["--images", str(image_folder), "--out", str(tmp_path / "o"), "--quality", "0"]) == 2
-    assert main(["--images", str(image_folder), "--out", str(tmp_path / "o"), "--solver", "dncnn",
+    train = ["train", "jpeg"]
+    assert main([*train, "--images", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert main([*train, "--images", str(image_folder), "--out", str(tmp_path / "o"), "--quality", "0"]) == 2
+    assert main([*train, "--images", str(image_folder), "--out", str(tmp_path / "o"), "--solver", "dncnn",
                  "--steps", "3"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and "no such folder" in lines[0] and "--quality" in lines[1] and "exactly one step" in lines[2]
 
 
 def test_the_train_command_trains(image_folder, tmp_path):
-    from engine.problems.jpeg.train_command import main
+    from engine.cli import main
 
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items() if k != "steps"]
-    assert main(["--images", str(image_folder), "--out", str(tmp_path / "o"), "--solver", "dncnn", *flags]) == 0
+    assert main(["train", "jpeg", "--images", str(image_folder), "--out", str(tmp_path / "o"), "--solver", "dncnn", *flags]) == 0
     assert (tmp_path / "o" / "jpeg-dncnn.safetensors").exists()
