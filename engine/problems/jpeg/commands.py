@@ -61,7 +61,7 @@ def bench_jpeg(args: argparse.Namespace) -> int:
         for quality in qualities if hasattr(solver, "for_quality") else ():
             solver.for_quality(quality)
     show = tables_unless_json(args)
-    progress = (lambda text: print(text, file=sys.stderr)) if sys.stderr.isatty() else None
+    progress = None if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
     whole = [name for name in solvers if name != "dip"]
     results = {"problem": "jpeg", "torch_threads": torch.get_num_threads(), "colour": args.colour,
                "qualities": qualities, "sets": {}, "dip_crops": {}}
