@@ -9,6 +9,9 @@ With --part wibergian it makes only the Wibergian problems' pictures, each in a 
 docs/app-NAME.png for robust-mean, tracker-fusion and pose-from-2d (their default solvers on a random
 observation) and docs/app-robust-mean-learn.png (the Learn tab's lesson, at training step 120).
 
+With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's default solvers on the image
+(default: the built-in scene) for 100 iterations (tv's own count), the zoom pointed at --focus.
+
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py [--part wibergian]
 """
@@ -29,6 +32,8 @@ from app.state import RunState
 from engine.problems.registry import problems
 
 WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
+TV_ITERATIONS = 100
+"""jpeg's tv solver's own iteration count, in place of the app's default."""
 LESSON_STEP = 120
 
 GIF_WIDTH = 780
@@ -44,10 +49,15 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
-    parser.add_argument("--part", choices=("all", "wibergian"), default="all", help="which pictures to make")
+    parser.add_argument("--part", choices=("all", "wibergian", "jpeg"), default="all", help="which pictures to make")
+    parser.add_argument("--image", help="--part jpeg: the clean image (default: the built-in scene)")
+    parser.add_argument("--focus", default="0.5,0.5", help="--part jpeg: where the zoom looks, x,y fractions")
     args = parser.parse_args()
     if args.part == "wibergian":
         wibergian_pictures(args.out)
+        return
+    if args.part == "jpeg":
+        jpeg_picture(args.out, args.image, tuple(float(v) for v in args.focus.split(",")))
         return
     app = App()
     app.open()
@@ -130,6 +140,28 @@ def wibergian_pictures(out: str) -> None:
             dpg.set_value("tabs", "tab.plots")
     app.close()
     print(f"wrote the Wibergian problems' pictures to {out}/")
+
+
+def jpeg_picture(out: str, image: str | None, focus: tuple[float, float]) -> None:
+    app = App()
+    app.open()
+    state = app.state
+    app.frame_until(lambda: state.engine_ready, "engine")
+    app.controller.set_problem("jpeg")
+    app.frame_until(lambda: state.problem == "jpeg", "switch to jpeg")
+    if image is not None:
+        app.controller.load_input("image", image)
+        app.frame_until(lambda: "image" in state.inputs, "image")
+    app.controller.new_observation()
+    app.frame_until(lambda: state.observation is not None, "jpeg observation")
+    state.settings.solvers = list(state.spec.default_solvers)
+    state.settings.max_iterations = TV_ITERATIONS
+    app.controller.run()
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "jpeg run")
+    app.controller.point_at(focus)
+    capture(app, os.path.join(out, "app-jpeg.png"))
+    app.close()
+    print(f"wrote {out}/app-jpeg.png")
 
 
 if __name__ == "__main__":
