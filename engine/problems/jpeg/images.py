@@ -14,9 +14,9 @@ from .codec import estimate_quality
 MIN_SIDE = 16
 """Two JPEG blocks a side, so that blocks have neighbours and SSIM's 11 x 11 window fits."""
 MAX_SIDE = 8192
-MAX_PIXELS = 36_000_000
-"""About 6000 x 6000: the networks run in tiles (memory bounded), but every solver keeps a few float copies of
-the whole image per iteration."""
+MAX_PIXELS = 2048 * 2048
+"""The networks run in tiles (memory bounded), but a run keeps every record's estimate and update (float32) and
+JPEG (8 bits) per solver: 9 bytes a pixel a record, 3.8 GB for tv's 101 records at this limit."""
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
