@@ -45,12 +45,17 @@ class CheckpointSolver(IterativeSolver):
     def __init__(self, params: LearnedSolverParams, device: torch.device | str = "cpu", name: str | None = None):
         if params.kind not in self.kinds:
             raise ValueError(f"unknown learned solver {params.kind!r}; choose one of {', '.join(self.kinds)}")
-        network_class, self.feedback = self.kinds[params.kind]
-        self.checkpoint_path = params.checkpoint or shipped_checkpoint(self.problem, params.kind)
-        self.checkpoint = load_checkpoint(self.checkpoint_path, network_class, device)
-        super().__init__(replace(params, max_iterations=params.steps or self.checkpoint.steps, patience=0))
+        self.feedback = self.kinds[params.kind][1]
         self.name = name or params.kind
-        check_kind(self.checkpoint, self.checkpoint_path, self.name, self.feedback)
+        self.checkpoint_path = params.checkpoint or shipped_checkpoint(self.problem, params.kind)
+        self.checkpoint = self.load(self.checkpoint_path, params.kind, device)
+        super().__init__(replace(params, max_iterations=params.steps or self.checkpoint.steps, patience=0))
+
+    def load(self, path: str, kind: str, device: torch.device | str = "cpu") -> Checkpoint:
+        """A checkpoint of this kind's network class, checked to be what this solver runs."""
+        checkpoint = load_checkpoint(path, self.kinds[kind][0], device)
+        check_kind(checkpoint, path, self.name, self.feedback)
+        return checkpoint
 
     def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
         return {}

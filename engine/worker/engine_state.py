@@ -216,7 +216,7 @@ class EngineState:
             source = f"random ground truth (seed {command.seed})"
         else:
             x = torch.tensor([command.ground_truth], dtype=torch.float32, device=self.device)
-            _check_x(x, self._dimension(problem.forward(problem.initial_estimate())), "ground truth")
+            _check_x(x, problem.initial_estimate().shape[1], "ground truth")
             source = "typed ground truth"
         with torch.no_grad():
             observation = problem.forward(x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import torch
 
 from .data import image_files
 from .images import LoadedImage, read_image
-from .problem import JpegConfig, make_problem
+from .problem import JpegConfig, JpegProblem, make_problem
 from .quality_metrics import psnr, ssim
 
 LEARNED_STEPS = ("feedback", "feedback-shared")
@@ -41,12 +41,24 @@ def centre_crop(image: LoadedImage, side: int) -> LoadedImage:
     return replace(image, pixels=image.pixels[top:top + side, left:left + side])
 
 
-def run_solver(solver: Any, config: JpegConfig, image: LoadedImage, every_record: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Case:
+    """One image's problem at one quality, with its clean image and JPEG, made once for every solver."""
+
+    problem: JpegProblem
+    truth: torch.Tensor
+    observation: torch.Tensor
+
+
+def make_case(config: JpegConfig, image: LoadedImage) -> Case:
+    problem = make_problem(config, image)
+    return Case(problem, problem.sample_ground_truth(torch.Generator()), problem.observation())
+
+
+def run_solver(solver: Any, case: Case, every_record: bool) -> dict[str, Any]:
     """One solver on one image: PSNR and SSIM of every record (or of the last alone), the JPEG's PSNR, and the
     solver's seconds. The metrics are computed after the run, so the seconds are the solver's own."""
-    problem = make_problem(config, image)
-    truth = problem.sample_ground_truth(torch.Generator())
-    observation = problem.observation()
+    problem, truth, observation = case.problem, case.truth, case.observation
     records = []
     for record in solver.iterate(problem, observation, problem.initial_estimate()):
         records = records + [record] if every_record else [record]
@@ -61,12 +73,12 @@ def bench_set(spec: Any, images: list[LoadedImage], qualities: list[int], solver
     """Per quality and solver: mean PSNR / SSIM of the final estimates, per-step PSNR, seconds per image."""
     table: dict[str, Any] = {}
     for quality in qualities:
-        config = JpegConfig(quality=quality, colour=colour)
+        cases = [make_case(JpegConfig(quality=quality, colour=colour), image) for image in images]
         rows: dict[str, Any] = {}
         for name in solvers:
             solver = spec.make_solver(name, **options.get(name, {}))
             every_record = spec.solver(name).kind != "optimizer"  # a few steps, not hundreds of iterations
-            runs = [run_solver(solver, config, image, every_record) for image in images]
+            runs = [run_solver(solver, case, every_record) for case in cases]
             steps = min(len(run["psnr"]) for run in runs)
             rows[name] = {
                 "psnr": float(np.mean([run["psnr"][-1] for run in runs])),

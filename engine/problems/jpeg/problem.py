@@ -94,8 +94,9 @@ class JpegProblem:
     def as_images(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) views of flat estimates (B, D)."""
         if x.ndim != 2 or x.shape[1] != self.tangent_dim:
-            raise ValueError(f"jpeg estimates must have shape (B, {self.tangent_dim}) for {'x'.join(map(str, self.shape))}"
-                             f" images, got {tuple(x.shape)}")
+            size = "x".join(map(str, self.shape))
+            raise ValueError(f"jpeg estimates must have shape (B, {self.tangent_dim}) for {size} images, "
+                             f"got {tuple(x.shape)}")
         return x.reshape(len(x), *self.shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -48,7 +48,8 @@ def ssim(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     var_b = blur(b * b) - mean_b.square()
     cov = blur(a * b) - mean_a * mean_b
     c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2
-    index = ((2 * mean_a * mean_b + c1) * (2 * cov + c2)) / ((mean_a.square() + mean_b.square() + c1) * (var_a + var_b + c2))
+    numerator = (2 * mean_a * mean_b + c1) * (2 * cov + c2)
+    index = numerator / ((mean_a.square() + mean_b.square() + c1) * (var_a + var_b + c2))
     return index.flatten(1).mean(1)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ...learn.checkpoint import Checkpoint, check_kind, load_checkpoint
+from ...learn.checkpoint import Checkpoint
 from ...learn.solver import ASSETS, CheckpointSolver, LearnedSolverParams
 from ...solvers.base import IterativeSolver, SolverParams, StepResult
 from ...solvers.closed_form import ClosedFormSolver
@@ -21,7 +21,7 @@ from .dip import DipFit, DipSettings
 from .network import Restorer
 from .quantisation import QuantisationSet
 from .restore import restorer_step
-from .tv import total_variation, tv_step
+from .tv import tv_step
 
 CAPABILITIES: frozenset[str] = frozenset({"train"})
 DIP_STEPS_PER_RECORD = 50
@@ -77,8 +77,9 @@ class TvSolver(IterativeSolver):
             if item not in self._sets:
                 self._sets[item] = QuantisationSet(observed[0], problem.quality)
             constraint = self._sets[item]
-            moved.append(tv_step(image[0], constraint, step, iteration)[None])
-            variation.append(total_variation(image[0]))
+            moved_image, image_variation = tv_step(image[0], constraint, step, iteration)
+            moved.append(moved_image[None])
+            variation.append(image_variation)
         return StepResult(prediction, energy, torch.stack(moved).flatten(1).to(x),
                           info={"total_variation": torch.stack(variation)})
 
@@ -151,11 +152,7 @@ class JpegRestorerSolver(CheckpointSolver):
         if self.chosen is not None:
             return self.checkpoint
         if quality not in self._by_quality:
-            network_class, _ = self.kinds[self.params.kind]
-            path = shipped_restorer(self.params.kind, quality)
-            checkpoint = load_checkpoint(path, network_class, "cpu")
-            check_kind(checkpoint, path, self.name, self.feedback)
-            self._by_quality[quality] = checkpoint
+            self._by_quality[quality] = self.load(shipped_restorer(self.params.kind, quality), self.params.kind)
         return self._by_quality[quality]
 
     def step(self, problem, observation, x, state, iteration):  # type: ignore[override]

@@ -26,14 +26,16 @@ def tv_iterations(observed: torch.Tensor, constraint: QuantisationSet, step_size
     1 / sqrt(t) (the subgradient method's rule, since TV is barely smooth at its epsilon)."""
     x = observed.detach().clone()
     for t in range(iterations):
-        x = tv_step(x, constraint, step_size, t)
+        x, _ = tv_step(x, constraint, step_size, t)
         yield x
 
 
-def tv_step(x: torch.Tensor, constraint: QuantisationSet, step_size: float, t: int) -> torch.Tensor:
-    """x_{t+1} = P(x_t - step / sqrt(1 + t) * grad TV(x_t)) of an (H, W) image."""
+def tv_step(x: torch.Tensor, constraint: QuantisationSet, step_size: float, t: int
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """x_{t+1} = P(x_t - step / sqrt(1 + t) * grad TV(x_t)) of an (H, W) image, and TV(x_t)."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        gradient, = torch.autograd.grad(total_variation(x), x)
+        variation = total_variation(x)
+        gradient, = torch.autograd.grad(variation, x)
     with torch.no_grad():
-        return constraint.project((x - step_size / (1 + t) ** 0.5 * gradient).clamp(0.0, 1.0))
+        return constraint.project((x - step_size / (1 + t) ** 0.5 * gradient).clamp(0.0, 1.0)), variation.detach()
