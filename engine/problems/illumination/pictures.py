@@ -1,0 +1,79 @@
+"""The illumination problem's pictures per solver, on screen and in recordings: the rendering at the estimate,
+its signed difference from the observation, and the lights drawn on a sphere (the paper's Fig. 6 style: a ball
+lit by the estimated light, with where the true and the estimated light are). NumPy only; (H, W, 3) uint8 out."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..spec import Legend, Panel
+
+DIFFERENCE_GAIN = 4.0
+"""The signed difference is shown this many times brighter: shading differences are small."""
+OBSERVATION_BRIGHTER = np.array((235, 60, 60), dtype=np.float32)
+RENDERING_BRIGHTER = np.array((60, 120, 255), dtype=np.float32)
+TRUE_LIGHT = (60, 220, 90)
+ESTIMATED_LIGHT = (250, 196, 60)
+SPHERE_SHARE = 0.8
+"""The unit sphere's diameter as a share of the picture's side."""
+MARKER_SHARE = 0.045
+"""A light's marker radius as a share of the picture's side."""
+
+
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    """An RGB image in [0, 1] (or already uint8) as uint8."""
+    if image.dtype == np.uint8:
+        return image
+    return (np.clip(image, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+def difference_image(observation: np.ndarray, rendering: np.ndarray) -> np.ndarray:
+    """Red where the observation is brighter, blue where the rendering is, black where they agree."""
+    signed = (observation.astype(np.float32) - rendering.astype(np.float32)).mean(axis=-1)
+    if observation.dtype == np.uint8:
+        signed /= 255.0
+    strength = np.clip(np.abs(signed) * DIFFERENCE_GAIN, 0.0, 1.0)[..., None]
+    colour = np.where(signed[..., None] > 0, OBSERVATION_BRIGHTER, RENDERING_BRIGHTER)
+    return (strength * colour).round().astype(np.uint8)
+
+
+def light_sphere_image(x: np.ndarray, truth: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
+    """The unit sphere seen from the camera, lit from the estimate's direction; discs mark the estimated light
+    (orange) and the true one (green), filled on the camera's side of the sphere, rings behind it."""
+    height, width = size
+    side = min(height, width)
+    radius = 0.5 * SPHERE_SHARE * side
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    u, v = (cols - width / 2) / radius, (height / 2 - rows) / radius
+    inside = u * u + v * v <= 1.0
+    normal = np.stack([u, v, np.sqrt(np.clip(1.0 - u * u - v * v, 0.0, 1.0))], axis=-1)
+    direction = x / max(float(np.linalg.norm(x)), 1e-9)
+    brightness = 0.12 + 0.88 * np.clip(normal @ direction.astype(np.float32), 0.0, 1.0)
+    picture = np.zeros((height, width, 3), dtype=np.float32)
+    picture[inside] = (brightness[inside] ** (1 / 2.2))[:, None] * 200.0
+    for light, colour in ((truth, TRUE_LIGHT), (x, ESTIMATED_LIGHT)):
+        if light is not None:
+            _mark(picture, light, colour, radius, MARKER_SHARE * side)
+    return picture.round().clip(0, 255).astype(np.uint8)
+
+
+def _mark(picture: np.ndarray, light: np.ndarray, colour: tuple[int, int, int], radius: float, size: float) -> None:
+    """A disc (light in front of the sphere's centre plane) or a ring (behind it) at the light's projection."""
+    height, width = picture.shape[:2]
+    centre_col, centre_row = width / 2 + light[0] * radius, height / 2 - light[1] * radius
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    distance = np.hypot(cols - centre_col, rows - centre_row)
+    shape = distance <= size if light[2] >= 0 else np.abs(distance - 0.8 * size) <= 0.25 * size
+    picture[shape] = colour
+
+
+PANELS = (
+    Panel("rendering", "rendering", lambda observation, rendering, x, truth: as_uint8(rendering)),
+    Panel("difference", "observation - rendering",
+          lambda observation, rendering, x, truth: difference_image(observation, rendering)),
+    Panel("light", "light on the unit sphere",
+          lambda observation, rendering, x, truth: light_sphere_image(x, truth, observation.shape[:2])),
+)
+"""The pictures of a solver's column, in order."""
+LEGEND = Legend("", (("observation brighter", tuple(int(c) for c in OBSERVATION_BRIGHTER)),
+                     ("rendering brighter", tuple(int(c) for c in RENDERING_BRIGHTER)),
+                     ("true light", TRUE_LIGHT), ("estimated light", ESTIMATED_LIGHT)))
