@@ -11,7 +11,7 @@ process differs only by its shadows, its small Fresnel term and its anti-aliasin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -36,6 +36,16 @@ class Surface:
     """(B, H, W, 3) camera-space unit face normal from the faces' winding (zero where uncovered)."""
     position: torch.Tensor
     """(B, H, W, 3) camera-space surface point (zero where uncovered)."""
+    covered: torch.Tensor = field(init=False, repr=False)
+    """(K,) flat indices of the covered pixels: shading touches only these."""
+    covered_item: torch.Tensor = field(init=False, repr=False)
+    """(K,) the batch item of each covered pixel."""
+
+    def __post_init__(self) -> None:
+        covered = self.mask.flatten().nonzero()[:, 0]
+        # Derived, not passed: set once here (the dataclass is frozen).
+        object.__setattr__(self, "covered", covered)
+        object.__setattr__(self, "covered_item", covered // (self.mask.shape[1] * self.mask.shape[2]))
 
     def subset(self, index: torch.Tensor) -> "Surface":
         return Surface(self.mask[index], self.normal[index], self.position[index])
@@ -81,16 +91,17 @@ def shade(surface: Surface, light: torch.Tensor, target: torch.Tensor, lighting:
     differentiable with respect to `light`. Black where the surface is absent, as pyrender's background."""
     if light.ndim != 2 or light.shape[1] != 3 or light.shape[0] != surface.mask.shape[0]:
         raise ValueError(f"lights must have shape ({surface.mask.shape[0]}, 3), got {tuple(light.shape)}")
+    normal = surface.normal.reshape(-1, 3)[surface.covered]
     if lighting.kind == "directional":
-        towards = torch.nn.functional.normalize(light - target, dim=1, eps=1e-9)[:, None, None, :]
+        towards = torch.nn.functional.normalize(light - target, dim=1, eps=1e-9)[surface.covered_item]
         radiance = light.new_tensor(lighting.intensity)
     else:
-        offset = light[:, None, None, :] - surface.position
+        offset = light[surface.covered_item] - surface.position.reshape(-1, 3)[surface.covered]
         distance_squared = offset.square().sum(dim=-1).clamp(min=1e-9)
-        towards = offset / distance_squared.sqrt()[..., None]
+        towards = offset / distance_squared.sqrt()[:, None]
         radiance = lighting.intensity / distance_squared
-    cosine = (surface.normal * towards).sum(dim=-1).clamp(min=0.0)
+    cosine = (normal * towards).sum(dim=-1).clamp(min=0.0)
     linear = lighting.albedo * (lighting.ambient + DIFFUSE_SHARE / math.pi * radiance * cosine)
-    value = linear.clamp(min=MIN_LINEAR) ** (1.0 / GAMMA)
-    value = torch.where(surface.mask, value.clamp(max=1.0), torch.zeros_like(value))
-    return value[..., None].expand(*value.shape, 3)
+    value = (linear.clamp(min=MIN_LINEAR) ** (1.0 / GAMMA)).clamp(max=1.0)
+    image = light.new_zeros(surface.mask.numel()).index_put((surface.covered,), value)
+    return image.view(surface.mask.shape)[..., None].expand(*surface.mask.shape, 3)

@@ -8,7 +8,7 @@ import numpy as np
 from ...images import IMAGE_EXTENSIONS, load_colour_image, save_colour_image
 from ...meshes import SUPPORTED_EXTENSIONS
 from ..spec import Command, InputSpec, Metric, ParameterGroup, ProblemSpec, format_numbers
-from .commands import add_train_arguments, train_illumination
+from .commands import add_bench_arguments, add_train_arguments, bench_illumination, train_illumination
 from .meshes import describe_mesh, mesh_arrays, mesh_from_arrays, resolve_lit_mesh
 from .pictures import LEGEND, PANELS, as_uint8
 from .problem import (
@@ -70,6 +70,8 @@ SPEC = ProblemSpec(
     gradient_options={},
     capabilities=frozenset({"differentiable", "train"}),
     commands=(
+        Command("bench", "illumination", "solve n sampled light problems; Table 4 and supplementary Tables 2-3",
+                add_bench_arguments, bench_illumination),
         Command("train", "illumination", "train a learned solver (stage-wise, resumable)", add_train_arguments,
                 train_illumination),
     ),

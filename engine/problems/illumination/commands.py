@@ -68,3 +68,15 @@ def train_illumination(args: argparse.Namespace) -> int:
                         lights="half unit sphere, camera side")
     return run_training(IlluminationTask(config, train, validation, training_set), args.out)
 
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from .bench import add_arguments
+
+    add_arguments(parser)
+
+
+def bench_illumination(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    return run(args)

@@ -16,7 +16,9 @@ ESTIMATED_LIGHT = (250, 196, 60)
 SPHERE_SHARE = 0.8
 """The unit sphere's diameter as a share of the picture's side."""
 MARKER_SHARE = 0.045
-"""A light's marker radius as a share of the picture's side."""
+"""The estimated light's marker radius as a share of the picture's side."""
+TRUTH_RING = 1.8
+"""The true light's ring is this much larger, so that the estimate's disc shows inside it when they agree."""
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:
@@ -26,19 +28,22 @@ def as_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0).round().astype(np.uint8)
 
 
+def _unit(image: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1] from a float or uint8 image."""
+    return image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+
+
 def difference_image(observation: np.ndarray, rendering: np.ndarray) -> np.ndarray:
     """Red where the observation is brighter, blue where the rendering is, black where they agree."""
-    signed = (observation.astype(np.float32) - rendering.astype(np.float32)).mean(axis=-1)
-    if observation.dtype == np.uint8:
-        signed /= 255.0
+    signed = (_unit(observation) - _unit(rendering)).mean(axis=-1)
     strength = np.clip(np.abs(signed) * DIFFERENCE_GAIN, 0.0, 1.0)[..., None]
     colour = np.where(signed[..., None] > 0, OBSERVATION_BRIGHTER, RENDERING_BRIGHTER)
     return (strength * colour).round().astype(np.uint8)
 
 
 def light_sphere_image(x: np.ndarray, truth: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
-    """The unit sphere seen from the camera, lit from the estimate's direction; discs mark the estimated light
-    (orange) and the true one (green), filled on the camera's side of the sphere, rings behind it."""
+    """The unit sphere seen from the camera, lit from the estimate's direction; a green ring marks the true light,
+    an orange disc the estimated one (a ring when it is behind the sphere's centre plane)."""
     height, width = size
     side = min(height, width)
     radius = 0.5 * SPHERE_SHARE * side
@@ -50,19 +55,20 @@ def light_sphere_image(x: np.ndarray, truth: np.ndarray | None, size: tuple[int,
     brightness = 0.12 + 0.88 * np.clip(normal @ direction.astype(np.float32), 0.0, 1.0)
     picture = np.zeros((height, width, 3), dtype=np.float32)
     picture[inside] = (brightness[inside] ** (1 / 2.2))[:, None] * 200.0
-    for light, colour in ((truth, TRUE_LIGHT), (x, ESTIMATED_LIGHT)):
-        if light is not None:
-            _mark(picture, light, colour, radius, MARKER_SHARE * side)
+    if truth is not None:
+        _mark(picture, truth, TRUE_LIGHT, radius, TRUTH_RING * MARKER_SHARE * side, ring=True)
+    _mark(picture, x, ESTIMATED_LIGHT, radius, MARKER_SHARE * side, ring=x[2] < 0)
     return picture.round().clip(0, 255).astype(np.uint8)
 
 
-def _mark(picture: np.ndarray, light: np.ndarray, colour: tuple[int, int, int], radius: float, size: float) -> None:
-    """A disc (light in front of the sphere's centre plane) or a ring (behind it) at the light's projection."""
+def _mark(picture: np.ndarray, light: np.ndarray, colour: tuple[int, int, int], radius: float, size: float,
+          ring: bool) -> None:
+    """A disc or a ring of radius `size` at the light's projection onto the picture."""
     height, width = picture.shape[:2]
     centre_col, centre_row = width / 2 + light[0] * radius, height / 2 - light[1] * radius
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
     distance = np.hypot(cols - centre_col, rows - centre_row)
-    shape = distance <= size if light[2] >= 0 else np.abs(distance - 0.8 * size) <= 0.25 * size
+    shape = np.abs(distance - 0.8 * size) <= 0.25 * size if ring else distance <= size
     picture[shape] = colour
 
 

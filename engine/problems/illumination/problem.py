@@ -184,8 +184,11 @@ class IlluminationProblem:
 
     def subset(self, index: torch.Tensor) -> "IlluminationProblem":
         index = index.cpu()
-        return replace(self, meshes=tuple(self.meshes[int(i)] for i in index.tolist()),
-                       rotations=self.rotations[index])
+        subset = replace(self, meshes=tuple(self.meshes[int(i)] for i in index.tolist()),
+                         rotations=self.rotations[index])
+        if "surface" in self._surface:  # the visibility carries over
+            subset._surface["surface"] = self._surface["surface"].subset(index.to(self.device))
+        return subset
 
     def _check_x(self, x: torch.Tensor) -> None:
         if x.ndim != 2 or x.shape[1] != 3:
