@@ -119,7 +119,9 @@ class _ShadedScene:
         light = self._light_node.light
         light.intensity = lighting.intensity
         if lighting.kind == "point":
-            light.innerConeAngle, light.outerConeAngle = spot_cone(float(np.linalg.norm(position - target)), radius)
+            inner, outer = spot_cone(float(np.linalg.norm(position - target)), radius)
+            light.outerConeAngle = outer  # first: pyrender refuses an inner angle wider than the outer one it has
+            light.innerConeAngle = inner
         self._scene.set_pose(self._light_node, look_at(position, target))
         flags = pyrender.RenderFlags
         return flags.SHADOWS_DIRECTIONAL if lighting.kind == "directional" else flags.SHADOWS_SPOT

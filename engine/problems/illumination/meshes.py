@@ -59,7 +59,8 @@ def mesh_arrays(mesh: Mesh) -> dict[str, np.ndarray]:
 
 def mesh_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> LitMesh:
     """A mesh the app already holds (normalised, wound outwards): restores a session or a restarted engine."""
-    vertices, faces = (np.asarray(arrays.get(key, np.zeros((0, 3)))) for key in ("vertices", "faces"))
+    vertices, faces = (np.asarray(arrays.get(key, np.zeros((0, 3), dtype))) for key, dtype in
+                       (("vertices", np.float32), ("faces", np.int64)))
     check_mesh_arrays(vertices, faces, name)
     return wound_outwards(Mesh(torch.as_tensor(vertices, dtype=torch.float32), torch.as_tensor(faces, dtype=torch.int64),
                                name, np.eye(4)))
