@@ -1,5 +1,5 @@
 """The illumination problem's pictures: every panel's shape and type, the signed difference's colours, and the
-lights drawn on the sphere (discs in front, rings behind)."""
+lights drawn on the sphere (the truth a ring, the estimate a disc in front and a ring behind)."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +13,7 @@ from engine.problems.illumination.pictures import (
     RENDERING_BRIGHTER,
     SPHERE_SHARE,
     TRUE_LIGHT,
+    TRUTH_RING,
     as_uint8,
     difference_image,
     light_sphere_image,
@@ -72,12 +73,14 @@ def test_light_sphere_draws_the_estimate_at_its_projection():
     picture = light_sphere_image(x, truth, (SIZE, SIZE))
     assert picture.shape == (SIZE, SIZE, 3) and picture.dtype == np.uint8
     assert tuple(picture[pixel_at(x)]) == ESTIMATED_LIGHT
-    assert tuple(picture[pixel_at(truth)]) == TRUE_LIGHT
+    row, col = pixel_at(truth)
+    ring = 0.8 * TRUTH_RING * MARKER_SHARE * SIZE  # the truth is a ring around its projection, its centre open
+    assert tuple(picture[row, int(col + ring)]) == TRUE_LIGHT and tuple(picture[row, col]) != TRUE_LIGHT
     assert tuple(picture[0, 0]) == (0, 0, 0)  # outside the sphere
     # The sphere is lit from the estimate's side: brighter towards +x, -y than towards -x, +y.
     lit, dark = picture[40, 44], picture[24, 20]
     assert int(lit[0]) > int(dark[0])
-    assert light_sphere_image(x, None, (SIZE, SIZE))[pixel_at(truth)].tolist() != list(TRUE_LIGHT)
+    assert light_sphere_image(x, None, (SIZE, SIZE))[row, int(col + ring)].tolist() != list(TRUE_LIGHT)
 
 
 def test_a_light_behind_the_sphere_is_a_ring():
