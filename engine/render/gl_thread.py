@@ -75,3 +75,19 @@ def content_key(array: np.ndarray) -> bytes:
     digest = hashlib.sha1(memoryview(array).cast("B"), usedforsecurity=False)
     digest.update(repr((array.dtype.str, array.shape)).encode())
     return digest.digest()
+
+
+def start_scene(renderer: str, platform: str, scene: Callable[..., Any], *args: Any) -> tuple[GLThread, Any]:
+    """A new GL thread for a renderer and its scene, scene(*args) made on that thread; RendererUnavailable naming
+    the fix when no OpenGL context can be made there."""
+    from .gl_backend import RendererUnavailable
+
+    thread = GLThread(f"{renderer}[{platform}]")
+    try:
+        return thread, thread.call(scene, *args)
+    except Exception as error:
+        thread.stop()
+        raise RendererUnavailable(
+            f"could not create a {platform} OpenGL context ({type(error).__name__}: {error}); "
+            "try FEEDBACKLAB_GL=osmesa, or install the GL libraries with `bash scripts/setup.sh`"
+        ) from error

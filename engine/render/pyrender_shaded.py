@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from ..camera import Camera
-from .gl_backend import RendererUnavailable, delete_offscreen_renderer, import_pyrender, select_gl_platform
-from .gl_thread import GLThread, content_key
+from .gl_backend import delete_offscreen_renderer, import_pyrender, select_gl_platform
+from .gl_thread import content_key, start_scene
 
 LIGHT_KINDS = ("directional", "point")
 CONE_MARGIN = math.radians(3.0)
@@ -159,15 +159,9 @@ class PyrenderShadedRenderer:
             raise ValueError(f"camera must be an engine.camera.Camera, got {type(camera).__name__}")
         self.camera = camera
         self.platform = select_gl_platform()
-        self._gl = GLThread(f"PyrenderShadedRenderer[{self.platform}]")
-        try:
-            self._scene: _ShadedScene = self._gl.call(_ShadedScene, camera, max(1, mesh_cache_size))
-        except Exception as error:
-            self._gl.stop()
-            raise RendererUnavailable(
-                f"could not create a {self.platform} OpenGL context ({type(error).__name__}: {error}); "
-                "try FEEDBACKLAB_GL=osmesa, or install the GL libraries with `bash scripts/setup.sh`"
-            ) from error
+        self._gl, self._scene = start_scene("PyrenderShadedRenderer", self.platform, _ShadedScene, camera,
+                                            max(1, mesh_cache_size))
+        # Frees the context on the GL thread if the renderer is garbage collected without close().
         self._finalizer = weakref.finalize(self, self._gl.stop, self._scene.delete)
 
     def render(self, vertices: torch.Tensor, faces: torch.Tensor, object_to_camera: torch.Tensor,

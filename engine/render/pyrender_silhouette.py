@@ -21,13 +21,8 @@ import numpy as np
 import torch
 
 from engine.camera import Camera
-from engine.render.gl_thread import GLThread, content_key
-from engine.render.gl_backend import (
-    RendererUnavailable,
-    delete_offscreen_renderer,
-    import_pyrender,
-    select_gl_platform,
-)
+from engine.render.gl_thread import content_key, start_scene
+from engine.render.gl_backend import delete_offscreen_renderer, import_pyrender, select_gl_platform
 
 class _SilhouetteScene:
     """The pyrender side of the renderer; created, used and deleted only on the GL thread."""
@@ -129,15 +124,8 @@ class PyrenderSilhouetteRenderer:
         self.camera = camera
         self.platform = select_gl_platform()
         """The headless OpenGL platform in use: 'egl' or 'osmesa'."""
-        self._gl = GLThread(f"PyrenderSilhouetteRenderer[{self.platform}]")
-        try:
-            self._scene: _SilhouetteScene = self._gl.call(_SilhouetteScene, camera, mesh_cache_size)
-        except Exception as error:
-            self._gl.stop()
-            raise RendererUnavailable(
-                f"could not create a {self.platform} OpenGL context ({type(error).__name__}: {error}); "
-                "try FEEDBACKLAB_GL=osmesa, or install the GL libraries with `bash scripts/setup.sh`"
-            ) from error
+        self._gl, self._scene = start_scene("PyrenderSilhouetteRenderer", self.platform, _SilhouetteScene, camera,
+                                            mesh_cache_size)
         # Frees the context on the GL thread if the renderer is garbage collected without close().
         self._finalizer = weakref.finalize(self, self._gl.stop, self._scene.delete)
 
