@@ -15,8 +15,10 @@ from .record import FORMATS
 def add_app_commands(commands: argparse._SubParsersAction, bench_kinds: argparse._SubParsersAction) -> None:
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("--problem", default=DEMO_PROBLEM, choices=list(problems()), help="the problem to open")
-    for key, help_text in dict.fromkeys((entry.key, entry.help) for spec in problems().values()
-                                        for entry in spec.inputs):
+    helps: dict[str, str] = {}  # one flag per input key, with the help of the first problem that has it
+    for entry in (entry for spec in problems().values() for entry in spec.inputs):
+        helps.setdefault(entry.key, entry.help)
+    for key, help_text in helps.items():
         gui.add_argument(f"--{key}", dest=f"input_{key}", help=f"{help_text}; loaded at start")
     gui.add_argument("--observation", help="an observation file of the problem to load at start")
     gui.add_argument("--session", help="app session (.npz) to open at start")

@@ -80,3 +80,39 @@ def check_image_output(path: str | os.PathLike, extensions: tuple[str, ...]) -> 
     if not path.lower().endswith(extensions):
         raise ImageError(f"{path}: choose a {', '.join(extensions)} file name")
     return path
+
+
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+"""Pillow modes of single-channel (greyscale) images."""
+
+
+def load_colour_image(path: str | os.PathLike, max_size: int, made_by: str) -> np.ndarray:
+    """A square RGB image (H, W, 3) float32 in [0, 1] (alpha dropped, palettes expanded); ImageError (one line)
+    for a missing, unreadable, greyscale, non-square, tiny or oversized file. made_by: the command that makes one."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageError(f"{path}: no such observation file; make one with `{made_by} --out {path}`")
+    if not path.lower().endswith(IMAGE_EXTENSIONS):
+        raise ImageError(f"{path}: observations must be {', '.join(IMAGE_EXTENSIONS)} images")
+    _check_header_size(path, max_size)
+    try:
+        with Image.open(path) as image:
+            if image.mode in GREY_MODES:
+                raise ImageError(f"{path}: a greyscale image ({image.mode}); this problem needs an RGB image")
+            pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    except ImageError:
+        raise
+    except Exception as error:
+        raise _unreadable(path, error) from None
+    height, width = pixels.shape[:2]
+    if height != width:
+        raise ImageError(f"{path}: observations must be square, got {width}x{height}; crop or pad it")
+    if height < 32:
+        raise ImageError(f"{path}: observation is only {width}x{height}; use at least 32x32")
+    return pixels
+
+
+def save_colour_image(path: str | os.PathLike, image: np.ndarray) -> None:
+    """Writes an (H, W, 3) image in [0, 1] as 8-bit RGB (PNG, or what the extension says)."""
+    path = check_image_output(path, IMAGE_EXTENSIONS)
+    iio.imwrite(path, (np.clip(image, 0, 1) * 255).round().astype(np.uint8))

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 import trimesh
 
-from engine.meshes import Mesh, load_mesh, mesh_from_trimesh
+from engine.meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
 
 CATEGORIES = ("car", "plane", "chair", "bench", "table", "sofa", "cabinet", "bed", "monitor", "lamp")
 OBJECTS_PER_CATEGORY = 50
@@ -102,6 +102,24 @@ def default_mesh() -> Mesh:
     """The built-in object used when the user gives no mesh: the first car of the test split."""
     spec = next(s for s in split_objects("test") if s.category == "car")
     return spec.build()
+
+
+def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
+    """Meshes for a benchmark: comma-separated files and/or directories (every supported mesh inside), or the
+    procedural split when spec is None."""
+    if spec is None:
+        return [obj.build() for obj in split_objects(split)]
+    paths: list[str] = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if os.path.isdir(part):
+            found = sorted(os.path.join(part, name) for name in os.listdir(part)
+                           if name.lower().endswith(SUPPORTED_EXTENSIONS))
+            if not found:
+                raise MeshError(f"{part}: no {', '.join(SUPPORTED_EXTENSIONS)} meshes in this directory")
+            paths.extend(found)
+        else:
+            paths.append(part)
+    return [load_mesh(path) for path in paths]
 
 
 # --------------------------------------------------------------------------------------------------- internals

@@ -66,28 +66,33 @@ class Trace:
     ) -> "Trace":
         """Runs the iterations to the end and stacks their records; predictions are kept (encoded as
         `storage` says) unless storage is None."""
-        records = list(iterations)
-        if not records:
+        rows, encoded, failures = [], [], {}
+        for record in iterations:
+            # Each record becomes NumPy copies at once, its prediction encoded or dropped: holding the records'
+            # tensors to the end kept every prediction (a 256 px RGB batch per iteration) alive.
+            if storage is not None:
+                encoded.append(storage.encode(record.prediction.detach().float().cpu().numpy()))
+            rows.append(_row(record))
+            failures = dict(record.failures)
+        if not rows:
             raise ValueError(f"solver {solver!r} produced no iterations")
-        stack = lambda get: np.stack([get(r).detach().cpu().numpy() for r in records])  # noqa: E731
-        predictions = None
-        if storage is not None:
-            predictions = np.stack([storage.encode(r.prediction.detach().float().cpu().numpy()) for r in records])
+        stack = lambda key: np.stack([row[key] for row in rows])  # noqa: E731
+        info_names = dict.fromkeys(key for row in rows for key in row["info"])
+        nan = np.full(rows[0]["x"].shape[0], np.nan, np.float32)  # where a solver records no such information
         return cls(
             solver=solver,
-            x=stack(lambda r: r.x),
-            energy=stack(lambda r: r.energy),
-            update=stack(lambda r: r.update),
-            elapsed=np.array([r.elapsed for r in records]),
-            step_seconds=np.array([r.step_seconds for r in records]),
-            computed=stack(lambda r: r.computed),
-            status=stack(lambda r: r.status),
-            metrics={name: stack(lambda r, n=name: r.metrics[n]) for name in records[0].metrics},
-            predictions=predictions,
+            x=stack("x"),
+            energy=stack("energy"),
+            update=stack("update"),
+            elapsed=np.array([row["elapsed"] for row in rows]),
+            step_seconds=np.array([row["step_seconds"] for row in rows]),
+            computed=stack("computed"),
+            status=stack("status"),
+            metrics={name: np.stack([row["metrics"][name] for row in rows]) for name in rows[0]["metrics"]},
+            predictions=np.stack(encoded) if storage is not None else None,
             settings=dict(settings or {}),
-            info={name: np.stack([_info(r, name) for r in records])
-                  for name in dict.fromkeys(key for r in records for key in r.info)},
-            failures=dict(records[-1].failures),
+            info={name: np.stack([row["info"].get(name, nan) for row in rows]) for name in info_names},
+            failures=failures,
         )
 
     @property
@@ -179,10 +184,14 @@ def _check_numbers(name: str, array: np.ndarray, minimum_rank: int = 0, finite: 
         raise ValueError(f"{name} holds NaN or infinite values")
 
 
-def _info(record: Iteration, name: str) -> np.ndarray:
-    """A record's step information `name`, NaN where the solver records none (a chain's first solver)."""
-    value = record.info.get(name)
-    return np.full(record.x.shape[0], np.nan, np.float32) if value is None else value.detach().cpu().numpy()
+def _row(record: Iteration) -> dict[str, Any]:
+    """A record's numbers as NumPy copies (its prediction aside)."""
+    numpy = lambda tensor: tensor.detach().cpu().numpy().copy()  # noqa: E731
+    return {"x": numpy(record.x), "energy": numpy(record.energy), "update": numpy(record.update),
+            "computed": numpy(record.computed), "status": numpy(record.status), "elapsed": record.elapsed,
+            "step_seconds": record.step_seconds,
+            "metrics": {name: numpy(value) for name, value in record.metrics.items()},
+            "info": {name: numpy(value) for name, value in record.info.items()}}
 
 
 @dataclass

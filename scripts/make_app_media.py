@@ -12,6 +12,9 @@ observation) and docs/app-robust-mean-learn.png (the Learn tab's lesson, at trai
 With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's default solvers on the image
 (default: the built-in scene) for 100 iterations (tv's own count), the zoom pointed at --focus.
 
+With --part illumination it makes docs/app-illumination.png: the illumination problem's default solvers (nmr,
+regression, feedback) on a random light over the built-in car.
+
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py [--part wibergian]
 """
@@ -49,12 +52,15 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
-    parser.add_argument("--part", choices=("all", "wibergian", "jpeg"), default="all", help="which pictures to make")
+    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination"), default="all", help="which pictures to make")
     parser.add_argument("--image", help="--part jpeg: the clean image (default: the built-in scene)")
     parser.add_argument("--focus", default="0.5,0.5", help="--part jpeg: where the zoom looks, x,y fractions")
     args = parser.parse_args()
     if args.part == "wibergian":
         wibergian_pictures(args.out)
+        return
+    if args.part == "illumination":
+        illumination_picture(args.out)
         return
     if args.part == "jpeg":
         jpeg_picture(args.out, args.image, tuple(float(v) for v in args.focus.split(",")))
@@ -142,26 +148,40 @@ def wibergian_pictures(out: str) -> None:
     print(f"wrote the Wibergian problems' pictures to {out}/")
 
 
-def jpeg_picture(out: str, image: str | None, focus: tuple[float, float]) -> None:
+def solved(problem: str, inputs: dict[str, str], max_iterations: int | None = None) -> App:
+    """A fresh window on the problem with these inputs loaded, its default solvers run on a random observation."""
     app = App()
     app.open()
     state = app.state
     app.frame_until(lambda: state.engine_ready, "engine")
-    app.controller.set_problem("jpeg")
-    app.frame_until(lambda: state.problem == "jpeg", "switch to jpeg")
-    if image is not None:
-        app.controller.load_input("image", image)
-        app.frame_until(lambda: "image" in state.inputs, "image")
+    app.controller.set_problem(problem)
+    app.frame_until(lambda: state.problem == problem, f"switch to {problem}")
+    for key, path in inputs.items():
+        app.controller.load_input(key, path)
+        app.frame_until(lambda: key in state.inputs, key)
     app.controller.new_observation()
-    app.frame_until(lambda: state.observation is not None, "jpeg observation")
+    app.frame_until(lambda: state.observation is not None, f"{problem} observation")
     state.settings.solvers = list(state.spec.default_solvers)
-    state.settings.max_iterations = TV_ITERATIONS
+    if max_iterations is not None:
+        state.settings.max_iterations = max_iterations
     app.controller.run()
-    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "jpeg run")
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, f"{problem} run", 600)
+    return app
+
+
+def jpeg_picture(out: str, image: str | None, focus: tuple[float, float]) -> None:
+    app = solved("jpeg", {} if image is None else {"image": image}, TV_ITERATIONS)
     app.controller.point_at(focus)
     capture(app, os.path.join(out, "app-jpeg.png"))
     app.close()
     print(f"wrote {out}/app-jpeg.png")
+
+
+def illumination_picture(out: str) -> None:
+    app = solved("illumination", {})
+    capture(app, os.path.join(out, "app-illumination.png"))
+    app.close()
+    print(f"wrote {out}/app-illumination.png")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 device, progress bars on stderr, and the one line naming the checkpoint written."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -40,3 +42,15 @@ def run_training(task: TrainingTask, out_dir: str) -> int:
     if not distributed or int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {path}")
     return 0
+
+
+def solver_train_config(config_class: type, args: argparse.Namespace, kinds: dict[str, tuple[bool, bool]]) -> Any:
+    """The training config of a `train NAME --solver KIND` command's flags: the kind's (feedback, shared) from
+    `kinds`, and exactly one step for a kind without feedback (a regression baseline)."""
+    from ..problems.spec import config_from_arguments
+
+    feedback, shared = kinds[args.solver]
+    if not feedback and args.config_steps not in (None, "1"):
+        raise ValueError(f"--steps {args.config_steps}: --solver {args.solver} has exactly one step; leave --steps out")
+    steps = {} if feedback else {"steps": 1}
+    return config_from_arguments(config_class, args, feedback=feedback, shared=shared, **steps)

@@ -13,84 +13,16 @@ All GL work runs on one daemon thread per renderer, because a GL context belongs
 """
 from __future__ import annotations
 
-import hashlib
-import threading
 import weakref
 from collections import OrderedDict
-from concurrent.futures import Future
-from queue import SimpleQueue
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from engine.camera import Camera
-from engine.render.gl_backend import (
-    RendererUnavailable,
-    delete_offscreen_renderer,
-    import_pyrender,
-    select_gl_platform,
-)
-
-_STOP_TIMEOUT_S = 10.0
-
-
-class _GLThread:
-    """One daemon thread that runs submitted calls in order; whatever GL context they create stays on it."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._jobs: SimpleQueue = SimpleQueue()
-        self._lock = threading.Lock()
-        self._stopped = False
-        # The target must not reference the renderer, or the renderer could never be garbage collected.
-        self._thread = threading.Thread(target=_serve, args=(self._jobs,), name=name, daemon=True)
-        self._thread.start()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Runs fn(*args) on the thread and returns its result; its exception is re-raised here."""
-        if threading.current_thread() is self._thread:
-            return fn(*args)
-        future: Future = Future()
-        with self._lock:
-            if self._stopped:
-                raise RuntimeError(f"{self.name} is closed; create a new renderer")
-            self._jobs.put((fn, args, future))
-        return future.result()
-
-    def stop(self, last: Callable[[], Any] | None = None) -> None:
-        """Runs `last` on the thread (after every job already queued), then ends the thread. Idempotent."""
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-            future: Future = Future()
-            if last is not None:
-                self._jobs.put((last, (), future))
-            self._jobs.put(None)
-        if threading.current_thread() is not self._thread:
-            self._thread.join(_STOP_TIMEOUT_S)
-            if last is not None and future.done():
-                future.result()  # re-raise a failure of `last`
-
-
-def _serve(jobs: SimpleQueue) -> None:
-    while True:
-        job = jobs.get()
-        if job is None:
-            return
-        fn, args, future = job
-        if not future.set_running_or_notify_cancel():
-            continue
-        try:
-            future.set_result(fn(*args))
-        except BaseException as error:  # handed to the caller, which re-raises it
-            future.set_exception(error)
-
+from engine.render.gl_thread import content_key, start_scene
+from engine.render.gl_backend import delete_offscreen_renderer, import_pyrender, select_gl_platform
 
 class _SilhouetteScene:
     """The pyrender side of the renderer; created, used and deleted only on the GL thread."""
@@ -174,13 +106,6 @@ def _closed_and_oriented(faces: np.ndarray, n_vertices: int) -> bool:
     return bool(np.array_equal(forward, np.sort(edges[:, 1] * n_vertices + edges[:, 0])))
 
 
-def _content_key(array: np.ndarray) -> bytes:
-    """A digest of a contiguous array's bytes, shape and dtype (sha1: the fastest hashlib digest measured)."""
-    digest = hashlib.sha1(memoryview(array).cast("B"), usedforsecurity=False)
-    digest.update(repr((array.dtype.str, array.shape)).encode())
-    return digest.digest()
-
-
 class PyrenderSilhouetteRenderer:
     """Hard {0, 1} silhouettes of triangle meshes seen by one `Camera`, rendered with pyrender.
 
@@ -199,15 +124,8 @@ class PyrenderSilhouetteRenderer:
         self.camera = camera
         self.platform = select_gl_platform()
         """The headless OpenGL platform in use: 'egl' or 'osmesa'."""
-        self._gl = _GLThread(f"PyrenderSilhouetteRenderer[{self.platform}]")
-        try:
-            self._scene: _SilhouetteScene = self._gl.call(_SilhouetteScene, camera, mesh_cache_size)
-        except Exception as error:
-            self._gl.stop()
-            raise RendererUnavailable(
-                f"could not create a {self.platform} OpenGL context ({type(error).__name__}: {error}); "
-                "try FEEDBACKLAB_GL=osmesa, or install the GL libraries with `bash scripts/setup.sh`"
-            ) from error
+        self._gl, self._scene = start_scene("PyrenderSilhouetteRenderer", self.platform, _SilhouetteScene, camera,
+                                            mesh_cache_size)
         # Frees the context on the GL thread if the renderer is garbage collected without close().
         self._finalizer = weakref.finalize(self, self._gl.stop, self._scene.delete)
 
@@ -268,8 +186,8 @@ class PyrenderSilhouetteRenderer:
 
         vertex_sets = list(vertices_np) if vertices_np.ndim == 3 else [vertices_np]
         face_sets = list(faces_np) if faces_np.ndim == 3 else [faces_np]
-        vertex_keys = [_content_key(v) for v in vertex_sets]
-        face_keys = [_content_key(f) for f in face_sets]
+        vertex_keys = [content_key(v) for v in vertex_sets]
+        face_keys = [content_key(f) for f in face_sets]
         items = []
         for b in range(batch):
             iv, jf = (b if len(vertex_sets) > 1 else 0), (b if len(face_sets) > 1 else 0)

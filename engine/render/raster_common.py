@@ -111,3 +111,29 @@ def barycentric_weights(tri: torch.Tensor, face: torch.Tensor, point: torch.Tens
 def pixel_centers(cols: torch.Tensor, rows: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(K, 2) pixel-centre coordinates (u, v) of the given pixels."""
     return torch.stack([cols.to(dtype) + 0.5, rows.to(dtype) + 0.5], dim=-1)
+
+
+def nearest_faces(tri: torch.Tensor, closeness: torch.Tensor, batch: torch.Tensor, batch_size: int, height: int,
+                  width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Hard rasterization: the face nearest the viewer at every pixel whose centre some face covers.
+
+    tri (N, 3, 2) screen corners, closeness (N, 3) per corner a value linear in screen space that grows towards
+    the viewer (1 / depth for a perspective camera, z for an orthographic one), batch (N,) each face's item.
+    Returns the covered pixels' flat index into (batch_size, height, width), their face and their screen-space
+    barycentric weights (3, K)."""
+    face, cols, rows = face_pixel_pairs(tri.detach(), height, width, margin=0.0)
+    weights = barycentric_weights(tri.detach(), face, pixel_centers(cols, rows, tri.dtype))
+    inside = (weights >= 0).all(dim=0)
+    face, cols, rows, weights = face[inside], cols[inside], rows[inside], weights[:, inside]
+    near = (weights * closeness.detach()[face].T).sum(dim=0)
+    pixel = (batch[face] * height + rows) * width + cols
+    nearest = torch.full((batch_size * height * width,), -float("inf"), dtype=near.dtype, device=near.device)
+    nearest.scatter_reduce_(0, pixel, near, reduce="amax")
+    front = near >= nearest[pixel]
+    pixel, face, weights = pixel[front], face[front], weights[:, front]
+    # Ties (a shared edge): keep one face per pixel, the last written, so every covered pixel appears once.
+    owner = torch.full((batch_size * height * width,), -1, dtype=torch.int64, device=pixel.device)
+    order = torch.arange(pixel.shape[0], device=pixel.device)
+    owner.scatter_reduce_(0, pixel, order, reduce="amax")
+    keep = owner[pixel] == order
+    return pixel[keep], face[keep], weights[:, keep]

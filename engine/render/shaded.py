@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .raster_common import barycentric_weights, face_pixel_pairs, pixel_centers
+from .raster_common import nearest_faces
 
 LIGHT = (0.35, 0.45, 0.82)
 """Direction towards the light, camera space (normalised below)."""
@@ -33,19 +33,11 @@ def shade_mesh(vertices: torch.Tensor, faces: torch.Tensor, size: tuple[int, int
     normals = torch.nn.functional.normalize(normals, dim=1)
     light = torch.nn.functional.normalize(torch.tensor(LIGHT), dim=0)
     brightness = 0.25 + 0.75 * (normals @ light).abs()  # two-sided: the mesh's winding does not matter
-    face, cols, rows = face_pixel_pairs(tri, height, width, margin=0.0)
-    weights = barycentric_weights(tri, face, pixel_centers(cols, rows, tri.dtype))
-    inside = (weights >= 0).all(dim=0)
-    face, cols, rows, weights = face[inside], cols[inside], rows[inside], weights[:, inside]
-    depth = (weights * corners[face, :, 2].T).sum(dim=0)  # nearer: larger z (the viewer is at +z)
-    pixel = rows * width + cols
-    nearest = torch.full((width * height,), -float("inf"))
-    nearest.scatter_reduce_(0, pixel, depth, reduce="amax")
-    front = depth >= nearest[pixel]
+    pixel, face, _ = nearest_faces(tri, corners[:, :, 2], torch.zeros(len(faces), dtype=torch.int64), 1, height, width)
     shade = torch.zeros(width * height)
-    shade[pixel[front]] = brightness[face[front]]
+    shade[pixel] = brightness[face]
     covered = torch.zeros(width * height, dtype=torch.bool)
-    covered[pixel[front]] = True
+    covered[pixel] = True
     picture = torch.tensor(background, dtype=torch.float32).repeat(width * height, 1)
     picture[covered] = shade[covered, None] * torch.tensor(colour, dtype=torch.float32)
     return picture.round().clamp(0, 255).to(torch.uint8).reshape(height, width, 3)

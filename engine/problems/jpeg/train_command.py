@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...cli_support import add_check, add_force_argument
-from ..spec import add_config_arguments, config_from_arguments
+from ..spec import add_config_arguments
 
 TRAINED_SOLVERS = ("feedback", "feedback-shared", "dncnn")
 
@@ -24,13 +24,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def train_config(args: argparse.Namespace):
+    from ...learn.run import solver_train_config
     from .training import LEARNED_KINDS, JpegTrainConfig
 
-    feedback, shared = LEARNED_KINDS[args.solver]
-    if not feedback and args.config_steps not in (None, "1"):
-        raise ValueError(f"--steps {args.config_steps}: --solver {args.solver} has exactly one step; leave --steps out")
-    steps = {} if feedback else {"steps": 1}
-    return config_from_arguments(JpegTrainConfig, args, feedback=feedback, shared=shared, **steps)
+    return solver_train_config(JpegTrainConfig, args, LEARNED_KINDS)
 
 
 def _check_train_output(args: argparse.Namespace) -> None:

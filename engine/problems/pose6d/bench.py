@@ -3,7 +3,6 @@ the cost of one optimizer step against face count and image size (the paper's Fi
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
 from dataclasses import dataclass, replace
@@ -14,30 +13,12 @@ import trimesh
 
 from ...compare import run_comparison
 from ...learn.checkpoint import CheckpointError
-from ...meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
-from ...procedural import default_mesh, split_objects
+from ...meshes import Mesh, mesh_from_trimesh
+from ...procedural import default_mesh
 from ...summary import summarize_trace
 from ...trace import Comparison
 from ..spec import ProblemSpec
 from .problem import Pose6DConfig, Pose6DProblem
-
-
-def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
-    """Meshes for a benchmark: comma-separated files and/or directories (every supported mesh inside), or the
-    procedural split when spec is None."""
-    if spec is None:
-        return [obj.build() for obj in split_objects(split)]
-    paths: list[str] = []
-    for part in (p.strip() for p in spec.split(",") if p.strip()):
-        if os.path.isdir(part):
-            found = sorted(os.path.join(part, name) for name in os.listdir(part)
-                           if name.lower().endswith(SUPPORTED_EXTENSIONS))
-            if not found:
-                raise MeshError(f"{part}: no {', '.join(SUPPORTED_EXTENSIONS)} meshes in this directory")
-            paths.extend(found)
-        else:
-            paths.append(part)
-    return [load_mesh(path) for path in paths]
 
 
 def sample_pose_problems(

@@ -85,7 +85,7 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
 
 def train_command(args: argparse.Namespace) -> int:
     from ...learn.run import run_training
-    from .bench import load_mesh_set
+    from ...procedural import load_mesh_set
     from .training import Pose6DTask
 
     config = _train_config(args)
@@ -120,7 +120,8 @@ def _check_train_output(args: argparse.Namespace) -> None:
 
 
 def bench_accuracy(args: argparse.Namespace) -> int:
-    from .bench import accuracy_benchmark, load_mesh_set
+    from ...procedural import load_mesh_set
+    from .bench import accuracy_benchmark
 
     spec = get_problem("pose6d")
     names = spec.parse_solvers(args.solvers)
