@@ -51,7 +51,8 @@ def training_meshes(spec: str | None) -> tuple[list, list, dict]:
         held_out = max(1, len(meshes) // 10)
         train, validation = meshes[:-held_out], meshes[-held_out:]
     else:
-        train, validation = ([wound_outwards(mesh) for mesh in load_mesh_set(None, split)] for split in ("train", "val"))
+        train, validation = ([wound_outwards(mesh) for mesh in load_mesh_set(None, split)]
+                             for split in ("train", "val"))
     return train, validation, {"meshes": spec or "procedural", "train": len(train), "validation": len(validation)}
 
 

@@ -62,5 +62,6 @@ def mesh_from_arrays(name: str, arrays: dict[str, np.ndarray]) -> LitMesh:
     vertices, faces = (np.asarray(arrays.get(key, np.zeros((0, 3), dtype))) for key, dtype in
                        (("vertices", np.float32), ("faces", np.int64)))
     check_mesh_arrays(vertices, faces, name)
-    return wound_outwards(Mesh(torch.as_tensor(vertices, dtype=torch.float32), torch.as_tensor(faces, dtype=torch.int64),
-                               name, np.eye(4)))
+    mesh = Mesh(torch.as_tensor(vertices, dtype=torch.float32), torch.as_tensor(faces, dtype=torch.int64), name,
+                np.eye(4))
+    return wound_outwards(mesh)
