@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import torch
 import trimesh
 
 from engine.meshes import SUPPORTED_EXTENSIONS, Mesh, MeshError, load_mesh, mesh_from_trimesh
@@ -120,6 +121,12 @@ def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
         else:
             paths.append(part)
     return [load_mesh(path) for path in paths]
+
+
+def cycled_meshes(meshes: list[Mesh], n: int, generator: torch.Generator) -> list[Mesh]:
+    """n meshes for a benchmark's problems: the set in an order shuffled by `generator`, repeated as needed."""
+    order = torch.randperm(len(meshes), generator=generator).tolist()
+    return [meshes[order[i % len(meshes)]] for i in range(n)]
 
 
 # --------------------------------------------------------------------------------------------------- internals

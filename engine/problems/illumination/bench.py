@@ -16,7 +16,7 @@ from ...bounds import integer
 from ...cli_support import SEED_NUMBER, add_output_argument, tables_unless_json, whole_number, write_results
 from ...compare import run_comparison
 from ...meshes import Mesh, mesh_from_trimesh
-from ...procedural import load_mesh_set
+from ...procedural import cycled_meshes, load_mesh_set
 from ...render.pyrender_shaded import LIGHT_KINDS
 from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
 from ...trace import Comparison
@@ -64,8 +64,7 @@ def sample_problems(meshes: list[Mesh], n: int, seed: int, config: IlluminationC
     unit sphere: the problem batch, ground truth and observations. The same seed gives the same problems for
     either light kind."""
     generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(meshes), generator=generator).tolist()
-    chosen = [meshes[order[i % len(meshes)]] for i in range(n)]
+    chosen = cycled_meshes(meshes, n, generator)
     problem = IlluminationProblem.for_meshes(chosen, random_rotations(n, generator), config)
     truth = hemisphere_lights(n, generator)
     return problem, truth, problem.forward(truth)

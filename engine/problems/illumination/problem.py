@@ -19,11 +19,11 @@ import torch
 
 from ...camera import Camera
 from ...meshes import Mesh, stack_meshes
+from ...render.forward import shared_shaded_renderer
 from ...render.lambertian import Surface, shade, visible_surface
 from ...render.pyrender_shaded import LIGHT_KINDS, Lighting
 from ...rotations import quaternion_to_matrix
 from ..spec import ArraySpec, bounded, check_config
-from .renderer import shared_shaded_renderer
 
 PARAMETER_NAMES = ("lx", "ly", "lz")
 MAX_IMAGE_SIZE = 1024

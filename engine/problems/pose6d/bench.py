@@ -14,7 +14,7 @@ import trimesh
 from ...compare import run_comparison
 from ...learn.checkpoint import CheckpointError
 from ...meshes import Mesh, mesh_from_trimesh
-from ...procedural import default_mesh
+from ...procedural import cycled_meshes, default_mesh
 from ...summary import summarize_trace
 from ...trace import Comparison
 from ..spec import ProblemSpec
@@ -29,8 +29,7 @@ def sample_pose_problems(
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
     generator = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(meshes), generator=generator).tolist()
-    chosen = [meshes[order[i % len(meshes)]] for i in range(n)]
+    chosen = cycled_meshes(meshes, n, generator)
     problem = Pose6DProblem.for_meshes(chosen, config=config, device=device)
     ground_truth = problem.sample_ground_truth(generator, rotation_range_deg)
     return problem, ground_truth, problem.forward(ground_truth)
