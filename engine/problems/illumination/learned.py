@@ -37,8 +37,7 @@ class IlluminationLearnedSolver(CheckpointSolver):
         default = params.checkpoint or (shipped_light_checkpoint(params.kind, DEFAULT_LIGHT)
                                         if params.kind in self.kinds else None)
         super().__init__(replace(params, checkpoint=default), device)
-        self._by_light: dict[str, Checkpoint] = {}
-        self._by_light[str(self.checkpoint.meta.get("light"))] = self.checkpoint
+        self._by_light: dict[str, Checkpoint] = {str(self.checkpoint.meta.get("light")): self.checkpoint}
 
     def for_light(self, light: str) -> Checkpoint:
         """The checkpoint for this light kind: the one given (CheckpointError when it was trained for the other

@@ -56,18 +56,16 @@ def light_sphere_image(x: np.ndarray, truth: np.ndarray | None, size: tuple[int,
     picture = np.zeros((height, width, 3), dtype=np.float32)
     picture[inside] = (brightness[inside] ** (1 / 2.2))[:, None] * 200.0
     if truth is not None:
-        _mark(picture, truth, TRUE_LIGHT, radius, TRUTH_RING * MARKER_SHARE * side, ring=True)
-    _mark(picture, x, ESTIMATED_LIGHT, radius, MARKER_SHARE * side, ring=x[2] < 0)
+        _mark(picture, u, v, truth, TRUE_LIGHT, TRUTH_RING * MARKER_SHARE * side / radius, ring=True)
+    _mark(picture, u, v, x, ESTIMATED_LIGHT, MARKER_SHARE * side / radius, ring=x[2] < 0)
     return picture.round().clip(0, 255).astype(np.uint8)
 
 
-def _mark(picture: np.ndarray, light: np.ndarray, colour: tuple[int, int, int], radius: float, size: float,
-          ring: bool) -> None:
-    """A disc or a ring of radius `size` at the light's projection onto the picture."""
-    height, width = picture.shape[:2]
-    centre_col, centre_row = width / 2 + light[0] * radius, height / 2 - light[1] * radius
-    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
-    distance = np.hypot(cols - centre_col, rows - centre_row)
+def _mark(picture: np.ndarray, u: np.ndarray, v: np.ndarray, light: np.ndarray, colour: tuple[int, int, int],
+          size: float, ring: bool) -> None:
+    """A disc or a ring of radius `size` at the light's projection; u, v: each pixel's place in units of the
+    sphere's radius (as `size`)."""
+    distance = np.hypot(u - light[0], v - light[1])
     shape = np.abs(distance - 0.8 * size) <= 0.25 * size if ring else distance <= size
     picture[shape] = colour
 
