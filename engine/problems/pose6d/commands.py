@@ -28,7 +28,7 @@ from ...outputs import check_new, check_output_directory
 from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
 from ...trace import Comparison
 from ..registry import get_problem
-from ..spec import config_fields
+from ..spec import add_config_arguments, config_fields
 from .problem import Pose6DConfig
 
 if TYPE_CHECKING:
@@ -42,19 +42,17 @@ IMAGE_SIZE = next(f.bound for f in config_fields(Pose6DConfig) if f.name == "ima
 """The image sizes the benchmarks take: the config's own range (one fact, in Pose6DConfig)."""
 
 
+TRAINED_SOLVERS = ("feedback", "feedback-shared", "regression")
+
+
 def add_train_arguments(train: argparse.ArgumentParser) -> None:
-    from .training import Pose6DTrainConfig as TrainConfig  # the trainer imports this problem
+    from .training import Pose6DTrainConfig
 
     train.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
+    train.add_argument("--solver", default="feedback", choices=TRAINED_SOLVERS, help="the learned solver to train")
     train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
                                         "held out for validation (default: the procedural train/val splits)")
-    train.add_argument("--steps", type=int, default=5, help="feedback steps (stages)")
-    train.add_argument("--shared", action="store_true", help="one network for all steps")
-    train.add_argument("--regression", action="store_true", help="the deep regression baseline (no feedback)")
-    train.add_argument("--samples", type=int, default=TrainConfig.samples, help="training problems per stage")
-    train.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="passes over each stage's problems")
-    train.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of data and initialisation")
-    train.add_argument("--size", type=int, default=128, help="silhouette size in pixels (divisible by 32)")
+    add_config_arguments(train, Pose6DTrainConfig, exclude=("shared", "feedback"))
     add_force_argument(train)
     add_check(train, _check_train_output)
 
@@ -86,6 +84,7 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
 def train_command(args: argparse.Namespace) -> int:
     from ...learn.run import run_training
     from ...procedural import load_mesh_set
+    from ...shape_variety import shape_variants
     from .training import Pose6DTask
 
     config = _train_config(args)
@@ -95,19 +94,20 @@ def train_command(args: argparse.Namespace) -> int:
         if len(meshes) < 2:
             raise ValueError(f"--meshes {args.meshes}: need at least two meshes (one is held out for validation)")
         train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
-        source = {"meshes": args.meshes, "train": len(train_meshes), "validation": len(validation_meshes)}
     else:
         train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
-        source = {"meshes": "procedural", "train": len(train_meshes), "validation": len(validation_meshes)}
-    training_set = dict(source, samples=config.samples, seed=config.seed, rotation_range_deg=[0, 40])
-    return run_training(Pose6DTask(config, train_meshes, validation_meshes, training_set), args.out)
+    variants = shape_variants(train_meshes, config.variants, config.seed)
+    training_set = {"meshes": args.meshes or "procedural", "train": len(train_meshes), "variants": len(variants),
+                    "validation": len(validation_meshes), "samples": config.samples, "seed": config.seed,
+                    "rotation_range_deg": [0, 40]}
+    return run_training(Pose6DTask(config, train_meshes + variants, validation_meshes, training_set), args.out)
 
 
 def _train_config(args: argparse.Namespace) -> Pose6DTrainConfig:
-    from .training import Pose6DTrainConfig
+    from ...learn.run import solver_train_config
+    from .training import LEARNED_KINDS, Pose6DTrainConfig
 
-    return Pose6DTrainConfig(steps=1 if args.regression else args.steps, shared=args.shared, feedback=not args.regression,
-                       samples=args.samples, epochs=args.epochs, seed=args.seed, image_size=args.size)
+    return solver_train_config(Pose6DTrainConfig, args, LEARNED_KINDS)
 
 
 def _check_train_output(args: argparse.Namespace) -> None:

@@ -1,6 +1,7 @@
 """Learned solvers: the deep feedback solver (per-step or shared update networks) and the deep regression
 baseline. Each step renders the current estimate with pyrender (never differentiated), and the step's
-network predicts the update: x_{t+1} = x_t + g^t(y, y_t, y - y_t, x_t), quaternion renormalised.
+network predicts the update: x_{t+1} = x_t (+) g^t(y, y_t, y - y_t, x_t), the update applied as its checkpoint
+says (training.apply_update: relative rotation vector and translation step, or added and renormalised).
 
 With `damped` (Sec. 3.3), the step tries x_t + lambda * g with lambda = 1, 1/2, 1/4, ... and takes the first
 whose data energy is lower than x_t's (re-rendering only; the network runs once); after `max_halvings`
@@ -58,12 +59,12 @@ class LearnedSolver(CheckpointSolver):
         network = self.network(iteration, x.device)
         with torch.no_grad():
             update = network(observation, rendering if self.feedback else None, x)
-        next_x = apply_update(x, update)
+        next_x = apply_update(x, update, network.config.relative_update)
         if self.params.damped:
-            next_x = self._damped(problem, observation, x, update, energy, next_x)
+            next_x = self._damped(problem, observation, x, update, energy, next_x, network.config.relative_update)
         return StepResult(rendering, energy, next_x)
 
-    def _damped(self, problem, observation, x, update, energy, candidate):
+    def _damped(self, problem, observation, x, update, energy, candidate, relative):
         accepted = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
         result = x.clone()
         scale = 1.0
@@ -75,5 +76,5 @@ class LearnedSolver(CheckpointSolver):
             if accepted.all():
                 break
             scale *= 0.5
-            candidate = apply_update(x, scale * update)
+            candidate = apply_update(x, scale * update, relative)
         return result

@@ -25,6 +25,10 @@ class NetworkConfig:
     feedback: bool = True
     """True: input (y, y_t, y - y_t) as in the paper; False: the deep regression baseline, input y only."""
     parameter_dim: int = bounded(7, 1, 64)
+    relative_update: bool = False
+    """True: the update is a rotation vector in camera axes and a translation step (6 numbers, applied as
+    q_{t+1} = exp(w) q_t); False: added to the quaternion and renormalised (the paper's, and checkpoints made
+    before the relative update)."""
     width: int = bounded(16, 1, MAX_WIDTH)
     """Channels of the first convolution; later ones have 2x and 4x."""
     hidden: int = bounded(128, 1, MAX_HIDDEN)
@@ -38,6 +42,10 @@ class NetworkConfig:
     @property
     def in_channels(self) -> int:
         return 3 if self.feedback else 1
+
+    @property
+    def update_dim(self) -> int:
+        return 6 if self.relative_update else self.parameter_dim
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,16 +74,16 @@ class UpdateNetwork(nn.Module):
         flat = channels[-1] * (config.image_size // 32) ** 2
         self.head = nn.Sequential(
             nn.Linear(flat + config.parameter_dim, config.hidden), nn.ReLU(inplace=True),
-            nn.Linear(config.hidden, config.parameter_dim),
+            nn.Linear(config.hidden, config.update_dim),
         )
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
         # Per-parameter spread of the updates it was trained on: the head predicts updates in these units, so
         # that the loss weighs every parameter alike (set from the training targets, saved with the weights).
-        self.register_buffer("update_scale", torch.ones(config.parameter_dim))
+        self.register_buffer("update_scale", torch.ones(config.update_dim))
 
     def forward(self, observation: torch.Tensor, rendering: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor:
-        """Update (B, D) from observations y (B, H, W), renderings y_t (B, H, W; None for regression) and x_t."""
+        """Update (B, update_dim) from observations y (B, H, W), renderings y_t (B, H, W; None for regression) and x_t."""
         return self.normalized_update(observation, rendering, x) * self.update_scale
 
     def normalized_update(self, observation: torch.Tensor, rendering: torch.Tensor | None,

@@ -1,7 +1,9 @@
 """pose6d's learned solvers as a task of the stage-wise trainer (engine.learn.train).
 
-Stage t trains g^t to predict the update x_gt - x_t from (y, y_t = f(x_t), y - y_t, x_t), MSE loss in units of
-the targets' spread, where y_t is re-rendered with pyrender from the estimates the earlier stages made.
+Stage t trains g^t to predict the update that takes x_t to x_gt from (y, y_t = f(x_t), y - y_t, x_t), MSE loss in
+units of the targets' spread, where y_t is re-rendered with pyrender from the estimates the earlier stages made.
+The update is either relative (the rotation vector of q_gt q_t^-1 and t_gt - t_t) or additive (x_gt - x_t, the
+paper's); see NetworkConfig.relative_update.
 """
 from __future__ import annotations
 
@@ -13,11 +15,22 @@ import torch
 from ...learn.checkpoint import MAX_STEPS
 from ...learn.train import StageData, TrainConfig
 from ...meshes import Mesh
-from ...rotations import normalize_quaternion
+from ...rotations import (
+    normalize_quaternion,
+    quaternion_conjugate,
+    quaternion_from_rotation_vector,
+    quaternion_multiply,
+    quaternion_to_rotation_vector,
+)
+from ...shape_variety import shape_variants
 from ..spec import bounded
 from .dataset import PoseDataset, make_pose_dataset
 from .network import MAX_HIDDEN, MAX_WIDTH, NetworkConfig, UpdateNetwork
 from .problem import MAX_IMAGE_SIZE, Pose6DConfig, identity_poses
+
+LEARNED_KINDS = {"feedback": (True, False), "feedback-shared": (True, True), "regression": (False, False)}
+"""The trained solvers' (feedback, shared)."""
+
 
 @dataclass(frozen=True)
 class Pose6DTrainConfig(TrainConfig):
@@ -25,9 +38,17 @@ class Pose6DTrainConfig(TrainConfig):
 
     steps: int = bounded(5, 1, MAX_STEPS)
     """Feedback steps (stages); 1 for the regression baseline."""
-    image_size: int = bounded(128, 32, MAX_IMAGE_SIZE)
+    image_size: int = bounded(128, 32, MAX_IMAGE_SIZE, aliases=("--size",))
+    """Silhouette size in pixels (divisible by 32)."""
     width: int = bounded(16, 1, MAX_WIDTH)
-    hidden: int = bounded(128, 1, MAX_HIDDEN)
+    hidden: int = bounded(256, 1, MAX_HIDDEN)
+    """Width of the update network's fully connected layer."""
+    relative_update: bool = True
+    """Updates as a camera-axes rotation vector and a translation step (False: x_gt - x_t added, the paper's)."""
+    warm_start: bool = True
+    """Each step's network starts from the previous step's trained weights instead of from scratch."""
+    variants: int = bounded(3, 0, 20)
+    """Deformed and combined variants of every training mesh added to the training set (engine/shape_variety)."""
 
     FLAGS: ClassVar[dict[str, str]] = {**TrainConfig.FLAGS, "image_size": "--size"}
 
@@ -42,17 +63,27 @@ class Pose6DTrainConfig(TrainConfig):
         return "feedback-shared" if self.shared else "feedback"
 
     def network(self) -> NetworkConfig:
-        return NetworkConfig(image_size=self.image_size, feedback=self.feedback, width=self.width, hidden=self.hidden)
+        return NetworkConfig(image_size=self.image_size, feedback=self.feedback, width=self.width, hidden=self.hidden,
+                             relative_update=self.relative_update)
 
 
-def update_target(x: torch.Tensor, ground_truth: torch.Tensor) -> torch.Tensor:
-    """x_gt - x_t, with the ground-truth quaternion's sign chosen nearest to x_t (q and -q are one rotation)."""
+def update_target(x: torch.Tensor, ground_truth: torch.Tensor, relative: bool) -> torch.Tensor:
+    """The update that takes x_t to x_gt: relative, (rotation vector of q_gt q_t^-1, t_gt - t_t) (B, 6);
+    additive, x_gt - x_t (B, 7) with the ground-truth quaternion's sign nearest to x_t (q and -q are one
+    rotation)."""
+    if relative:
+        turn = quaternion_multiply(ground_truth[:, :4], quaternion_conjugate(normalize_quaternion(x[:, :4])))
+        return torch.cat([quaternion_to_rotation_vector(turn), ground_truth[:, 4:] - x[:, 4:]], dim=1)
     sign = torch.where((x[:, :4] * ground_truth[:, :4]).sum(1, keepdim=True) < 0, -1.0, 1.0)
     return torch.cat([sign * ground_truth[:, :4], ground_truth[:, 4:]], dim=1) - x
 
 
-def apply_update(x: torch.Tensor, update: torch.Tensor) -> torch.Tensor:
-    """x_{t+1} = x_t + update, quaternion renormalised."""
+def apply_update(x: torch.Tensor, update: torch.Tensor, relative: bool) -> torch.Tensor:
+    """x_{t+1}: relative, q_{t+1} = exp(update[:3]) q_t and t_{t+1} = t_t + update[3:]; additive, x_t + update
+    with the quaternion renormalised."""
+    if relative:
+        turned = quaternion_multiply(quaternion_from_rotation_vector(update[:, :3]), x[:, :4])
+        return torch.cat([normalize_quaternion(turned), x[:, 4:] + update[:, 3:]], dim=1)
     moved = x + update
     return torch.cat([normalize_quaternion(moved[:, :4]), moved[:, 4:]], dim=1)
 
@@ -90,7 +121,8 @@ class Pose6DTask:
         return identity_poses(len(data))
 
     def stage_data(self, data: PoseDataset, x: torch.Tensor, progress: Callable[[int], None] | None) -> StageData:
-        stage = {"observations": data.observations, "x": x.clone(), "target": update_target(x, data.ground_truth)}
+        stage = {"observations": data.observations, "x": x.clone(), "target": update_target(x, data.ground_truth,
+                                                                                  self.config.relative_update)}
         if self.config.feedback:
             stage["renderings"] = data.render(x, progress)
         return stage
@@ -113,7 +145,7 @@ class Pose6DTask:
         return getattr(network, "module", network).update_scale
 
     def advance(self, network: UpdateNetwork, batch: StageData) -> torch.Tensor:
-        return apply_update(batch["x"], self._update(network, batch))
+        return apply_update(batch["x"], self._update(network, batch), self.config.relative_update)
 
     def validation_metrics(self, data: PoseDataset, x: torch.Tensor) -> dict[str, float]:
         problem = data.problem(torch.arange(len(data)))

@@ -25,6 +25,18 @@ def test_feedback_solver_runs_its_steps(tiny_checkpoint, device):
     assert torch.allclose(records[-1].x[:, :4].norm(dim=1), torch.ones(3, device=device), atol=1e-5)
 
 
+def test_an_additive_checkpoint_still_solves(tmp_path):
+    """Checkpoints made before the relative update (x_gt - x_t added) keep working."""
+    from tests.engine.conftest import train_tiny
+
+    checkpoint = train_tiny(tmp_path, relative_update=False, steps=1)
+    problem, truth, observation = problem_at(64)
+    solver = LearnedSolver(Pose6DLearnedParams(checkpoint=checkpoint))
+    records = list(solver.iterate(problem, observation, problem.initial_estimate(), truth))
+    assert solver.network(0, torch.device("cpu")).config.update_dim == 7
+    assert records[1].update.abs().sum() > 0
+
+
 def test_damped_update_never_raises_the_data_energy(tiny_checkpoint):
     problem, truth, observation = problem_at(64)
     solver = LearnedSolver(Pose6DLearnedParams(checkpoint=tiny_checkpoint, damped=True, steps=4))

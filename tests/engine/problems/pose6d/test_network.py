@@ -12,6 +12,12 @@ def test_shapes_and_zero_initial_update(device):
     assert torch.equal(update, torch.zeros_like(update))
 
 
+def test_relative_update_has_six_numbers():
+    network = UpdateNetwork(NetworkConfig(image_size=32, width=4, hidden=8, relative_update=True))
+    assert network(torch.rand(2, 32, 32), torch.rand(2, 32, 32), torch.zeros(2, 7)).shape == (2, 6)
+    assert network.update_scale.shape == (6,)
+
+
 def test_regression_network_takes_the_observation_only():
     network = UpdateNetwork(NetworkConfig(image_size=32, feedback=False, width=4, hidden=8))
     assert network(torch.rand(2, 32, 32), None, torch.zeros(2, 7)).shape == (2, 7)
