@@ -106,6 +106,8 @@ def test_bench_with_learned_solver_prints_step_table(tmp_path, tiny_checkpoint, 
     assert "Error after k steps" in printed and "feedback is" in printed and "feedback 55-60" in printed
     results = json.loads(out.read_text())
     assert set(results["unseen_rotations"]) == {"40-45", "45-50", "50-55", "55-60"}
+    split = results["time_split_ms"]["feedback"]
+    assert split["render_ms"] > 0 and split["network_ms"] > 0 and "ms pyrender +" in printed
 
 
 def test_body_show_writes_a_png(tmp_path, capsys):

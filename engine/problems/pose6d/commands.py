@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from ...bounds import integer
@@ -26,7 +27,7 @@ from ...device import default_device
 from ...meshes import DEFAULT_MAX_FACES
 from ...outputs import check_new, check_output_directory
 from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
-from ...trace import Comparison
+from ...trace import Comparison, Trace
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_fields
 from .problem import Pose6DConfig
@@ -154,6 +155,10 @@ def bench_accuracy(args: argparse.Namespace) -> int:
         results["errors_after_steps"] = per_step
         say(f"\nError after k steps ({steps_caption(spec)}):\n")
         say(steps_table(spec, per_step))
+        split = {name: time_split(comparison.traces[name]) for name in learned}
+        results["time_split_ms"] = split
+        say("\nLearned solve per problem, batch of {}: ".format(args.n) + "; ".join(
+            f"{name} {t['render_ms']:.1f} ms pyrender + {t['network_ms']:.1f} ms network" for name, t in split.items()))
     if args.unseen and learned:
         unseen = {}
         for low, high in UNSEEN_RANGES:
@@ -163,6 +168,12 @@ def bench_accuracy(args: argparse.Namespace) -> int:
         say(markdown_table(spec, {f"{name} {label}": rows[name] for label, rows in unseen.items() for name in learned}))
     write_results(args, results)
     return 0
+
+
+def time_split(trace: Trace) -> dict[str, float]:
+    """A learned solver's ms per problem in pyrender and in its networks over the whole solve (the step info the
+    solver records, shared out over the batch)."""
+    return {key: float(np.nansum(trace.info[key], axis=0).mean()) for key in ("render_ms", "network_ms")}
 
 
 def _parse_range(text: str) -> tuple[float, float]:

@@ -9,6 +9,7 @@ failed tries the item keeps x_t.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -52,17 +53,29 @@ class LearnedSolver(CheckpointSolver):
 
     def step(self, problem, observation, x, state, iteration):  # type: ignore[override]
         self._check_size(observation.shape[-1])
+        started = time.perf_counter()
         rendering = problem.forward(x)
+        rendered = time.perf_counter()
         energy = silhouette_difference(rendering, observation)
         if iteration >= self.params.max_iterations:
             return StepResult(rendering, energy, x)
         network = self.network(iteration, x.device)
         with torch.no_grad():
             update = network(observation, rendering if self.feedback else None, x)
+        if x.device.type == "cuda":
+            torch.cuda.synchronize(x.device)
+        passed = time.perf_counter()
         next_x = apply_update(x, update, network.config.relative_update)
         if self.params.damped:
             next_x = self._damped(problem, observation, x, update, energy, next_x, network.config.relative_update)
-        return StepResult(rendering, energy, next_x)
+        return StepResult(rendering, energy, next_x, info=self._timing(x, rendered - started, passed - rendered))
+
+    @staticmethod
+    def _timing(x: torch.Tensor, render_seconds: float, network_seconds: float) -> dict[str, torch.Tensor]:
+        """The step's pyrender and network time in ms, shared out over the batch (bench pose6d's split)."""
+        share = 1000.0 / x.shape[0]
+        return {"render_ms": torch.full((x.shape[0],), render_seconds * share, device=x.device),
+                "network_ms": torch.full((x.shape[0],), network_seconds * share, device=x.device)}
 
     def _damped(self, problem, observation, x, update, energy, candidate, relative):
         accepted = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
