@@ -53,6 +53,8 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--solver", default="feedback", choices=TRAINED_SOLVERS, help="the learned solver to train")
     train.add_argument("--meshes", help="training meshes, files and/or directories, comma-separated; a tenth is "
                                         "held out for validation (default: the procedural train/val splits)")
+    train.add_argument("--add-meshes", help="more training meshes, files and/or directories, comma-separated, added "
+                                            "to the training set only (never to validation)")
     add_config_arguments(train, Pose6DTrainConfig, exclude=("shared", "feedback"))
     add_force_argument(train)
     add_check(train, _check_train_output)
@@ -97,10 +99,12 @@ def train_command(args: argparse.Namespace) -> int:
         train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
     else:
         train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
+    added = load_mesh_set(args.add_meshes) if args.add_meshes else []
+    train_meshes += added
     variants = shape_variants(train_meshes, config.variants, config.seed)
-    training_set = {"meshes": args.meshes or "procedural", "train": len(train_meshes), "variants": len(variants),
-                    "validation": len(validation_meshes), "samples": config.samples, "seed": config.seed,
-                    "rotation_range_deg": [0, 40]}
+    training_set = {"meshes": args.meshes or "procedural", "added_meshes": args.add_meshes, "added": len(added),
+                    "train": len(train_meshes), "variants": len(variants), "validation": len(validation_meshes),
+                    "samples": config.samples, "seed": config.seed, "rotation_range_deg": [0, 40]}
     return run_training(Pose6DTask(config, train_meshes + variants, validation_meshes, training_set), args.out)
 
 

@@ -45,13 +45,28 @@ def test_image_size_must_suit_the_network():
         Pose6DTrainConfig(image_size=8)
 
 
-def test_shape_variants_count_in_the_checkpoint_metadata(tmp_path):
+def test_added_meshes_and_variants_count_in_the_checkpoint_metadata(tmp_path):
     from engine.learn.checkpoint import load_checkpoint
     from engine.cli import main
     from engine.problems.pose6d.network import UpdateNetwork
+    from engine.procedural import make_object
 
-    assert main(["train", "pose6d", "--out", str(tmp_path), "--steps", "1", "--samples", "8", "--epochs", "1",
-                 "--size", "32", "--variants", "2", "--hidden", "8", "--width", "2"]) == 0
-    checkpoint = load_checkpoint(tmp_path / "pose6d-feedback.safetensors", UpdateNetwork)
-    assert checkpoint.meta["training_set"]["variants"] == 2 * checkpoint.meta["training_set"]["train"]
+    make_object("lamp", 3).to_trimesh().export(tmp_path / "lamp.obj")
+    out = tmp_path / "run"
+    assert main(["train", "pose6d", "--out", str(out), "--steps", "1", "--samples", "8", "--epochs", "1", "--size", "32",
+                 "--variants", "2", "--hidden", "8", "--width", "2", "--add-meshes", str(tmp_path / "lamp.obj")]) == 0
+    checkpoint = load_checkpoint(out / "pose6d-feedback.safetensors", UpdateNetwork)
+    training_set = checkpoint.meta["training_set"]
+    assert training_set["added"] == 1 and training_set["train"] == 351  # the procedural train split and the lamp
+    assert training_set["variants"] == 2 * training_set["train"]
     assert checkpoint.networks[0].config.relative_update
+
+
+def test_added_meshes_that_do_not_load_are_named(tmp_path, capsys):
+    from engine.cli import main
+
+    (tmp_path / "broken.obj").write_text("not a mesh")
+    assert main(["train", "pose6d", "--out", str(tmp_path / "run"), "--samples", "8",
+                 "--add-meshes", str(tmp_path / "broken.obj")]) == 2
+    err = capsys.readouterr().err
+    assert "broken.obj" in err and err.count("\n") == 1
