@@ -320,8 +320,12 @@ class EngineState:
         self.emit(p.LessonReady(frames, steps))
 
     def _on_Export(self, command: p.Export) -> None:
+        """The app's comparison is of the problem it holds, which is this one (with its inputs) unless it came
+        from elsewhere: then it is recorded without the rendered panels."""
+        ours = command.comparison.problem == self.spec.name
         frames = record_comparison(command.comparison, command.path, fps=command.fps, max_frames=command.max_frames,
-                                   progress=lambda done, total: self.emit(p.ExportProgress(done, total)))
+                                   progress=lambda done, total: self.emit(p.ExportProgress(done, total)),
+                                   problem=self.problem() if ours else None)
         self.emit(p.ExportFinished(command.path, frames))
 
 
