@@ -140,6 +140,8 @@ class RenderPanel:
     x: np.ndarray
     ground_truth: np.ndarray | None
     viewpoint: Viewpoint
+    tag: int = 0
+    """The app's number for the request, echoed with the answer: which of its requests it answers."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def test_recordings_show_the_3d_view_and_replay_makes_it_again(tmp_path, capsys)
     comparison.save(trace)
     capsys.readouterr()
     assert main(["replay", str(trace), "--record", str(replayed), "--force"]) == 0
-    assert "note: recording without 3D view (truth: white): " in capsys.readouterr().err
+    assert "note: recording without 3D (truth: white): " in capsys.readouterr().err
     assert iio.imread(replayed, index=0).shape == iio.imread(plain, index=0).shape
 
 

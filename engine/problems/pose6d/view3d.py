@@ -80,5 +80,5 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     return mask & ~inner
 
 
-RENDERED_PANELS = (RenderedPanel("view3d", "3D view (truth: white)", render_view),)
+RENDERED_PANELS = (RenderedPanel("view3d", "3D (truth: white)", render_view),)
 """The pictures pose6d renders itself: the mesh at the estimate over the ground truth."""
