@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import math
 import time
 from typing import Any, Callable
 
@@ -34,6 +35,9 @@ PLAY_SPEED = 20.0
 PREFETCH = 8
 """Unless a run is computing, rendered panels are drawn ahead this many timeline positions either side of the
 cursor, nearest first, so that stepping through them finds them drawn."""
+LIVE_RENDER_SECONDS = 0.25
+"""While the cursor follows a computing run, rendered panels are asked for at most this often: the engine draws
+them between the solvers' rounds, with time the solvers would use."""
 
 
 class Controller:
@@ -59,6 +63,7 @@ class Controller:
         """Start a run as soon as the next observation arrives (the demo)."""
         self._orbit_from: Viewpoint | None = None
         """The orbit's viewpoint when a drag over a rendered picture began; None when no drag turns it."""
+        self._rendered_asked_at = -math.inf
 
     # --- engine lifecycle ---
 
@@ -386,9 +391,11 @@ class Controller:
         and only when it has answered the requests before, so that it never draws positions long scrubbed past;
         when those are all drawn and no run computes, for the positions around the cursor."""
         state = self.state
-        panels = state.spec.rendered_panels
-        if (not panels or state.observation is None or state.rendered.in_flight or not state.engine_ready
-                or state.engine_stopped or not self.engine.alive):
+        now = time.perf_counter()
+        live = state.run_state == RunState.RUNNING and state.follow
+        if (not state.spec.rendered_panels or state.observation is None or state.rendered.in_flight
+                or not state.engine_ready or state.engine_stopped or not self.engine.alive
+                or (live and now - self._rendered_asked_at < LIVE_RENDER_SECONDS)):
             return
         near = [] if state.run_state == RunState.RUNNING else [
             t for step in range(1, PREFETCH + 1) for t in (state.cursor + step, state.cursor - step)
@@ -399,6 +406,7 @@ class Controller:
             for panel, x in wanted.values():
                 self.engine.send(state.rendered.request(panel, x, truth, state.viewpoint))
             if wanted:
+                self._rendered_asked_at = now
                 return
 
     def _rendered_missing(self, t: int) -> dict[Key, tuple[str, np.ndarray]]:

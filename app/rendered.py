@@ -13,7 +13,7 @@ from engine.problems.spec import Viewpoint
 from engine.worker import protocol as p
 
 MAX_BYTES = 64 * 2**20
-"""Pictures kept, in bytes (about 340 of pose6d's 256 px views); the least recently shown go first."""
+"""Pictures kept, in bytes (about 1,300 of pose6d's 128 px views); the least recently shown go first."""
 DEFAULT_ORBIT = Viewpoint(math.radians(35.0), math.radians(20.0))
 """Where the orbit starts: beside and above the camera, so that switching to it shows depth at once."""
 RADIANS_PER_PIXEL = math.radians(0.5)

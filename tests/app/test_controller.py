@@ -6,6 +6,7 @@ import imageio.v3 as iio
 import numpy as np
 import trimesh
 
+from app import controller as controller_module
 from app.controller import MAX_QUICK_RESTARTS, PREFETCH, Controller
 from app.recent import RecentFiles
 from app.rendered import DEFAULT_ORBIT, picture_key, turned
@@ -415,17 +416,33 @@ def test_the_3d_view_is_drawn_by_the_engine_at_the_cursor_and_around_it(solved):
         for trace in state.traces.values():
             picture = state.rendered.get(picture_key("view3d", trace.at(t).x, truth, CAMERA_VIEW))
             assert picture is not None and picture.dtype == np.uint8 and picture.shape[2] == 3, (trace.solver, t)
-    asked = len(_render_requests(solved))
-    keys = {picture_key(c.panel, c.x, c.ground_truth, c.viewpoint) for c in _render_requests(solved)}
-    assert len(keys) == asked  # nothing drawn twice
     solved.scrub(state.timeline_length - 3)
+    assert all(state.rendered.get(picture_key("view3d", trace.at(state.cursor).x, truth, CAMERA_VIEW)) is not None
+               for trace in state.traces.values())  # scrubbing back finds them drawn
     settle(solved)
-    assert len(_render_requests(solved)) == asked
+    keys = [picture_key(c.panel, c.x, c.ground_truth, c.viewpoint) for c in _render_requests(solved)]
+    assert len(set(keys)) == len(keys)  # nothing drawn twice
+    asked = len(keys)
     solved.set_orbit(True)  # nothing drawn from there yet: the cursor's pictures first, one for both solvers
     solved.scrub(0)
     solved.poll()
     first = _render_requests(solved)[asked:]
     assert [(c.x.tolist(), c.viewpoint) for c in first] == [(state.x0.tolist(), DEFAULT_ORBIT)]
+
+
+def test_a_computing_run_asks_for_rendered_pictures_at_most_every_live_render_seconds(controller, monkeypatch):
+    monkeypatch.setattr(controller_module, "LIVE_RENDER_SECONDS", 60.0)
+    controller.state.settings.solvers = ["nmr"]
+    controller.load_input("mesh", None)
+    controller.new_observation()
+    settle(controller)
+    controller.run()
+    while controller.state.run_state == RunState.RUNNING:
+        during = len(_render_requests(controller))
+        controller.poll()
+    assert during == 1
+    settle(controller)
+    assert len(_render_requests(controller)) > 1  # the run is over: the positions around the cursor
 
 
 def test_the_orbit_view_is_chosen_and_turned_by_dragging(solved):
