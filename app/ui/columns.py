@@ -175,9 +175,8 @@ class SolverColumns:
         dpg.configure_item(f"column{slot}.status", color=_status_colour(trace, record.index))
         dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
-
     def _refresh_view_choice(self, state: AppState) -> None:
-        choice = VIEW_CHOICES[state.orbit]
+        choice = "orbit" if state.orbit else "camera"
         if dpg.get_value("view3d.choice") != choice:
             dpg.set_value("view3d.choice", choice)
         dpg.configure_item("view3d.hint", show=state.orbit)
@@ -195,9 +194,8 @@ class SolverColumns:
 
     def over_rendered(self, spec: ProblemSpec) -> bool:
         """The mouse is over a column's rendered picture (where a drag turns the orbit)."""
-        return any(dpg.does_item_exist(tag) and dpg.is_item_hovered(tag)
-                   for slot in range(MAX_COLUMNS) for tag in (f"column{slot}.image.{panel.key}"
-                                                              for panel in spec.rendered_panels))
+        tags = [f"column{slot}.image.{panel.key}" for slot in range(MAX_COLUMNS) for panel in spec.rendered_panels]
+        return any(dpg.does_item_exist(tag) and dpg.is_item_hovered(tag) for tag in tags)
 
     def pointed(self, spec: ProblemSpec) -> tuple[float, float] | None:
         """Where the mouse is over a column's picture of the whole image, (x, y) fractions of it, for the panels
