@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import collections
 import copy
+import math
 import time
 from typing import Any, Callable
 
-from engine.problems.spec import config_from_dict, config_to_dict
+import numpy as np
+
+from engine.problems.spec import Viewpoint, config_from_dict, config_to_dict
 from engine.worker import protocol as p
 from engine.worker.process import EngineProcess
 
 from .recent import SESSION, RecentFiles, file_kind
+from .rendered import Key, picture_key, turned
 from .session import Session, SessionError, load_session, save_session
 from .state import NO_OBSERVATION, TEACH_PHASES, AppState, Question, RunState
 
@@ -28,6 +32,12 @@ WORK = ("problem", "config", "inputs", "observation", "settings", "traces", "x0"
 """What a session holds of the app's state (with the cursor)."""
 PLAY_SPEED = 20.0
 """Timeline positions per second when replaying stored iterations."""
+PREFETCH = 8
+"""Unless a run is computing, rendered panels are drawn ahead this many timeline positions either side of the
+cursor, nearest first, so that stepping through them finds them drawn."""
+LIVE_RENDER_SECONDS = 0.25
+"""While the cursor follows a computing run, rendered panels are asked for at most this often: the engine draws
+them between the solvers' rounds, with time the solvers would use."""
 
 
 class Controller:
@@ -51,6 +61,9 @@ class Controller:
         self._play_position = 0.0
         self.run_on_next_observation = False
         """Start a run as soon as the next observation arrives (the demo)."""
+        self._orbit_from: Viewpoint | None = None
+        """The orbit's viewpoint when a drag over a rendered picture began; None when no drag turns it."""
+        self._rendered_asked_at = -math.inf
 
     # --- engine lifecycle ---
 
@@ -76,6 +89,7 @@ class Controller:
         for result in self.engine.poll(budget_seconds):
             self._take(result)
         self._tick_playback()
+        self._request_rendered()
 
     def _send(self, command: Any) -> bool:
         """Sends the command; False (and a message) when there is no engine to take it."""
@@ -369,6 +383,66 @@ class Controller:
         if focus is not None and focus != self.state.focus:
             self.state.focus = focus
             self.state.changed()
+
+    # --- rendered panels ---
+
+    def _request_rendered(self) -> None:
+        """Asks the engine for the rendered panels of every solver at the cursor that it has not drawn, all at once
+        and only when it has answered the requests before, so that it never draws positions long scrubbed past;
+        when those are all drawn and no run computes, for the positions around the cursor."""
+        state = self.state
+        now = time.perf_counter()
+        live = state.run_state == RunState.RUNNING and state.follow
+        if (not state.spec.rendered_panels or state.observation is None or state.rendered.in_flight
+                or not state.engine_ready or state.engine_stopped or not self.engine.alive
+                or (live and now - self._rendered_asked_at < LIVE_RENDER_SECONDS)):
+            return
+        near = [] if state.run_state == RunState.RUNNING else [
+            t for step in range(1, PREFETCH + 1) for t in (state.cursor + step, state.cursor - step)
+            if 0 <= t < state.timeline_length]
+        truth = state.observation.ground_truth
+        for t in [state.cursor, *near]:
+            wanted = self._rendered_missing(t)
+            for panel, x in wanted.values():
+                self.engine.send(state.rendered.request(panel, x, truth, state.viewpoint))
+            if wanted:
+                self._rendered_asked_at = now
+                return
+
+    def _rendered_missing(self, t: int) -> dict[Key, tuple[str, np.ndarray]]:
+        """The rendered panels at timeline position t that are neither drawn nor asked for (solvers at the same
+        estimate share one): key -> (panel key, estimate)."""
+        state = self.state
+        truth = state.observation.ground_truth
+        missing = {}
+        for trace in state.traces.values():
+            if not len(trace):
+                continue
+            x = trace.at(t).x
+            for panel in state.spec.rendered_panels:
+                key = picture_key(panel.key, x, truth, state.viewpoint)
+                if state.rendered.wants(key):
+                    missing[key] = (panel.key, x)
+        return missing
+
+    def set_orbit(self, orbit: bool) -> None:
+        """The rendered panels from the orbit the user turns, or from the problem's camera."""
+        self.state.orbit = orbit
+        self.state.changed()
+
+    def begin_orbit(self) -> None:
+        """The mouse went down on a rendered picture: in orbit view, dragging it now turns the orbit."""
+        if self.state.orbit:
+            self._orbit_from = self.state.orbit_view
+
+    def drag_orbit(self, dx: float, dy: float) -> None:
+        """The mouse moved (dx, dy) pixels since the drag began (rendered.turned)."""
+        if self._orbit_from is not None:
+            self.state.orbit_view = turned(self._orbit_from, dx, dy)
+            self.state.changed()
+
+    def end_orbit(self) -> None:
+        self._orbit_from = None
 
     def toggle_playback(self) -> None:
         """Replays the stored iterations from the cursor (from the start when at the end)."""

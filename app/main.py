@@ -65,7 +65,7 @@ class App:
                 handlers[input_dialog(name, entry.key)] = lambda path, key=entry.key: c.load_input(key, path)
         self.dialogs = Dialogs(handlers, c.answer, c.save_cancelled)
         self.sidebar = Sidebar(c, self.dialogs, self.textures)
-        self.columns = SolverColumns(self.textures)
+        self.columns = SolverColumns(self.textures, c.set_orbit)
         self.plots = Plots(c.scrub)
         self.summary = SummaryTable()
         self.teach = TeachPanel(c.teach_step, self._teach_solver, self._energy_slice, self.textures,
@@ -110,6 +110,15 @@ class App:
             dpg.add_key_press_handler(dpg.mvKey_Right, callback=self._key(self.controller.step_forward))
             dpg.add_key_press_handler(dpg.mvKey_Left, callback=self._key(self.controller.step_back))
             dpg.add_mouse_move_handler(callback=lambda: self.controller.point_at(self.columns.pointed(self.state.spec)))
+            dpg.add_mouse_click_handler(dpg.mvMouseButton_Left, callback=self._maybe_begin_orbit)
+            dpg.add_mouse_drag_handler(dpg.mvMouseButton_Left,
+                                       callback=lambda sender, data: self.controller.drag_orbit(data[1], data[2]))
+            dpg.add_mouse_release_handler(dpg.mvMouseButton_Left, callback=lambda: self.controller.end_orbit())
+
+    def _maybe_begin_orbit(self) -> None:
+        """A press on a rendered picture starts turning the orbit (the drag handler's deltas count from it)."""
+        if self.columns.over_rendered(self.state.spec):
+            self.controller.begin_orbit()
 
     def _key(self, action: Callable[[], None]) -> Callable:
         """A shortcut that does nothing while the user types in a text field."""

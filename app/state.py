@@ -16,12 +16,13 @@ import numpy as np
 from engine.bounds import SEED
 from engine.demo import DEMO_MAX_ITERATIONS, DEMO_PROBLEM
 from engine.problems import registry
-from engine.problems.spec import CENTRE, ProblemSpec, config_to_dict
+from engine.problems.spec import CAMERA_VIEW, CENTRE, ProblemSpec, Viewpoint, config_to_dict
 from engine.solvers.options import shared_bound
 from engine.trace import Comparison
 from engine.worker import protocol as p
 
 from .live_trace import LiveTrace
+from .rendered import DEFAULT_ORBIT, RenderedPictures
 
 MAX_MESSAGES = 200
 MAX_ITERATIONS = int(shared_bound("max_iterations").high)
@@ -135,6 +136,12 @@ class AppState:
     cursor: int = 0
     focus: tuple[float, float] = CENTRE
     """Where the mouse points in the columns' pictures, (x, y) fractions of the image (Panel.follows_cursor)."""
+    orbit: bool = False
+    """The rendered panels are seen from the orbit (orbit_view), not from the problem's camera."""
+    orbit_view: Viewpoint = DEFAULT_ORBIT
+    """The orbit, as the user turned it last (it stays when the view goes back to the camera)."""
+    rendered: RenderedPictures = field(default_factory=RenderedPictures)
+    """The rendered panels' pictures the engine drew, and the requests it has not answered."""
     follow: bool = True
     """The cursor moves to the newest iteration as results arrive."""
     playing: bool = False
@@ -170,6 +177,11 @@ class AppState:
     @property
     def spec(self) -> ProblemSpec:
         return registry.get_problem(self.problem)
+
+    @property
+    def viewpoint(self) -> Viewpoint:
+        """Where the rendered panels are seen from now."""
+        return self.orbit_view if self.orbit else CAMERA_VIEW
 
     @property
     def timeline_length(self) -> int:
@@ -233,8 +245,9 @@ class AppState:
         return self.messages[len(self.messages) - min(self.messages_said - said, len(self.messages)):]
 
     def clear_run(self) -> None:
-        """Forget the traces (a new problem, or reset)."""
+        """Forget the traces (a new problem, or reset), and the rendered pictures (they may show other inputs)."""
         self.traces = {}
+        self.rendered.clear()
         self.work_version += 1
         self.x0 = None
         self.cursor = 0
@@ -261,6 +274,7 @@ class AppState:
         self.changed()
 
     def _on_Ready(self, result: p.Ready) -> None:
+        self.rendered.forget_requests()  # a new engine process: what the old one was asked is lost
         self.engine_ready = True
         self.engine_device = result.device
         self.problems = result.problems
@@ -344,6 +358,11 @@ class AppState:
     def forget_lesson(self) -> None:
         """A new problem, config or observation: the lesson trained on the old one no longer applies."""
         self.lesson, self.lesson_step = None, 0
+
+    def _on_PanelRendered(self, result: p.PanelRendered) -> None:
+        failure = self.rendered.take(result)
+        if failure is not None:
+            self.say(failure, error=True)
 
     def _on_ExportProgress(self, result: p.ExportProgress) -> None:
         self.export_progress = (result.done, result.total)

@@ -25,7 +25,8 @@ from .device import default_device
 from .outputs import atomic_path
 from .problems.registry import get_problem, problems
 from .problems.spec import (
-    Instances, ProblemSpec, add_config_arguments, config_from_arguments, loaded_observation,
+    Instances, Problem, ProblemSpec, add_config_arguments, config_from_arguments, config_from_dict,
+    loaded_observation,
 )
 from .summary import markdown_table, summarize
 from .trace import Comparison
@@ -250,7 +251,7 @@ def _solve(args: argparse.Namespace) -> int:
                                 ground_truth=instances.ground_truth, solver_options=options, on_solver_done=report,
                                 meta={**_input_meta(spec, args), "observation": getattr(args, "observation", None)})
     _print_summary(spec, comparison, args.json)
-    _write_outputs(comparison, args)
+    _write_outputs(comparison, args, problem)
     return 0
 
 
@@ -272,7 +273,8 @@ def _print_summary(spec: ProblemSpec, comparison: Comparison, as_json: bool) -> 
         print(f"ground truth: {spec.format_x(comparison.ground_truth[0])}")
 
 
-def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
+def _write_outputs(comparison: Comparison, args: argparse.Namespace, problem: Problem | None) -> None:
+    """--out, --trace and --record; problem: the batch solved, for the pictures it renders (None: without)."""
     if getattr(args, "out", None):
         spec: ProblemSpec = args.spec
         trace = list(comparison.traces.values())[-1]
@@ -294,7 +296,7 @@ def _write_outputs(comparison: Comparison, args: argparse.Namespace) -> None:
                 bar.update(done - bar.n)
 
             frames = record_comparison(comparison, args.record, item=args.item, fps=args.fps,
-                                       max_frames=args.max_frames, progress=progress)
+                                       max_frames=args.max_frames, progress=progress, problem=problem)
         print(f"wrote {args.record} ({frames} frames)", file=sys.stderr)
 
 
@@ -339,8 +341,26 @@ def _replay(args: argparse.Namespace) -> int:
     comparison = Comparison.load(args.trace_file)
     spec = get_problem(comparison.problem)
     _print_summary(spec, comparison, args.json)
-    _write_outputs(comparison, args)
+    _write_outputs(comparison, args, _solved_problem(spec, comparison) if args.record else None)
     return 0
+
+
+def _solved_problem(spec: ProblemSpec, comparison: Comparison) -> Problem | None:
+    """The problem a trace of `solve` was computed on, made again from the inputs its meta names, for the
+    pictures the problem renders itself; None, with a note, when those cannot be loaded."""
+    if not spec.rendered_panels:
+        return None
+    missing = [entry.key for entry in spec.inputs if entry.key not in comparison.meta]
+    try:
+        if missing:
+            raise ValueError(f"the trace does not name its {', '.join(missing)}")
+        inputs = {entry.key: entry.load(comparison.meta[entry.key]) for entry in spec.inputs}
+        config = config_from_dict(spec.config, comparison.config)
+        return spec.make(config, inputs, "cpu", comparison.observation.shape[0])
+    except (ValueError, OSError) as error:
+        titles = ", ".join(panel.title for panel in spec.rendered_panels)
+        print(f"note: recording without {titles}: {' '.join(str(error).split())}", file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":

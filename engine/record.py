@@ -2,7 +2,8 @@
 
 render_frame draws one timeline position from the traces alone (numpy and Pillow, no state), so the GUI can
 reuse it; record_comparison picks which positions to show and streams the frames to the writer. What a column
-shows (its pictures, metric lines and legend) comes from the problem's spec.
+shows (its pictures, metric lines and legend) comes from the problem's spec; given the problem the traces were
+solved on, the pictures the problem renders itself (spec.rendered_panels) follow, seen from its camera.
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from typing import Callable, Iterator
 
 import imageio_ffmpeg
 import numpy as np
+import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from .outputs import atomic_path, check_output
 from .problems.registry import get_problem
-from .problems.spec import Legend, ProblemSpec
+from .problems.spec import CAMERA_VIEW, Legend, Problem, ProblemSpec
 from .solvers.base import Status
 from .trace import Comparison, Trace
 
@@ -73,7 +75,7 @@ class _Layout:
     height: int
     image_x: int
     image_size: tuple[int, int]
-    """(width, height) of a scaled picture (every panel of a problem has the same size)."""
+    """(width, height) of a scaled picture: the panels' pictures scaled, rendered pictures resized to it."""
     scale: int
     iteration_y: int
     image_ys: tuple[int, ...]
@@ -113,24 +115,31 @@ def _layout(names: tuple[str, ...], captions: tuple[str, ...], text_lines: tuple
                    plot_y=plot_y, metrics_y=metrics_y, legend=legend, legend_lines=legend_lines, legend_y=legend_y)
 
 
-def _layout_of(spec: ProblemSpec, comparison: Comparison, item: int, scale: int | None) -> _Layout:
+def _layout_of(spec: ProblemSpec, comparison: Comparison, item: int, scale: int | None,
+               scene: Problem | None) -> _Layout:
     traces = comparison.traces.values()
     text_lines = tuple(metric.key for metric in spec.metrics if any(metric.key in t.metrics for t in traces))
     text_lines += tuple(dict.fromkeys(f"info.{key}" for t in traces for key in t.info))
     first = next(iter(traces))
-    picture = _pictures(spec, comparison, first, 0, item)[0]
+    picture = _pictures(spec, comparison, first, 0, item, None)[0]  # the panels' size sets the scale
     if scale is None:
         scale = max(1, TARGET_IMAGE_WIDTH // picture.shape[1])
-    return _layout(tuple(comparison.traces), tuple(panel.title for panel in spec.panels), text_lines,
+    rendered = spec.rendered_panels if scene is not None else ()
+    return _layout(tuple(comparison.traces), tuple(p.title for p in (*spec.panels, *rendered)), text_lines,
                    (int(picture.shape[0]), int(picture.shape[1])), scale, spec.legend)
 
 
-def _pictures(spec: ProblemSpec, comparison: Comparison, trace: Trace, k: int, item: int) -> list[np.ndarray]:
-    """The spec's panels for one item at iteration k of a trace."""
+def _pictures(spec: ProblemSpec, comparison: Comparison, trace: Trace, k: int, item: int,
+              scene: Problem | None) -> list[np.ndarray]:
+    """The spec's panels for one item at iteration k of a trace, then, given the item's problem (`scene`, a batch
+    of one), its rendered panels from the camera."""
     truth = None if comparison.ground_truth is None else comparison.ground_truth[item]
     prediction = trace.prediction(k, item)
-    return [panel.picture(comparison.observation[item], prediction, trace.x[k, item], truth, comparison.config)
-            for panel in spec.panels]
+    pictures = [panel.picture(comparison.observation[item], prediction, trace.x[k, item], truth, comparison.config)
+                for panel in spec.panels]
+    if scene is not None:
+        pictures += [panel.render(scene, trace.x[k, item], truth, CAMERA_VIEW) for panel in spec.rendered_panels]
+    return pictures
 
 
 def _legend_entry_width(label: str) -> int:
@@ -201,12 +210,15 @@ def _plot_box(layout: _Layout, left: int) -> tuple[int, int, int, int]:
     return (left + PAD, layout.plot_y, left + layout.column_width - PAD, layout.plot_y + PLOT_HEIGHT)
 
 
-def _check(comparison: Comparison, item: int, scale: int | None) -> None:
+def _check(comparison: Comparison, item: int, scale: int | None, problem: Problem | None) -> None:
     if not comparison.traces:
         raise ValueError("the comparison holds no traces")
     batch = comparison.observation.shape[0]
     if not 0 <= item < batch:
         raise ValueError(f"item {item} is out of range for a batch of {batch}")
+    if problem is not None and problem.batch_size != batch:
+        raise ValueError(f"the problem given for the rendered pictures is a batch of {problem.batch_size}, the "
+                         f"comparison's of {batch}")
     if scale is not None and scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
     for name, trace in comparison.traces.items():
@@ -231,34 +243,48 @@ def _energy_range(comparison: Comparison, item: int) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int | None = None) -> np.ndarray:
+def render_frame(comparison: Comparison, t: int, item: int = 0, scale: int | None = None,
+                 problem: Problem | None = None) -> np.ndarray:
     """(H, W, 3) uint8 picture of timeline position t for one item of the batch: a column per solver. scale:
-    how much the problem's pictures are enlarged (default: small pictures to about TARGET_IMAGE_WIDTH)."""
-    _check(comparison, item, scale)
+    how much the problem's pictures are enlarged (default: small pictures to about TARGET_IMAGE_WIDTH); problem:
+    the batch the traces were solved on, for its rendered panels (None: without them)."""
+    _check(comparison, item, scale, problem)
     if t < 0:
         raise ValueError(f"timeline position must be >= 0, got {t}")
     spec = get_problem(comparison.problem)
-    return _draw_frame(spec, comparison, _layout_of(spec, comparison, item, scale), _energy_range(comparison, item),
-                       t, item)
+    scene = _scene(problem, item)
+    return _draw_frame(spec, comparison, _layout_of(spec, comparison, item, scale, scene),
+                       _energy_range(comparison, item), t, item, scene)
+
+
+def _scene(problem: Problem | None, item: int) -> Problem | None:
+    """The item's problem, a batch of one, for the rendered panels."""
+    return None if problem is None else problem.subset(torch.tensor([item]))
 
 
 def _draw_frame(spec: ProblemSpec, comparison: Comparison, layout: _Layout, log_range: tuple[float, float], t: int,
-                item: int) -> np.ndarray:
+                item: int, scene: Problem | None) -> np.ndarray:
     """render_frame with the layout and the energy axis already made (a recording makes them once)."""
     picture = _background(layout).copy()
     draw = ImageDraw.Draw(picture)
     for column, trace in enumerate(comparison.traces.values()):
         left = column * layout.column_width
         k = int(trace.at(t)[item])
-        for y, image in zip(layout.image_ys, _pictures(spec, comparison, trace, k, item)):
+        for y, image in zip(layout.image_ys, _pictures(spec, comparison, trace, k, item, scene)):
             picture.paste(_scaled(image, layout), (left + layout.image_x, y))
         _draw_state(spec, draw, layout, left, trace, t, item, log_range)
     return np.array(picture)
 
 
 def _scaled(image: np.ndarray, layout: _Layout) -> Image.Image:
+    """A panel's picture enlarged by the layout's whole factor (pixels stay sharp), or a rendered one, drawn at its
+    own size, resized smoothly to the same size."""
     picture = Image.fromarray(image)
-    return picture if layout.scale == 1 else picture.resize(layout.image_size, Image.Resampling.NEAREST)
+    if picture.size == layout.image_size:
+        return picture
+    pixelated = (picture.width * layout.scale, picture.height * layout.scale) == layout.image_size
+    return picture.resize(layout.image_size,
+                          Image.Resampling.NEAREST if pixelated else Image.Resampling.LANCZOS)
 
 
 def _draw_state(
@@ -348,23 +374,26 @@ def record_comparison(
     max_frames: int = 120,
     scale: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    problem: Problem | None = None,
 ) -> int:
     """Writes the animation of one item to path (.gif or .mp4) and returns the number of frames written.
 
     The timeline runs until the last solver stopped on this item (at most comparison.num_iterations), so that
-    the animation does not end in a run of identical frames."""
+    the animation does not end in a run of identical frames. problem: the batch the traces were solved on, for
+    the problem's rendered panels (None: the panels alone)."""
     path = os.fspath(path)
     check_output(path, FORMATS, force=True)  # replacing a file is the caller's choice (the CLI's --force)
     check_settings(fps, max_frames)
-    _check(comparison, item, scale)
+    _check(comparison, item, scale, problem)
     timeline = max(int(trace.last_index()[item]) for trace in comparison.traces.values()) + 1
     positions = frame_positions(timeline, max_frames)
     spec = get_problem(comparison.problem)
-    layout = _layout_of(spec, comparison, item, scale)
+    scene = _scene(problem, item)
+    layout = _layout_of(spec, comparison, item, scale, scene)
     log_range = _energy_range(comparison, item)
 
     def frame(t: int) -> np.ndarray:
-        return _draw_frame(spec, comparison, layout, log_range, t, item)
+        return _draw_frame(spec, comparison, layout, log_range, t, item, scene)
 
     if path.lower().endswith(".gif"):
         samples = [frame(int(positions[i])) for i in sorted({0, len(positions) // 2, len(positions) - 1})]

@@ -15,12 +15,18 @@ With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's d
 With --part illumination it makes docs/app-illumination.png: the illumination problem's default solvers (nmr,
 regression, feedback) on a random light over the built-in car.
 
+With --part view3d it makes docs/app-pose6d-3d.png: the demo's solvers scrubbed back to iteration 15, each
+column's 3D view from the camera, and docs/app-pose6d-orbit.png: the same after choosing the orbit and
+dragging the first column's 3D picture with the mouse (real X events through XTest), which turns every column.
+
 Needs a display; on a headless machine:
     xvfb-run -a -s "-screen 0 1600x1050x24" .venv/bin/python scripts/make_app_media.py [--part wibergian]
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import os
 import tempfile
 import time
@@ -31,13 +37,18 @@ import numpy as np
 from PIL import Image
 
 from app.main import App, start_demo
-from app.state import RunState
+from app.rendered import picture_key
+from app.state import AppState, RunState
 from engine.problems.registry import problems
 
 WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
 TV_ITERATIONS = 100
 """jpeg's tv solver's own iteration count, in place of the app's default."""
 LESSON_STEP = 120
+VIEW3D_STEP = 15
+"""The demo's timeline position in the 3D view's pictures: the optimizers' estimates still off the truth."""
+VIEW3D_DRAG = (-70, 40)
+"""Pixels the mouse drags the first 3D picture by (left and down: the object turns left and shows its top)."""
 
 GIF_WIDTH = 780
 GIF_FRAME_SECONDS = 0.25
@@ -52,7 +63,8 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
-    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination"), default="all", help="which pictures to make")
+    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination", "view3d"), default="all",
+                        help="which pictures to make")
     parser.add_argument("--image", help="--part jpeg: the clean image (default: the built-in scene)")
     parser.add_argument("--focus", default="0.5,0.5", help="--part jpeg: where the zoom looks, x,y fractions")
     args = parser.parse_args()
@@ -61,6 +73,9 @@ def main() -> None:
         return
     if args.part == "illumination":
         illumination_picture(args.out)
+        return
+    if args.part == "view3d":
+        view3d_pictures(args.out)
         return
     if args.part == "jpeg":
         jpeg_picture(args.out, args.image, tuple(float(v) for v in args.focus.split(",")))
@@ -182,6 +197,65 @@ def illumination_picture(out: str) -> None:
     capture(app, os.path.join(out, "app-illumination.png"))
     app.close()
     print(f"wrote {out}/app-illumination.png")
+
+
+def view3d_pictures(out: str) -> None:
+    app = App()
+    app.open()
+    state = app.state
+    start_demo(app.controller)
+    app.frame_until(lambda: state.run_state == RunState.RUNNING, "run")
+    app.frame_until(lambda: state.run_state == RunState.IDLE and state.all_finished, "demo run", 600)
+    app.controller.scrub(VIEW3D_STEP)
+    app.frame_until(lambda: rendered_at_cursor(state), "3D pictures from the camera")
+    capture(app, os.path.join(out, "app-pose6d-3d.png"))
+    dpg.set_value("view3d.choice", "orbit")  # as a click on the radio button does
+    dpg.get_item_callback("view3d.choice")("view3d.choice", "orbit")
+    app.frame_until(lambda: rendered_at_cursor(state), "3D pictures from the orbit")
+    before = state.orbit_view
+    mouse_drag(app, "column0.image.view3d", *VIEW3D_DRAG)
+    app.frame_until(lambda: rendered_at_cursor(state), "3D pictures from the turned orbit")
+    capture(app, os.path.join(out, "app-pose6d-orbit.png"))
+    app.close()
+    print(f"wrote {out}/app-pose6d-3d.png and app-pose6d-orbit.png; the drag turned the orbit from {before} to "
+          f"{state.orbit_view}")
+
+
+def rendered_at_cursor(state: AppState) -> bool:
+    """Every column's rendered pictures at the cursor are drawn, from the view chosen."""
+    truth = state.observation.ground_truth
+    return all(state.rendered.get(picture_key(panel.key, trace.at(state.cursor).x, truth, state.viewpoint)) is not None
+               for trace in state.traces.values() for panel in state.spec.rendered_panels)
+
+
+def mouse_drag(app: App, tag: str, dx: int, dy: int, steps: int = 12) -> None:
+    """Presses the left button over the middle of an item, moves the mouse by (dx, dy) and lets go, with frames
+    between the events, as a user would: X events made by the XTest extension (Xvfb has it)."""
+    xlib, xtst = ctypes.CDLL(ctypes.util.find_library("X11")), ctypes.CDLL(ctypes.util.find_library("Xtst"))
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    for function in (xlib.XFlush, xlib.XCloseDisplay):
+        function.argtypes = [ctypes.c_void_p]
+    xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_ulong]
+    xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+    display = xlib.XOpenDisplay(None)
+    (left, top), (width, height) = dpg.get_item_rect_min(tag), dpg.get_item_rect_size(tag)
+    x, y = int(left + width / 2), int(top + height / 2)  # the window sits at the screen's origin (no window manager)
+
+    def send(event: int, *args: int) -> None:
+        (xtst.XTestFakeMotionEvent if event == 0 else xtst.XTestFakeButtonEvent)(display, *args, 0)
+        xlib.XFlush(display)
+        for _ in range(2):
+            app.frame()
+
+    try:
+        send(0, -1, x, y)
+        send(1, 1, True)
+        for step in range(1, steps + 1):
+            send(0, -1, x + dx * step // steps, y + dy * step // steps)
+        send(1, 1, False)
+    finally:
+        xlib.XCloseDisplay(display)
 
 
 if __name__ == "__main__":

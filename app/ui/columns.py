@@ -1,11 +1,12 @@
-"""One column per solver: its state at the cursor as the problem's pictures (spec.panels), the spec's metric
-lines, the solver's step information and its estimate. Slots are built once (MAX_COLUMNS of them) and shown
-or hidden; their pictures are rebuilt when the problem changes, since every problem has its own panels."""
+"""One column per solver: its state at the cursor as the problem's pictures (spec.panels, then the rendered
+panels the engine draws, seen from the camera or the orbit chosen above the columns), the spec's metric lines,
+the solver's step information and its estimate. Slots are built once (MAX_COLUMNS of them) and shown or hidden;
+their pictures are rebuilt when the problem changes, since every problem has its own panels."""
 from __future__ import annotations
 
 import collections
 import time
-from typing import Any
+from typing import Any, Callable
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -14,6 +15,7 @@ from engine.problems.spec import CENTRE, Panel, ProblemSpec
 from engine.solvers.base import Status
 
 from ..live_trace import LiveTrace
+from ..rendered import picture_key
 from ..state import AppState, ObservationInfo, RunState
 from .textures import BLANK, TexturePool
 
@@ -22,8 +24,12 @@ PICTURE_WIDTH = 128
 """Shown width of a square or tall picture; wide pictures get WIDE_PICTURE_WIDTH."""
 WIDE_PICTURE_WIDTH = 220
 SCROLLBAR_WIDTH = 14
-COLUMN_WIDTH = WIDE_PICTURE_WIDTH + 12 + SCROLLBAR_WIDTH
+PADDING = 12
+SPACING = 8
+COLUMN_WIDTH = WIDE_PICTURE_WIDTH + PADDING + SCROLLBAR_WIDTH
 """A column scrolls when its pictures are taller than it (a portrait image's four panels)."""
+VIEW_CHOICES = ("camera", "orbit")
+"""Where the rendered panels are seen from (the radio button above the columns)."""
 MAX_VALUES_PER_GROUP = 7
 """Estimate coordinates shown per parameter group (ik has 72); the rest is summed up as '...'."""
 DRAWN_PICTURES = 96
@@ -76,8 +82,10 @@ def texture_name(slot: int, panel: str) -> str:
 
 
 class SolverColumns:
-    def __init__(self, textures: TexturePool):
+    def __init__(self, textures: TexturePool, set_orbit: Callable[[bool], None]):
+        """set_orbit(orbit): the user chose the orbit (True) or the camera as the rendered panels' view."""
         self.textures = textures
+        self.set_orbit = set_orbit
         self._shown: dict[int, tuple] = {}
         """slot -> (record, observation) last drawn, to skip unchanged columns (compared by identity)."""
         self._drawn: collections.OrderedDict[tuple[int, str], tuple] = collections.OrderedDict()
@@ -86,27 +94,47 @@ class SolverColumns:
         self._refreshed_at = 0.0
         self._panels_of: str | None = None
         """The problem whose panels the slots hold."""
+        self._rendered_shown: dict[str, np.ndarray] = {}
+        """Picture name -> the rendered picture its image shows (compared by identity)."""
 
     def build(self, parent: int | str) -> None:
+        with dpg.group(horizontal=True, parent=parent, tag="view3d.row", show=False):
+            dpg.add_text("3D view from", color=DIM)
+            dpg.add_radio_button(VIEW_CHOICES, tag="view3d.choice", horizontal=True, default_value=VIEW_CHOICES[0],
+                                 callback=lambda sender, value: self.set_orbit(value == "orbit"))
+            dpg.add_text("drag a 3D picture to turn it", tag="view3d.hint", color=DIM, show=False)
         with dpg.group(horizontal=True, parent=parent):
             for slot in range(MAX_COLUMNS):
                 with dpg.child_window(width=COLUMN_WIDTH, height=-1, tag=f"column{slot}", show=False):
                     dpg.add_text("", tag=f"column{slot}.title", color=(232, 232, 232))
-                    dpg.add_text("", tag=f"column{slot}.status", wrap=COLUMN_WIDTH - 12)
+                    dpg.add_text("", tag=f"column{slot}.status", wrap=COLUMN_WIDTH - PADDING)
                     dpg.add_group(tag=f"column{slot}.panels")
-                    dpg.add_text("", tag=f"column{slot}.values", wrap=COLUMN_WIDTH - 12)
+                    dpg.add_text("", tag=f"column{slot}.values", wrap=COLUMN_WIDTH - PADDING)
 
     def _build_panels(self, spec: ProblemSpec) -> None:
-        """Caption and image per panel of the problem; the images show a blank texture until drawn."""
+        """Caption and image per panel of the problem, then per rendered panel; the images show a blank texture
+        until drawn. A problem with rendered panels has its pictures two to a row, so that the column, wider,
+        still shows all of them above its values."""
+        pictures = [(panel.key, panel.title) for panel in (*spec.panels, *spec.rendered_panels)]
+        per_row = 2 if spec.rendered_panels else 1
+        width = max(COLUMN_WIDTH, per_row * (PICTURE_WIDTH + SPACING) + PADDING + SCROLLBAR_WIDTH)
         for slot in range(MAX_COLUMNS):
+            dpg.configure_item(f"column{slot}", width=width)
+            for text in ("status", "values"):
+                dpg.configure_item(f"column{slot}.{text}", wrap=width - PADDING)
             dpg.delete_item(f"column{slot}.panels", children_only=True)
-            for panel in spec.panels:
-                dpg.add_text(panel.title, color=DIM, parent=f"column{slot}.panels")
-                dpg.add_image(BLANK, tag=f"column{slot}.image.{panel.key}", width=PICTURE_WIDTH,
-                              height=PICTURE_WIDTH, parent=f"column{slot}.panels")
+            for start in range(0, len(pictures), per_row):
+                with dpg.group(horizontal=True, parent=f"column{slot}.panels"):
+                    for key, title in pictures[start:start + per_row]:
+                        with dpg.group():
+                            dpg.add_text(title, color=DIM)
+                            dpg.add_image(BLANK, tag=f"column{slot}.image.{key}", width=PICTURE_WIDTH,
+                                          height=PICTURE_WIDTH)
+        dpg.configure_item("view3d.row", show=bool(spec.rendered_panels))
         self._panels_of = spec.name
         self._shown.clear()
         self._drawn.clear()
+        self._rendered_shown.clear()
 
     def refresh(self, state: AppState) -> None:
         now = time.perf_counter()
@@ -115,6 +143,7 @@ class SolverColumns:
         self._refreshed_at = now
         if state.problem != self._panels_of:
             self._build_panels(state.spec)
+        self._refresh_view_choice(state)
         names = list(state.traces)[:MAX_COLUMNS]
         for slot in range(MAX_COLUMNS):
             visible = slot < len(names)
@@ -132,6 +161,7 @@ class SolverColumns:
             dpg.set_value(f"column{slot}.values", "")
             return
         record = trace.at(state.cursor)
+        self._refresh_rendered(slot, state, record)
         shown = self._shown.get(slot)
         if shown is not None and shown[0] is record and shown[1] is state.observation and shown[2] == state.focus:
             return
@@ -145,6 +175,27 @@ class SolverColumns:
         dpg.configure_item(f"column{slot}.status", color=_status_colour(trace, record.index))
         dpg.set_value(f"column{slot}.values", values_text(spec, record))
 
+    def _refresh_view_choice(self, state: AppState) -> None:
+        choice = "orbit" if state.orbit else "camera"
+        if dpg.get_value("view3d.choice") != choice:
+            dpg.set_value("view3d.choice", choice)
+        dpg.configure_item("view3d.hint", show=state.orbit)
+
+    def _refresh_rendered(self, slot: int, state: AppState, record: Any) -> None:
+        """The rendered panels of the record from the chosen view, once the engine drew them; until then the
+        column keeps the picture it showed."""
+        truth = state.observation.ground_truth
+        for panel in state.spec.rendered_panels:
+            picture = state.rendered.get(picture_key(panel.key, record.x, truth, state.viewpoint))
+            name = texture_name(slot, panel.key)
+            if picture is not None and self._rendered_shown.get(name) is not picture:
+                self._rendered_shown[name] = picture
+                self.textures.show(f"column{slot}.image.{panel.key}", name, picture, PICTURE_WIDTH)
+
+    def over_rendered(self, spec: ProblemSpec) -> bool:
+        """The mouse is over a column's rendered picture (where a drag turns the orbit)."""
+        tags = [f"column{slot}.image.{panel.key}" for slot in range(MAX_COLUMNS) for panel in spec.rendered_panels]
+        return any(dpg.does_item_exist(tag) and dpg.is_item_hovered(tag) for tag in tags)
 
     def pointed(self, spec: ProblemSpec) -> tuple[float, float] | None:
         """Where the mouse is over a column's picture of the whole image, (x, y) fractions of it, for the panels

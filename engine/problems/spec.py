@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -198,6 +199,51 @@ class Panel:
         if self.uses_config:
             return self.draw(observation, prediction, x, truth, config, **options)  # type: ignore[call-arg]
         return self.draw(observation, prediction, x, truth, **options)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class Viewpoint:
+    """Where a rendered panel is seen from: a camera turned about the scene's centre by `azimuth` (about the
+    camera's vertical axis, positive to the right of the object) and `elevation` (positive above it), radians.
+    (0, 0) is the problem's own camera (CAMERA_VIEW); any other angles orbit the centre at the same distance."""
+
+    azimuth: float = 0.0
+    elevation: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.azimuth) and math.isfinite(self.elevation)):
+            raise ValueError(f"viewpoint angles must be finite, got azimuth {self.azimuth}, elevation "
+                             f"{self.elevation}")
+
+    def camera_pose(self, center: np.ndarray, distance: float) -> np.ndarray:
+        """(4, 4) camera-to-scene pose of a camera `distance` from `center` (scene coordinates), looking at it
+        down its -z axis (engine.camera's convention): at (0, 0), from center + (0, 0, distance)."""
+        ca, sa, ce, se = math.cos(self.azimuth), math.sin(self.azimuth), math.cos(self.elevation), \
+            math.sin(self.elevation)
+        yaw = np.array([[ca, 0.0, sa], [0.0, 1.0, 0.0], [-sa, 0.0, ca]])
+        pitch = np.array([[1.0, 0.0, 0.0], [0.0, ce, se], [0.0, -se, ce]])  # tilts the camera down as it rises
+        pose = np.eye(4)
+        pose[:3, :3] = yaw @ pitch
+        pose[:3, 3] = np.asarray(center, dtype=np.float64) + pose[:3, 2] * distance
+        return pose
+
+
+CAMERA_VIEW = Viewpoint()
+"""The problem's own camera: what recordings show."""
+RenderedPanelDraw = Callable[["Problem", np.ndarray, "np.ndarray | None", Viewpoint], np.ndarray]
+"""(problem, a batch of one; x item (D,); ground truth item (D,) or None; viewpoint) -> (H, W, 3) uint8."""
+
+
+@dataclass(frozen=True)
+class RenderedPanel:
+    """A picture of a solver's column that the problem renders itself from what it loaded, such as its mesh
+    posed at the estimate over the ground truth, seen from a Viewpoint the user can turn. It needs the built
+    problem (its inputs) and, for a GL renderer, the engine's process: the app asks the engine for it
+    (worker protocol RenderPanel) and recordings draw it from CAMERA_VIEW where the problem is at hand."""
+
+    key: str
+    title: str
+    render: RenderedPanelDraw
 
 
 @dataclass(frozen=True)
@@ -385,6 +431,9 @@ class ProblemSpec:
     image), for `solve --out`."""
     estimate_extensions: tuple[str, ...] = ()
     """The files save_estimate writes."""
+    rendered_panels: tuple[RenderedPanel, ...] = ()
+    """Pictures the problem renders from its inputs at an estimate (pose6d: the shaded mesh over the ground
+    truth), shown after the panels in the app's columns and in recordings."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

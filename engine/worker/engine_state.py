@@ -319,9 +319,26 @@ class EngineState:
                             None if truth is None else truth[0].cpu().numpy(), steps)
         self.emit(p.LessonReady(frames, steps))
 
+    def _on_RenderPanel(self, command: p.RenderPanel) -> None:
+        """Answers every request, with the picture or the reason there is none (the app waits for the answer
+        before it asks for that picture again)."""
+        try:
+            panel = next((entry for entry in self.spec.rendered_panels if entry.key == command.panel), None)
+            if panel is None:
+                raise CommandError(f"problem {self.spec.name} renders no panel {command.panel!r}")
+            image = panel.render(self.problem(), np.asarray(command.x), command.ground_truth, command.viewpoint)
+        except Exception as error:  # a GL failure included: reported with the answer, the engine goes on
+            self.emit(p.PanelRendered(command, None, _one_line(error)))
+            return
+        self.emit(p.PanelRendered(command, image))
+
     def _on_Export(self, command: p.Export) -> None:
+        """The app's comparison is of the problem it holds, which is this one (with its inputs) unless it came
+        from elsewhere: then it is recorded without the rendered panels."""
+        ours = command.comparison.problem == self.spec.name
         frames = record_comparison(command.comparison, command.path, fps=command.fps, max_frames=command.max_frames,
-                                   progress=lambda done, total: self.emit(p.ExportProgress(done, total)))
+                                   progress=lambda done, total: self.emit(p.ExportProgress(done, total)),
+                                   problem=self.problem() if ours else None)
         self.emit(p.ExportFinished(command.path, frames))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..problems.spec import Viewpoint
 from ..trace import Comparison
 
 
@@ -131,6 +132,19 @@ class Export:
 
 
 @dataclass(frozen=True)
+class RenderPanel:
+    """Draw one of the problem's rendered panels (spec.rendered_panels key) of the problem and inputs the engine
+    holds, at the estimate x (D,) with the ground truth (D,) when known, seen from `viewpoint`."""
+
+    panel: str
+    x: np.ndarray
+    ground_truth: np.ndarray | None
+    viewpoint: Viewpoint
+    tag: int = 0
+    """The app's number for the request, echoed with the answer: which of its requests it answers."""
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -243,6 +257,15 @@ class LessonReady:
     frames: dict[str, list[dict[str, Any]]]
     """spec.lesson's runs, one frame per training step (engine.problems.spec.LessonFrames)."""
     steps: int
+
+
+@dataclass(frozen=True)
+class PanelRendered:
+    """The answer to a RenderPanel, which it carries: the (H, W, 3) uint8 picture, or why there is none."""
+
+    request: RenderPanel
+    image: np.ndarray | None
+    error: str = ""
 
 
 @dataclass(frozen=True)

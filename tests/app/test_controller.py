@@ -6,9 +6,12 @@ import imageio.v3 as iio
 import numpy as np
 import trimesh
 
-from app.controller import MAX_QUICK_RESTARTS, Controller
+from app import controller as controller_module
+from app.controller import MAX_QUICK_RESTARTS, PREFETCH, Controller
 from app.recent import RecentFiles
+from app.rendered import DEFAULT_ORBIT, picture_key, turned
 from app.state import ObservationInfo, RunState
+from engine.problems.spec import CAMERA_VIEW
 from engine.worker import protocol as p
 
 from .conftest import settle
@@ -182,7 +185,7 @@ def test_session_round_trip(solved, tmp_path):
     assert np.array_equal(state.traces["nmr"].at(4).prediction, prediction)
     assert not state.unsaved_work  # what was just opened is in its file
     assert solved.recent.items("session") == [os.path.abspath(path)]
-    restore = [type(c).__name__ for c in solved.engine.sent[-3:]]
+    restore = [type(c).__name__ for c in solved.engine.sent if not isinstance(c, p.RenderPanel)][-3:]
     assert restore == ["SetProblem", "SetInput", "SetObservation"]
     assert solved.engine.state.inputs["mesh"].name == "car-001"
     solved.run()  # the engine got the session's problem back
@@ -398,3 +401,101 @@ def test_pointing_moves_the_panels_that_follow_the_cursor(controller):
     assert state.focus == (0.5, 0.5) and state.version == version
     controller.point_at((0.25, 0.75))
     assert state.focus == (0.25, 0.75) and state.version == version + 1
+
+
+def _render_requests(controller) -> list[p.RenderPanel]:
+    return [command for command in controller.engine.sent if isinstance(command, p.RenderPanel)]
+
+
+def test_the_3d_view_is_drawn_by_the_engine_at_the_cursor_and_around_it(solved):
+    """Every column's rendered picture at the cursor, then the positions near it (no run computes), each drawn
+    once: scrubbing back over them asks nothing more of the engine."""
+    state = solved.state
+    truth = state.observation.ground_truth
+    for t in range(state.timeline_length - 1 - PREFETCH, state.timeline_length):
+        for trace in state.traces.values():
+            picture = state.rendered.get(picture_key("view3d", trace.at(t).x, truth, CAMERA_VIEW))
+            assert picture is not None and picture.dtype == np.uint8 and picture.shape[2] == 3, (trace.solver, t)
+    solved.scrub(state.timeline_length - 3)
+    assert all(state.rendered.get(picture_key("view3d", trace.at(state.cursor).x, truth, CAMERA_VIEW)) is not None
+               for trace in state.traces.values())  # scrubbing back finds them drawn
+    settle(solved)
+    keys = [picture_key(c.panel, c.x, c.ground_truth, c.viewpoint) for c in _render_requests(solved)]
+    assert len(set(keys)) == len(keys)  # nothing drawn twice
+    asked = len(keys)
+    solved.set_orbit(True)  # nothing drawn from there yet: the cursor's pictures first, one for both solvers
+    solved.scrub(0)
+    solved.poll()
+    first = _render_requests(solved)[asked:]
+    assert [(c.x.tolist(), c.viewpoint) for c in first] == [(state.x0.tolist(), DEFAULT_ORBIT)]
+
+
+def test_a_computing_run_asks_for_rendered_pictures_at_most_every_live_render_seconds(controller, monkeypatch):
+    monkeypatch.setattr(controller_module, "LIVE_RENDER_SECONDS", 60.0)
+    controller.state.settings.solvers = ["nmr"]
+    controller.load_input("mesh", None)
+    controller.new_observation()
+    settle(controller)
+    controller.run()
+    while controller.state.run_state == RunState.RUNNING:
+        during = len(_render_requests(controller))
+        controller.poll()
+    assert during == 1
+    settle(controller)
+    assert len(_render_requests(controller)) > 1  # the run is over: the positions around the cursor
+
+
+def test_the_orbit_view_is_chosen_and_turned_by_dragging(solved):
+    state = solved.state
+    solved.drag_orbit(40, 0)  # no drag began: nothing turns
+    solved.begin_orbit()  # the camera view: a press does not start turning
+    solved.drag_orbit(40, 0)
+    assert state.orbit_view == DEFAULT_ORBIT and state.viewpoint == CAMERA_VIEW
+    solved.set_orbit(True)
+    assert state.viewpoint == DEFAULT_ORBIT
+    solved.begin_orbit()
+    solved.drag_orbit(40, -20)
+    solved.drag_orbit(60, 10)  # deltas count from where the drag began
+    assert state.orbit_view == turned(DEFAULT_ORBIT, 60, 10) == state.viewpoint
+    solved.end_orbit()
+    solved.drag_orbit(500, 500)
+    assert state.orbit_view == turned(DEFAULT_ORBIT, 60, 10)
+    settle(solved)
+    x = state.traces["nmr"].at(state.cursor).x
+    truth = state.observation.ground_truth
+    orbit = state.rendered.get(picture_key("view3d", x, truth, state.viewpoint))
+    camera = state.rendered.get(picture_key("view3d", x, truth, CAMERA_VIEW))
+    assert orbit is not None and camera is not None and not np.array_equal(orbit, camera)
+    solved.set_orbit(False)
+    assert state.viewpoint == CAMERA_VIEW and state.orbit_view == turned(DEFAULT_ORBIT, 60, 10)
+
+
+def test_other_inputs_forget_the_rendered_pictures_and_failures_are_said_once(solved, tmp_path):
+    state = solved.state
+    assert state.rendered.pictures
+    mesh_file = tmp_path / "box.obj"
+    trimesh.creation.box((1, 0.5, 0.3)).export(mesh_file)
+    solved.load_input("mesh", str(mesh_file))
+    solved.answer("discard")
+    settle(solved)
+    assert state.inputs["mesh"].name == "box" and not state.rendered.pictures and not state.traces
+    request = state.rendered.request("view3d", np.zeros(6, np.float32), None, CAMERA_VIEW)
+    solved.engine.send(request)
+    settle(solved)
+    assert state.last_message.error and "view3d not drawn: pose6d's 3D view needs the estimate" in \
+        state.last_message.text
+    said = state.messages_said
+    solved.engine.send(state.rendered.request("view3d", np.ones(6, np.float32), None, CAMERA_VIEW))
+    settle(solved)
+    assert state.messages_said == said  # the same reason again is not said again
+
+
+def test_problems_without_rendered_panels_ask_for_none(controller):
+    controller.set_problem("ik")
+    settle(controller)
+    controller.state.settings.solvers = ["lbfgs"]
+    controller.new_observation()
+    settle(controller)
+    controller.run()
+    settle(controller)
+    assert controller.state.traces["lbfgs"] and not _render_requests(controller)

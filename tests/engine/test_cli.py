@@ -27,6 +27,28 @@ def test_render_solve_replay(tmp_path, capsys):
     assert "| nmr |" in capsys.readouterr().out
 
 
+def test_recordings_show_the_3d_view_and_replay_makes_it_again(tmp_path, capsys):
+    """solve --record draws pose6d's 3D view (one picture more per column than the panels); replay loads the
+    mesh the trace names to draw it again, and records without it, saying so, when it cannot."""
+    from engine.record import record_comparison
+
+    trace, solved, replayed, plain = (tmp_path / name for name in ("run.npz", "run.gif", "again.gif", "plain.gif"))
+    assert main(["solve", "pose6d", "--size", "32", "--solvers", "nmr", "--max-iterations", "2", "--record",
+                 str(solved), "--trace", str(trace)]) == 0
+    comparison = Comparison.load(trace)
+    record_comparison(comparison, plain)
+    height = iio.imread(solved, index=0).shape[0]
+    assert height > iio.imread(plain, index=0).shape[0] + 100
+    assert main(["replay", str(trace), "--record", str(replayed)]) == 0
+    assert iio.imread(replayed, index=0).shape[0] == height
+    comparison.meta["mesh"] = str(tmp_path / "moved.obj")
+    comparison.save(trace)
+    capsys.readouterr()
+    assert main(["replay", str(trace), "--record", str(replayed), "--force"]) == 0
+    assert "note: recording without 3D (truth: white): " in capsys.readouterr().err
+    assert iio.imread(replayed, index=0).shape == iio.imread(plain, index=0).shape
+
+
 def test_solve_on_built_in_defaults_prints_table(capsys):
     assert main(["solve", "pose6d", "--size", "48", "--solvers", "nmr", "--max-iterations", "3"]) == 0
     out = capsys.readouterr().out

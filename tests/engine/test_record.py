@@ -1,4 +1,5 @@
-"""engine.record: frame selection, frames and the GIF/MP4 writers, on a synthetic Comparison (no rendering)."""
+"""engine.record: frame selection, frames and the GIF/MP4 writers, on a synthetic Comparison (no rendering), and
+the pictures a problem renders itself, on a small solved pose6d batch."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,10 @@ import imageio.v2 as iio2
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import torch
 
+from engine.compare import run_comparison
+from engine.problems.registry import get_problem
 from engine.record import ALWAYS_SHOWN, frame_positions, record_comparison, render_frame
 from engine.solvers.base import Status
 from engine.trace import Comparison, Trace
@@ -139,3 +143,44 @@ def test_a_failed_recording_keeps_the_gif_that_was_there(comparison, tmp_path, f
 
     path = tmp_path / "run.gif"
     full_disk(path, lambda: record_comparison(comparison, path, max_frames=12, scale=1), Image.Image, "save")
+
+
+@pytest.fixture(scope="module")
+def solved_pose6d() -> tuple[Comparison, object]:
+    """Two pose6d problems at 32 px, nmr for two iterations, and the batch they were solved on."""
+    spec = get_problem("pose6d")
+    problem = spec.make(spec.config(image_size=32), {}, "cpu", 2)
+    truth = problem.sample_ground_truth(torch.Generator().manual_seed(0))
+    comparison = run_comparison(spec, problem, problem.forward(truth), ["nmr"], ground_truth=truth,
+                                solver_options={"max_iterations": 2})
+    return comparison, problem
+
+
+def estimate_coloured(frame: np.ndarray) -> int:
+    """Pixels in the 3D view's shaded estimate colour (brighter than the overlay panel's translucent estimate; the
+    energy curve and the legend's red have it too)."""
+    return int(((frame[..., 0] > 200) & (frame[..., 2] < 100)).sum())
+
+
+def test_the_problems_rendered_panels_follow_its_panels(solved_pose6d, tmp_path):
+    comparison, problem = solved_pose6d
+    plain = render_frame(comparison, 1, item=1)
+    viewed = render_frame(comparison, 1, item=1, problem=problem)
+    assert viewed.shape[1] == plain.shape[1] and viewed.shape[0] > plain.shape[0] + 100
+    half = plain.shape[0] // 2
+    assert np.array_equal(viewed[:half], plain[:half])  # the panels above are as they were
+    assert estimate_coloured(viewed) > estimate_coloured(plain) + 200
+    written = record_comparison(comparison, tmp_path / "view.gif", item=1, max_frames=12, problem=problem)
+    frames = iio.imread(tmp_path / "view.gif", index=None)
+    assert frames.shape[0] == written and frames.shape[1:] == viewed.shape
+    assert estimate_coloured(frames[-1]) > estimate_coloured(plain) + 200
+
+
+def test_a_problem_of_another_batch_is_refused(solved_pose6d, tmp_path):
+    comparison, problem = solved_pose6d
+    with pytest.raises(ValueError, match="problem given for the rendered pictures is a batch of 1, the comparison's "
+                                         "of 2"):
+        render_frame(comparison, 0, problem=problem.subset(torch.tensor([0])))
+    with pytest.raises(ValueError, match="batch of 1"):
+        record_comparison(comparison, tmp_path / "run.gif", problem=problem.subset(torch.tensor([0])))
+    assert not (tmp_path / "run.gif").exists()

@@ -24,6 +24,7 @@ from .first_app import FIRST_APP
 from .pictures import LEGEND, PANELS, estimate_image
 from .slice import SLICE_AXES
 from .solvers import SOLVERS
+from .view3d import RENDERED_PANELS
 
 __all__ = ["SPEC", "Pose6DConfig", "Pose6DProblem", "format_pose", "identity_poses", "parse_pose", "PARAMETER_NAMES"]
 
@@ -95,6 +96,7 @@ SPEC = ProblemSpec(
         Metric("outlier", "Outliers", aggregates=("percent",)),
     ),
     panels=PANELS,
+    rendered_panels=RENDERED_PANELS,
     legend=LEGEND,
     slice_axes=SLICE_AXES,
     solvers=SOLVERS,

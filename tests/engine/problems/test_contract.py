@@ -1,5 +1,6 @@
 """The problem contract, checked for every registered problem on every device: smoke, batch sizes and subsets,
-observation shapes, gradients, residuals, and a round trip of every solver through traces and recordings."""
+observation shapes, gradients, residuals, rendered panels, and a round trip of every solver through traces and
+recordings."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 
 from engine.compare import run_comparison
 from engine.problems.registry import get_problem, problems
-from engine.problems.spec import SOLVER_KINDS, ProblemSpec, config_fields, config_to_dict
+from engine.problems.spec import CAMERA_VIEW, SOLVER_KINDS, ProblemSpec, Viewpoint, config_fields, config_to_dict
 from engine.record import record_comparison, render_frame
 from engine.solvers.base import Status
 from engine.solvers.generic import linearize
@@ -136,6 +137,24 @@ def test_residuals_are_consistent_with_the_energy(spec, device):
         torch.testing.assert_close(jacobian, numeric, rtol=1e-6, atol=1e-8)
 
 
+def test_rendered_panels_draw_one_item_from_any_viewpoint(spec):
+    """Pictures of the estimate, with and without the ground truth, from the camera and an orbit; an estimate
+    of the wrong size is refused with a ValueError."""
+    if not spec.rendered_panels:
+        pytest.skip(f"{spec.name} renders no panels")
+    problem, truth, observation = instances(spec, 1, "cpu")
+    x0, truth = problem.initial_estimate()[0].numpy(), truth[0].numpy()
+    for panel in spec.rendered_panels:
+        pictures = [panel.render(problem, x0, None, CAMERA_VIEW), panel.render(problem, x0, truth, CAMERA_VIEW),
+                    panel.render(problem, x0, truth, Viewpoint(0.6, 0.3))]
+        for picture in pictures:
+            assert picture.ndim == 3 and picture.shape[2] == 3 and picture.dtype == np.uint8, panel.key
+            assert picture.shape == pictures[0].shape, panel.key
+        assert not np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[1], pictures[2])
+        with pytest.raises(ValueError):
+            panel.render(problem, x0[:-1], None, CAMERA_VIEW)
+
+
 def test_every_solver_round_trips_through_trace_and_recording(spec, tmp_path):
     problem, truth, observation = instances(spec, 2, "cpu", seed=2)
     names = [entry.name for entry in spec.solvers]
@@ -163,9 +182,9 @@ def test_every_solver_round_trips_through_trace_and_recording(spec, tmp_path):
             np.testing.assert_allclose(stored, exact, atol=1e-6)  # float predictions are not quantized
         assert set(again.info) == set(trace.info)
     assert markdown_table(spec, summarize(spec, loaded)).count("\n") == len(names) + 1
-    frame = render_frame(loaded, 1, item=1)
+    frame = render_frame(loaded, 1, item=1, problem=problem)
     assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
-    assert record_comparison(loaded, tmp_path / "run.gif", max_frames=12) >= 2
+    assert record_comparison(loaded, tmp_path / "run.gif", max_frames=12, problem=problem) >= 2
     assert (tmp_path / "run.gif").stat().st_size > 1000
 
 

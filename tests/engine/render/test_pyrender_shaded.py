@@ -108,6 +108,10 @@ def test_the_small_box_casts_a_shadow_on_the_plate(renderer, plate_and_box, kind
     assert shadow.max() < ambient + 0.03 and lit.min() > shadow.max() + 0.2
     # Far from the box, the plate is lit on both sides.
     assert colour[0, SIZE // 2 + 12, column(-0.45, plate_depth), 0] > shadow.max() + 0.1
+    unshadowed = renderer.render(vertices, faces, torch.eye(4)[None], torch.tensor([light]),
+                                 torch.tensor([[0.0, 0.0, -DISTANCE]]), 1.5, Lighting(kind, shadows=False))[0]
+    beside = slice(column(-0.45, plate_depth) - 1, column(-0.45, plate_depth) + 2)
+    assert unshadowed[0, rows, beside, 0].min() > shadow.max() + 0.1  # shadows off: the plate is lit there
 
 
 def test_look_at():

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import imageio.v3 as iio
 import numpy as np
 import pytest
 from engine.compare import run_comparison
 from engine.problems.registry import get_problem
+from engine.problems.spec import CAMERA_VIEW, Viewpoint
+from engine.record import render_frame
 from engine.worker import protocol as p
 from engine.worker.engine_state import EngineState
 
@@ -149,8 +152,33 @@ def test_energy_slice_and_export(engine, tmp_path):
     engine.handle(p.Export(comparison, str(tmp_path / "out.gif"), max_frames=20))
     kinds = _kinds(engine)
     assert kinds[-1] == "ExportFinished" and kinds.count("ExportProgress") == 6
+    exported = iio.imread(tmp_path / "out.gif", index=0)
+    assert exported.shape[0] > render_frame(comparison, 0).shape[0] + 100  # with the problem's 3D view
     engine.handle(p.Export(comparison, str(tmp_path / "missing" / "out.gif")))
     assert "does not exist" in engine.results[-1].message
+
+
+def test_render_panel_answers_every_request(engine):
+    """The picture of the problem the engine holds, with the request it answers; or, for a request it cannot
+    carry out, the reason, and the engine goes on."""
+    _ready(engine)
+    truth = engine.ground_truth[0].numpy()
+    x = np.array([1, 0, 0, 0, 0, 0, 0], np.float32)
+    request = p.RenderPanel("view3d", x, truth, Viewpoint(0.5, 0.2))
+    engine.handle(request)
+    answer = engine.results.pop()
+    assert isinstance(answer, p.PanelRendered) and answer.request is request and answer.error == ""
+    assert answer.image.dtype == np.uint8 and answer.image.ndim == 3 and answer.image.shape[2] == 3
+    engine.handle(p.RenderPanel("view3d", x, None, CAMERA_VIEW))
+    assert not np.array_equal(engine.results.pop().image, answer.image)
+    for bad, words in ((p.RenderPanel("nope", x, None, CAMERA_VIEW), "renders no panel 'nope'"),
+                       (p.RenderPanel("view3d", x[:6], None, CAMERA_VIEW), "got shape (6,)")):
+        engine.handle(bad)
+        refused = engine.results.pop()
+        assert isinstance(refused, p.PanelRendered) and refused.image is None and words in refused.error
+    engine.handle(p.SetProblem("ik", {}))
+    engine.handle(p.RenderPanel("view3d", x, None, CAMERA_VIEW))
+    assert "problem ik renders no panel 'view3d'" in engine.results.pop().error
 
 
 def _finish(engine) -> list:

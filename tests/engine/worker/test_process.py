@@ -6,8 +6,10 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
+from engine.problems.spec import Viewpoint
 from engine.worker import protocol as p
 from engine.worker.process import EngineProcess, engine_threads
 
@@ -33,6 +35,10 @@ def test_commands_and_results_cross_the_process(engine):
     failed = [r for r in results if isinstance(r, p.SolverFailed)]
     assert len(failed) == 1 and "128 px" in failed[0].message  # the shipped network was trained on 128 px
     assert [r.index for r in results if isinstance(r, p.IterationDone)] == [0, 1, 2, 3]  # nmr went on
+    estimate = next(r for r in results if isinstance(r, p.IterationDone)).x
+    engine.send(p.RenderPanel("view3d", estimate, None, Viewpoint(0.5, 0.3), tag=7))
+    answer = engine.wait_for(p.PanelRendered)[-1]  # drawn by pyrender in the engine process
+    assert answer.request.tag == 7 and answer.error == "" and answer.image.dtype == np.uint8
 
 
 def test_stop_and_restart(engine):
