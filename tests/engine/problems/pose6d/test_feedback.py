@@ -74,3 +74,16 @@ def test_missing_checkpoint_and_unknown_kind(tmp_path):
         get_problem("pose6d").make_solver("feedback", checkpoint=str(tmp_path / "none.safetensors"))
     with pytest.raises(ValueError, match="unknown learned solver"):
         LearnedSolver(Pose6DLearnedParams(kind="oracle"))
+
+
+@pytest.mark.parametrize("kind", ["feedback", "feedback-shared", "regression"])
+def test_shipped_checkpoints_solve_unseen_objects(kind):
+    """The checkpoints in assets/ (relative updates) bring problems of the procedural test split close."""
+    from engine.problems.pose6d.bench import sample_pose_problems
+    from engine.procedural import load_mesh_set
+
+    problem, truth, observation = sample_pose_problems(load_mesh_set(None, "test")[:12], 12, seed=4)
+    result = get_problem("pose6d").make_solver(kind).solve(problem, observation, problem.initial_estimate())
+    before = problem.metrics(problem.initial_estimate(), observation, observation, truth)["rotation_error_deg"]
+    after = problem.metrics(result.x, observation, observation, truth)["rotation_error_deg"]
+    assert after.median() < (0.25 if kind != "regression" else 0.5) * before.median()
