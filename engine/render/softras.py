@@ -16,6 +16,15 @@ from .raster_common import check_screen_inputs, face_pixel_pairs, flatten_visibl
 
 DEFAULT_SIGMA = 1e-4
 """SoftRas' sharpness at 64-128 px (its own default, 1e-5, suits 256 px and up)."""
+START_SIGMA = 1e-3
+"""Where the optimizers' schedule starts: soft, for reach (a face covers pixels up to 6 px away at 128 px). Of
+the starts measured (1e-5 to 1e-3, each down to FINAL_SIGMA), the softest left the fewest local minima."""
+FINAL_SIGMA = 1e-6
+"""Where the optimizers' schedule ends: at 128 px a face then reaches 0.2 px beyond its edges, so the soft
+silhouette is the hard one but for the pixel centres that close to an edge (at 1e-7, 0.06 px, too few pixels
+keep a gradient and the optimizer stalls)."""
+SIGMA_STEPS = 100
+"""Iterations over which the optimizers' sigma falls geometrically from the first value to the last."""
 DEFAULT_EPS = 1e-4
 """Coverage probability below which a face is skipped at a pixel."""
 _NEXT_CORNER = torch.tensor([1, 2, 0])

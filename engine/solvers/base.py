@@ -6,8 +6,8 @@
 Record t holds the estimate x_t, what the solver's forward process made of it (the prediction, shaped like an
 observation), its energy, and the update that led to it from x_{t-1} (zero for t = 0). What a problem is lives
 in engine.problems.spec; the loop needs only its batch, subset, observation spec and metrics. The loop is written once here; a solver supplies only `init_state` and
-`step`. Every item of the batch stops on its own (energy stalled for `patience` iterations or
-`max_iterations` reached); stopped items are frozen and no longer computed.
+`step`. Every item of the batch stops on its own (energy stalled for `patience` iterations since it last
+changed, StepResult.energy_changed, or `max_iterations` reached); stopped items are frozen and no longer computed.
 """
 from __future__ import annotations
 
@@ -66,6 +66,9 @@ class StepResult:
     """Why those items failed, one line."""
     converged: torch.Tensor | None = None
     """(b,) bool: items the solver's own test finds converged (e.g. LM's step or gradient below tolerance)."""
+    energy_changed: bool = False
+    """The energy is not the one of the earlier iterations (a solver that changes it as it goes, e.g. SoftRas'
+    sigma schedule), so it cannot be compared with them: the patience count starts again from this iteration."""
 
 
 @dataclass
@@ -165,6 +168,8 @@ class IterativeSolver(ABC):
                     value.detach().float())
 
             next_x = result.next_x.detach()
+            if result.energy_changed:
+                stopping.restart(index)
             new_status = stopping.status_after(t, index, energy[index], next_x)
             if result.converged is not None:
                 new_status[result.converged & (new_status == Status.RUNNING)] = Status.CONVERGED
@@ -210,6 +215,11 @@ class _StoppingRule:
         self.params = params
         self.best_energy = torch.full((batch,), float("inf"), device=device)
         self.stalled = torch.zeros(batch, dtype=torch.int64, device=device)
+
+    def restart(self, index: torch.Tensor) -> None:
+        """Forgets the best energy of the items `index` (their energy changed): patience counts from now."""
+        self.best_energy[index] = float("inf")
+        self.stalled[index] = 0
 
     def status_after(self, t: int, index: torch.Tensor, energy: torch.Tensor, next_x: torch.Tensor) -> torch.Tensor:
         """Status of the items `index` after iteration t, given their energy and proposed next estimate."""

@@ -100,15 +100,21 @@ class GradientOptimizer(IterativeSolver):
                 "started": torch.zeros(batch, dtype=torch.bool, device=x0.device),
                 "previous_step": torch.zeros_like(x0), "previous_grad": torch.zeros_like(x0)}
 
+    def forward_options(self, iteration: int) -> dict[str, Any]:
+        """The keyword arguments of problem.forward_differentiable at this iteration: the params' own throughout
+        (a subclass may change them over the iterations, e.g. SoftRas' sharpness)."""
+        return self.params.forward_options
+
     def step(self, problem: Any, observation: torch.Tensor, x: torch.Tensor, state: dict[str, torch.Tensor],
              iteration: int) -> StepResult:
         x = x.detach()
         tangent = _tangent_dim(problem, x)
         if tangent > x.shape[1]:
             raise ValueError(f"tangent_dim {tangent} exceeds the parameter dimension {x.shape[1]}")
+        forward_options = self.forward_options(iteration)
         dx = x.new_zeros(x.shape[0], tangent).requires_grad_(True)
         moved = problem.retract(x, dx)
-        prediction = problem.forward_differentiable(moved, **self.params.forward_options)
+        prediction = problem.forward_differentiable(moved, **forward_options)
         energy = problem.energy(prediction, observation, moved)
         (grad,) = torch.autograd.grad(energy.sum(), dx)
         grad = torch.nn.functional.pad(torch.nan_to_num(grad), (0, x.shape[1] - tangent))
@@ -121,7 +127,8 @@ class GradientOptimizer(IterativeSolver):
             step = _capped(self._direction(grad, state), self.params.max_step)
             state["previous_step"] = step
         else:
-            step, info["step_length"], stalled = self._line_search(problem, observation, x, energy, grad, state)
+            step, info["step_length"], stalled = self._line_search(problem, observation, x, energy, grad, state,
+                                                                   forward_options)
             converged |= stalled
         next_x = problem.retract(x, step[:, :tangent])
         return StepResult(prediction.detach(), energy, next_x.detach(), info, converged=converged)
@@ -149,7 +156,7 @@ class GradientOptimizer(IterativeSolver):
         return -_two_loop(grad, state["s"], state["y"], state["stored"], self.params.max_step)
 
     def _line_search(self, problem: Any, observation: torch.Tensor, x: torch.Tensor, energy: torch.Tensor,
-                     grad: torch.Tensor, state: dict[str, torch.Tensor]
+                     grad: torch.Tensor, state: dict[str, torch.Tensor], forward_options: dict[str, Any]
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Backtracking Armijo search along the L-BFGS direction, per item; returns the step (zero where no
         decrease was found), its length along the direction and the items found stationary.
@@ -173,7 +180,7 @@ class GradientOptimizer(IterativeSolver):
             sub = problem if searching.numel() == x.shape[0] else problem.subset(searching)
             with torch.no_grad():
                 candidate = sub.retract(x[searching], (length[searching, None] * direction[searching])[:, :tangent])
-                problem_energy = sub.energy(sub.forward_differentiable(candidate, **self.params.forward_options),
+                problem_energy = sub.energy(sub.forward_differentiable(candidate, **forward_options),
                                             observation[searching], candidate)
             ok = problem_energy <= energy[searching] + ARMIJO * length[searching] * slope[searching]
             ok &= torch.isfinite(problem_energy)

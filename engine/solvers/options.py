@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bounds import Bound, integer
+from ..render.softras import FINAL_SIGMA, SIGMA_STEPS, START_SIGMA
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,14 @@ SHARED_OPTIONS = (
                  integer(1, 100_000), int),
     SharedOption("learning_rate", "--lr", "gradient optimizers' step size (default 0.01)",
                  Bound(0.0, 10.0, low_open=True)),
-    SharedOption("sigma", "--sigma", "SoftRas sharpness (default 1e-4; smaller is sharper)", Bound(1e-7, 0.1)),
+    SharedOption("sigma", "--sigma", f"SoftRas sharpness at the first iteration (default {START_SIGMA:g}; smaller "
+                                      "is sharper)", Bound(1e-7, 0.1)),
+    SharedOption("sigma_final", "--sigma-final", f"SoftRas sharpness at the end of its schedule (default "
+                                                  f"{FINAL_SIGMA:g}; --sigma's value keeps sigma fixed)",
+                 Bound(1e-7, 0.1)),
+    SharedOption("sigma_steps", "--sigma-steps", f"iterations over which SoftRas' sigma falls geometrically from "
+                                                  f"--sigma to --sigma-final (default {SIGMA_STEPS})",
+                 integer(0, 100_000), int),
 )
 
 
@@ -37,10 +45,16 @@ def shared_bound(key: str) -> Bound:
 
 
 def check_solver_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The options, or ValueError (one line) naming the flag and its range for a shared option out of range."""
+    """The options, or ValueError (one line) naming the flag and its range for a shared option out of range, or
+    naming both flags for a SoftRas schedule that would soften (--sigma-final above --sigma)."""
     for option in SHARED_OPTIONS:
         if option.key in options:
             option.bound.check(option.flag, options[option.key])
+    if "sigma" in options or "sigma_final" in options:
+        first, last = options.get("sigma", START_SIGMA), options.get("sigma_final", FINAL_SIGMA)
+        if last > first:
+            raise ValueError(f"--sigma-final {last:g} is above --sigma {first:g}: SoftRas' sigma only falls from the "
+                             f"first iteration to the last (give both the same value for a fixed sigma)")
     return options
 
 

@@ -22,7 +22,10 @@ def test_render_solve_replay(tmp_path, capsys):
     assert set(summary["solvers"]) == {"nmr", "softras"}
     assert summary["solvers"]["nmr"]["steps"] == 4 and "rotation_error_deg_mean" in summary["solvers"]["nmr"]
     assert iio.imread(gif, index=None).shape[0] == 5
-    assert Comparison.load(trace).traces["softras"].num_iterations == 5
+    softras = Comparison.load(trace).traces["softras"]
+    assert softras.num_iterations == 5
+    sigma = softras.info["sigma"][:, 0]  # the schedule, saved with the trace
+    assert sigma[0] == pytest.approx(1e-3) and (sigma[1:] < sigma[:-1]).all()
     assert main(["replay", str(trace)]) == 0
     assert "| nmr |" in capsys.readouterr().out
 
@@ -162,6 +165,9 @@ def _refused_before_any_work(tmp_path, capsys, argv, message):
         (["solve", "pose6d", "--lr", "inf"], "--lr must be"),
         (["solve", "pose6d", "--lr", "1e30"], "--lr must be"),
         (["solve", "pose6d", "--sigma", "nan"], "--sigma must be"),
+        (["solve", "pose6d", "--sigma", "1e-5", "--sigma-final", "1e-4"],
+         "--sigma-final 0.0001 is above --sigma 1e-05"),
+        (["bench", "pose6d", "--sigma-steps", "-1"], "--sigma-steps must be a whole number from 0 to 100000"),
         (["solve", "pose6d", "--fov-y-deg", "nan"], "--fov-y-deg must be a finite number from 1 to 170"),
         (["bench", "pose6d", "--lr", "nan"], "--lr must be"),
         (["solve", "ik", "--lr", "-1"], "--lr must be"),

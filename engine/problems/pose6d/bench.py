@@ -15,6 +15,7 @@ from ...compare import run_comparison
 from ...learn.checkpoint import CheckpointError
 from ...meshes import Mesh, mesh_from_trimesh
 from ...procedural import cycled_meshes, default_mesh
+from ...render.softras import DEFAULT_SIGMA
 from ...summary import summarize_trace
 from ...trace import Comparison
 from ..spec import ProblemSpec
@@ -83,7 +84,8 @@ def step_timings(
     rounds: int = 3, device: str = "cpu",
 ) -> list[StepTiming]:
     """ms per step for every solver at every (faces, image size) combination, all in one run (learned solvers
-    only at their checkpoint's image size). The
+    only at their checkpoint's image size; SoftRas at the fixed sigma DEFAULT_SIGMA, since a step's cost grows
+    with sigma and the optimizers' schedule spans 1e-3 to 1e-6). The
     combinations are measured in turn, `rounds` times over; each round gives the median of its steps and the
     fastest round is reported (as timeit does), so that slow spells of a shared machine do not count."""
     meshes = {count: mesh_with_faces(count) for count in dict.fromkeys(faces for faces, _ in combinations)}
@@ -96,7 +98,8 @@ def step_timings(
             ground_truth = problem.sample_ground_truth(torch.Generator().manual_seed(0))
             observation = problem.forward(ground_truth)
             for name in solver_names:
-                solver = spec.make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0)
+                solver = spec.make_solver(name, max_iterations=steps + warmup, steps=steps + warmup, patience=0,
+                                          sigma=DEFAULT_SIGMA, sigma_final=DEFAULT_SIGMA)
                 try:
                     records = list(solver.iterate(problem, observation, problem.initial_estimate()))
                 except CheckpointError:  # a learned solver runs at its checkpoint's image size only

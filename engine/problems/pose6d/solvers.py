@@ -7,9 +7,9 @@ from typing import Any, Callable
 from ...solvers.base import IterativeSolver
 from ...solvers.chain import ChainedSolver
 from ...solvers.options import options_for
-from ...render.softras import DEFAULT_SIGMA
 from ...solvers.generic import GradientOptimizer, GradientOptimizerParams
 from ..spec import SolverEntry
+from .softras_optimizer import SoftRasOptimizer, SoftRasParams
 
 ADAM_RULE = "dx_t = -lr * m_t / (sqrt(v_t) + eps): Adam on the gradient of E through the {} rasterizer"
 LBFGS_RULE = "dx_t = -H_t grad E: L-BFGS through the {} rasterizer, step length capped"
@@ -18,15 +18,17 @@ FEEDBACK_RULE = "dx_t = g_t(y, f(x_t), y - f(x_t), x_t): a network reads the fee
 
 def _optimizer(rasterizer: str, method: str = "adam") -> Callable[..., IterativeSolver]:
     """Adam, or L-BFGS with its step length capped instead of a line search (NMR's gradient is not the gradient
-    of anything a line search could test), through one of the torch rasterizers."""
+    of anything a line search could test), through one of the torch rasterizers; SoftRas' with its sigma
+    schedule (softras_optimizer)."""
+    name = rasterizer if method == "adam" else f"{rasterizer}-lbfgs"
+
     def make(**o: Any) -> IterativeSolver:
-        forward = {"rasterizer": rasterizer}
         if rasterizer == "softras":
-            forward["sigma"] = o.get("sigma", DEFAULT_SIGMA)
+            options = {"line_search": False, **options_for(SoftRasParams, o), "method": method}
+            return SoftRasOptimizer(SoftRasParams(**options), name)
         options = {"line_search": False, **options_for(GradientOptimizerParams, o), "method": method,
-                   "forward_options": forward}
-        return GradientOptimizer(GradientOptimizerParams(**options),
-                                 name=rasterizer if method == "adam" else f"{rasterizer}-lbfgs")
+                   "forward_options": {"rasterizer": rasterizer}}
+        return GradientOptimizer(GradientOptimizerParams(**options), name)
     return make
 
 

@@ -238,9 +238,11 @@ def test_every_number_of_a_config_is_checked_against_its_range(spec, value):
 
 
 @pytest.mark.parametrize("option, value", [("learning_rate", float("nan")), ("learning_rate", float("inf")),
-                                           ("learning_rate", 1e30), ("sigma", float("nan")), ("max_iterations", 10**9)])
+                                           ("learning_rate", 1e30), ("sigma", float("nan")), ("sigma_final", 0.0),
+                                           ("sigma_steps", -1), ("max_iterations", 10**9)])
 def test_every_solver_refuses_shared_options_out_of_range(spec, option, value):
-    flag = {"learning_rate": "--lr", "sigma": "--sigma", "max_iterations": "--max-iterations"}[option]
+    flag = {"learning_rate": "--lr", "sigma": "--sigma", "sigma_final": "--sigma-final", "sigma_steps": "--sigma-steps",
+            "max_iterations": "--max-iterations"}[option]
     for entry in spec.solvers:
         with pytest.raises(ValueError, match=f"{flag} must be a .*, got"):
             spec.make_solver(entry.name, **{option: value})

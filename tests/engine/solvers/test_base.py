@@ -82,6 +82,25 @@ def test_items_stop_on_their_own_and_are_no_longer_computed():
     assert torch.equal(records[-1].x[0], torch.zeros(2))  # frozen
 
 
+class ChangingEnergySolver(HalfwaySolver):
+    """HalfwaySolver whose energy changes (StepResult.energy_changed) in the first `changes` iterations."""
+
+    def __init__(self, params, changes):
+        super().__init__(params)
+        self.changes = changes
+
+    def step(self, problem, observation, x, state, iteration):
+        result = super().step(problem, observation, x, state, iteration)
+        result.energy_changed = 0 < iteration <= self.changes
+        return result
+
+
+def test_patience_counts_from_the_last_change_of_the_energy():
+    targets = torch.tensor([[0.0, 0.0]])  # solved from the start: the energy never improves
+    records = run(ChangingEnergySolver(SolverParams(max_iterations=50, patience=3), changes=5), targets)
+    assert records[-1].status.tolist() == [Status.CONVERGED] and records[-1].index == 5 + 3
+
+
 def test_non_finite_update_fails_item_and_keeps_last_estimate():
     targets = torch.tensor([[1.0, 1.0], [2.0, 2.0]])
     records = run(HalfwaySolver(SolverParams(max_iterations=6, patience=0), poison_item=1), targets)

@@ -17,8 +17,8 @@ def small_offset_problem(device="cpu"):
     return problem, truth, problem.forward(truth)
 
 
-# SoftRas at its default sigma trades accuracy for reach (its blurred silhouette is larger than the hard one,
-# which biases depth); a sharper sigma suits these small offsets.
+# SoftRas' schedule starts soft for reach (its blurred silhouette is larger than the hard one, which biases depth
+# until sigma is small); a sharper start suits these small offsets at 64 px.
 @pytest.mark.parametrize("name, options", [("nmr", {}), ("softras", {"sigma": 3e-5}), ("softras-lbfgs", {"sigma": 3e-5})])
 def test_optimizer_recovers_small_translation_and_rotation(name, options, device):
     problem, truth, observation = small_offset_problem(device)
