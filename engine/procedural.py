@@ -123,6 +123,18 @@ def load_mesh_set(spec: str | None, split: str = "test") -> list[Mesh]:
     return [load_mesh(path) for path in paths]
 
 
+def training_mesh_sets(spec: str | None) -> tuple[list[Mesh], list[Mesh]]:
+    """Training and validation meshes of a `train PROBLEM --meshes` flag: the files' last tenth (at least one)
+    held out for validation, or the procedural train and val splits when spec is None or empty."""
+    if not spec:
+        return load_mesh_set(None, "train"), load_mesh_set(None, "val")
+    meshes = load_mesh_set(spec)
+    if len(meshes) < 2:
+        raise ValueError(f"--meshes {spec}: need at least two meshes (one is held out for validation)")
+    held_out = max(1, len(meshes) // 10)
+    return meshes[:-held_out], meshes[-held_out:]
+
+
 def cycled_meshes(meshes: list[Mesh], n: int, generator: torch.Generator) -> list[Mesh]:
     """n meshes for a benchmark's problems: the set in an order shuffled by `generator`, repeated as needed."""
     order = torch.randperm(len(meshes), generator=generator).tolist()

@@ -41,18 +41,10 @@ def _check_train_output(args: argparse.Namespace) -> None:
 
 def training_meshes(spec: str | None) -> tuple[list, list, dict]:
     """Training and validation meshes (wound outwards) and what the checkpoint records about them."""
-    from ...procedural import load_mesh_set
+    from ...procedural import training_mesh_sets
     from .meshes import wound_outwards
 
-    if spec:
-        meshes = [wound_outwards(mesh) for mesh in load_mesh_set(spec)]
-        if len(meshes) < 2:
-            raise ValueError(f"--meshes {spec}: need at least two meshes (one is held out for validation)")
-        held_out = max(1, len(meshes) // 10)
-        train, validation = meshes[:-held_out], meshes[-held_out:]
-    else:
-        train, validation = ([wound_outwards(mesh) for mesh in load_mesh_set(None, split)]
-                             for split in ("train", "val"))
+    train, validation = ([wound_outwards(mesh) for mesh in meshes] for meshes in training_mesh_sets(spec))
     return train, validation, {"meshes": spec or "procedural", "train": len(train), "validation": len(validation)}
 
 

@@ -86,19 +86,12 @@ def add_speed_arguments(speed: argparse.ArgumentParser) -> None:
 
 def train_command(args: argparse.Namespace) -> int:
     from ...learn.run import run_training
-    from ...procedural import load_mesh_set
+    from ...procedural import load_mesh_set, training_mesh_sets
     from ...shape_variety import shape_variants
     from .training import Pose6DTask
 
     config = _train_config(args)
-    if args.meshes:
-        meshes = load_mesh_set(args.meshes)
-        held_out = max(1, len(meshes) // 10)
-        if len(meshes) < 2:
-            raise ValueError(f"--meshes {args.meshes}: need at least two meshes (one is held out for validation)")
-        train_meshes, validation_meshes = meshes[:-held_out], meshes[-held_out:]
-    else:
-        train_meshes, validation_meshes = load_mesh_set(None, "train"), load_mesh_set(None, "val")
+    train_meshes, validation_meshes = training_mesh_sets(args.meshes)
     added = load_mesh_set(args.add_meshes) if args.add_meshes else []
     train_meshes += added
     variants = shape_variants(train_meshes, config.variants, config.seed)
