@@ -68,7 +68,9 @@ class LearnedSolver(CheckpointSolver):
         next_x = apply_update(x, update, network.config.relative_update)
         if self.params.damped:
             next_x = self._damped(problem, observation, x, update, energy, next_x, network.config.relative_update)
-        return StepResult(rendering, energy, next_x, info=self._timing(x, rendered - started, passed - rendered))
+        rerendered = time.perf_counter() - passed  # the damped update's renders of its candidates
+        return StepResult(rendering, energy, next_x,
+                          info=self._timing(x, rendered - started + rerendered, passed - rendered))
 
     @staticmethod
     def _timing(x: torch.Tensor, render_seconds: float, network_seconds: float) -> dict[str, torch.Tensor]:
