@@ -41,6 +41,7 @@ import os
 
 import torch
 
+from ...clustering import kmeans
 from ...learn.energy_weights import energy_choice
 from ...learn.solver import ASSETS
 from .cameras import IMAGE, MIN_DEPTH, rig, weak_perspective
@@ -77,7 +78,7 @@ def shipped_weights(cameras: int) -> str:
 @functools.lru_cache(maxsize=2)
 def _fitted_bases(models: int) -> tuple[torch.Tensor, ...]:
     poses = canonical_poses(training_smpl_poses(FIT_POSES, 0)).double()
-    labels = _kmeans(poses, models)
+    labels = kmeans(poses, models, iterations=KMEANS_ITERATIONS)
     means, bases, log_sigmas, shares = [], [], [], []
     for i in range(models):
         members = poses[labels == i]
@@ -95,20 +96,6 @@ def _fitted_bases(models: int) -> tuple[torch.Tensor, ...]:
     level_view = joints[..., 1].square() + 0.5 * (joints[..., 0].square() + joints[..., 2].square())
     return (torch.stack(means).float(), torch.stack(bases).float(), torch.stack(log_sigmas).float(),
             torch.tensor(shares), level_view.sum(1).mean().div(NUM).sqrt().float())
-
-
-def _kmeans(points: torch.Tensor, k: int) -> torch.Tensor:
-    """(N,) cluster labels of points (N, D): k-means++ seeding (seeded, so the same everywhere), then Lloyd."""
-    generator = torch.Generator().manual_seed(0)
-    centres = points[torch.randint(len(points), (1,), generator=generator)]
-    while len(centres) < k:
-        distance = torch.cdist(points, centres).min(1).values.square()
-        centres = torch.cat([centres, points[torch.multinomial(distance, 1, generator=generator)]])
-    for _ in range(KMEANS_ITERATIONS):
-        labels = torch.cdist(points, centres).argmin(1)
-        centres = torch.stack([points[labels == i].mean(0) if bool((labels == i).any()) else centres[i]
-                               for i in range(k)])
-    return torch.cdist(points, centres).argmin(1)
 
 
 def untrained_weights(cameras: int, models: int = MODELS) -> dict[str, torch.Tensor]:
