@@ -26,9 +26,10 @@ def read_npy(path: str | os.PathLike) -> np.ndarray:
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Every array of an .npz archive."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise NumpyFileError("it is a single .npy array, not an .npz archive")
+        data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):  # an ndarray, which is no context manager
+            raise NumpyFileError("it is a single .npy array, not an .npz archive")
+        with data:
             return {key: data[key] for key in data.files}
     except NumpyFileError:
         raise
@@ -42,6 +43,8 @@ def reason(error: Exception) -> str:
         return "it is not a readable zip archive (an .npz is one)"
     if isinstance(error, (EOFError, zipfile.LargeZipFile)) or "truncated" in str(error).lower():
         return "the file is truncated"
+    if isinstance(error, ValueError) and "object arrays" in str(error).lower():
+        return "it holds an array of Python objects (pickled data is never loaded)"
     if isinstance(error, ValueError) and "pickle" in str(error).lower():
         return "it is neither a .npy array nor an .npz archive (pickled data is never loaded)"
     if isinstance(error, OSError):
