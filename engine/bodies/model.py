@@ -1,11 +1,16 @@
 """Body models on smplx: the shipped license-free default body, or a user's SMPL / SMPL-H / SMPL-X / MANO file.
 
     body = load_body()                       # assets/body/default_body.npz, SMPL format, made from Anny
+    body = load_body(model_type="smplh")     # assets/body/default_body_smplh.npz: the same body with Anny's hands
     body = load_body("SMPL_NEUTRAL.pkl")     # an official file (chumpy pickles need no chumpy)
-    out = body(betas=(B, <=10), pose=(B, J, 3) axis-angle, transl=(B, 3))  # out.vertices, out.joints
+    out = body(betas=(B, <=10), pose=(B, J, 3) axis-angle, transl=(B, 3), hand_pose=(B, 30, 3) axis-angle)
+    out.vertices, out.joints
 
 The pose holds one axis-angle vector per posable joint, the root's first: SMPL's 24 joints, the 22 body joints
-of SMPL-H and SMPL-X (hands, jaw and eyes stay at rest) or MANO's 16 hand joints.
+of SMPL-H and SMPL-X (jaw and eyes stay at rest) or MANO's 16 hand joints. hand_pose (SMPL-H and SMPL-X only;
+flat hands when None) holds the left hand's 15 finger joints, then the right hand's, in MANO's order
+(skeleton.SMPLH_JOINT_NAMES[22:]). The joints are the model's skeleton (SMPL+H: skeleton.SMPLH_JOINT_NAMES),
+then smplx's landmark joints (skeleton.LANDMARK_NAMES: nose, eyes, ears, toes, heels, fingertips).
 """
 from __future__ import annotations
 
@@ -21,8 +26,14 @@ import torch
 
 from . import BETAS
 from .pickle_loader import ModelFileError, load_model_arrays
+from .skeleton import LANDMARK_NAMES
 
 DEFAULT_BODY = Path(__file__).resolve().parents[2] / "assets" / "body" / "default_body.npz"
+DEFAULT_BODY_SMPLH = DEFAULT_BODY.with_name("default_body_smplh.npz")
+DEFAULT_BODIES = {"smpl": DEFAULT_BODY, "smplh": DEFAULT_BODY_SMPLH}
+"""The shipped default body in each format it comes in (one mesh and shape space; SMPL+H adds the fingers)."""
+HAND_POSE_JOINTS = 30
+"""Finger joints of SMPL-H and SMPL-X that hand_pose holds: the left hand's 15, then the right hand's."""
 
 
 class _Kind(NamedTuple):
@@ -60,9 +71,11 @@ def detect_model_type(arrays: dict, label: str) -> str:
     joints = np.shape(arrays["weights"])[-1]
     for kind, spec in KINDS.items():
         if joints == spec.joints:
-            if kind != "smpl" and vertices != spec.official_vertices:
+            own_topology = kind == "smpl" or (kind == "smplh" and "landmark_names" in arrays)
+            if not own_topology and vertices != spec.official_vertices:
+                landmarks = " and no landmark_names / landmark_vertex_ids arrays" if kind == "smplh" else ""
                 raise ModelFileError(f"{label} has {joints} joints like {NAMES[kind]} but {vertices} vertices "
-                                     f"instead of {spec.official_vertices}")
+                                     f"instead of {spec.official_vertices}{landmarks}")
             return kind
     raise ModelFileError(f"{label} has {joints} skinning joints and {vertices} vertices, which matches no SMPL-family "
                          "model (SMPL 24 joints, SMPL-H 52, SMPL-X 55, MANO 16)")
@@ -85,12 +98,20 @@ def _check_arrays(arrays: dict, label: str) -> None:
                              "damaged")
 
 
-def _vertex_ids(arrays: dict, label: str) -> dict[str, int] | None:
-    """The landmark vertex ids stored in the file, or None for smplx's own (official topologies)."""
+def _vertex_ids(arrays: dict, label: str, kind: str) -> dict[str, int] | None:
+    """The landmark vertex ids stored in a SMPL or SMPL-H file, or None for smplx's own (official topologies).
+    A mesh of another topology needs its own (the shipped bodies share SMPL's vertex count, not its topology)."""
+    vertices = np.shape(arrays["v_template"])[0]
     if "landmark_names" in arrays:
-        return dict(zip(np.asarray(arrays["landmark_names"]).tolist(),
-                        np.asarray(arrays["landmark_vertex_ids"]).tolist()))
-    if np.shape(arrays["v_template"])[0] != KINDS["smpl"].official_vertices:
+        ids = dict(zip(np.asarray(arrays["landmark_names"]).tolist(),
+                       np.asarray(arrays.get("landmark_vertex_ids", [])).tolist()))
+        missing = [name for name in LANDMARK_NAMES if name not in ids]
+        if missing or not all(isinstance(i, int) and 0 <= i < vertices for i in ids.values()):
+            raise ModelFileError(f"{label}: its landmark_names / landmark_vertex_ids must give a vertex id below "
+                                 f"{vertices} for each of {', '.join(LANDMARK_NAMES)}"
+                                 + (f"; {', '.join(missing)} missing" if missing else ""))
+        return ids
+    if vertices != KINDS[kind].official_vertices:
         raise ModelFileError(f"{label} has its own topology but no landmark_names / landmark_vertex_ids arrays, "
                              "which smplx needs for its extra joints")
     return None
@@ -111,7 +132,8 @@ def _build_layer(kind: str, arrays: dict, num_betas: int, vertex_ids: dict | Non
         if kind == "smpl":
             return smplx.SMPL("", data_struct=struct, vertex_ids=vertex_ids, **common)
         if kind == "smplh":
-            return smplx.SMPLH("", data_struct=struct, use_pca=False, flat_hand_mean=True, **common)
+            return smplx.SMPLH("", data_struct=struct, vertex_ids=vertex_ids, use_pca=False, flat_hand_mean=True,
+                               **common)
         if kind == "mano":
             is_right = path is None or "left" not in path.name.lower()
             return smplx.MANO("", data_struct=struct, use_pca=False, flat_hand_mean=True, is_rhand=is_right, **common)
@@ -133,6 +155,7 @@ class BodyModel(torch.nn.Module):
         self.name = name
         self.num_betas = int(layer.num_betas)
         self.num_pose_joints = KINDS[model_type].posable
+        self.num_hand_joints = HAND_POSE_JOINTS if model_type in ("smplh", "smplx") else 0
         self.register_buffer("faces", layer.faces_tensor.clone())
 
     @property
@@ -143,16 +166,19 @@ class BodyModel(torch.nn.Module):
         return f"{self.name}: {NAMES[self.model_type]}, {self.num_vertices} vertices, {self.num_betas} betas"
 
     def forward(self, betas: torch.Tensor | None = None, pose: torch.Tensor | None = None,
-                transl: torch.Tensor | None = None) -> BodyOutput:
-        """betas (B, <= num_betas), pose (B, num_pose_joints, 3) axis-angle, transl (B, 3); any may be None
-        (zeros) and a batch of 1 is broadcast. Runs on the inputs' device (the model moves there)."""
-        given = {name: t for name, t in (("betas", betas), ("pose", pose), ("transl", transl)) if t is not None}
+                transl: torch.Tensor | None = None, hand_pose: torch.Tensor | None = None) -> BodyOutput:
+        """betas (B, <= num_betas), pose (B, num_pose_joints, 3) axis-angle, transl (B, 3), hand_pose
+        (B, num_hand_joints, 3) axis-angle (SMPL-H and SMPL-X only); any may be None (zeros: flat hands) and a
+        batch of 1 is broadcast. Runs on the inputs' device (the model moves there)."""
+        given = {name: t for name, t in (("betas", betas), ("pose", pose), ("transl", transl),
+                                         ("hand_pose", hand_pose)) if t is not None}
         for name, tensor in given.items():
             if not isinstance(tensor, torch.Tensor):
                 raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
         devices = {t.device for t in given.values()}
         if len(devices) > 1:
-            raise ValueError(f"betas, pose and transl must be on one device, got {sorted(map(str, devices))}")
+            raise ValueError(f"betas, pose, transl and hand_pose must be on one device, got "
+                             f"{sorted(map(str, devices))}")
         device = devices.pop() if devices else self.faces.device
         batch = max((t.shape[0] for t in given.values() if t.ndim > 0), default=1)
         if betas is not None and betas.ndim != 2:
@@ -167,6 +193,15 @@ class BodyModel(torch.nn.Module):
                              f"first), got {tuple(pose.shape)}")
         if transl is not None and (transl.ndim != 2 or transl.shape[1] != 3):
             raise ValueError(f"transl must have shape (B, 3), got {tuple(transl.shape)}")
+        if hand_pose is not None and not self.num_hand_joints:
+            raise ValueError(f"{self.name} is a {NAMES[self.model_type]} model, which has no hand_pose (use a "
+                             "SMPL-H or SMPL-X model, e.g. load_body(model_type='smplh'))")
+        if hand_pose is not None and (hand_pose.ndim != 3 or hand_pose.shape[1:] != (self.num_hand_joints, 3)):
+            raise ValueError(f"hand_pose must have shape (B, {self.num_hand_joints}, 3) (axis-angle per finger joint, "
+                             f"left hand then right), got {tuple(hand_pose.shape)}")
+        for name in ("pose", "transl", "hand_pose"):
+            if name in given and not torch.isfinite(given[name]).all():
+                raise ValueError(f"{name} holds NaN or infinite values")
         for name, tensor in given.items():
             if tensor.shape[0] not in (1, batch):
                 raise ValueError(f"{name} has batch size {tensor.shape[0]} but another input has {batch}")
@@ -183,13 +218,13 @@ class BodyModel(torch.nn.Module):
         betas = torch.nn.functional.pad(betas, (0, self.num_betas - betas.shape[1]))
         pose = full(pose, (self.num_pose_joints, 3))
         arguments = dict(betas=betas, global_orient=pose[:, 0], transl=full(transl, (3,)))
-        hand = torch.zeros(batch, 45, device=device)
         if self.model_type == "mano":
             arguments["hand_pose"] = pose[:, 1:].reshape(batch, -1)
         else:
             arguments["body_pose"] = pose[:, 1:].reshape(batch, -1)
-        if self.model_type in ("smplh", "smplx"):
-            arguments.update(left_hand_pose=hand, right_hand_pose=hand)
+        if self.num_hand_joints:
+            hands = full(hand_pose, (self.num_hand_joints, 3)).reshape(batch, 2, -1)
+            arguments.update(left_hand_pose=hands[:, 0], right_hand_pose=hands[:, 1])
         if self.model_type == "smplx":
             eye = torch.zeros(batch, 3, device=device)
             expression = torch.zeros(batch, self.layer.num_expression_coeffs, device=device)
@@ -201,13 +236,17 @@ class BodyModel(torch.nn.Module):
 def load_body(path: str | Path | None = None, model_type: str | None = None, num_betas: int = 10) -> BodyModel:
     """The default body (path None) or a SMPL / SMPL-H / SMPL-X / MANO .pkl or .npz file, on the CPU.
 
-    model_type ('smpl', 'smplh', 'smplx', 'mano') checks what the file holds; num_betas is how many shape
+    model_type ('smpl', 'smplh', 'smplx', 'mano') checks what the file holds; with path None it picks the default
+    body's format: SMPL (None or 'smpl') or SMPL+H ('smplh', DEFAULT_BODY_SMPLH). num_betas is how many shape
     components to use, at most as many as the file has. Raises ModelFileError with a one-line message."""
     if model_type is not None and model_type not in KINDS:
         raise ModelFileError(f"unknown body model type {model_type!r}; use one of {', '.join(KINDS)}")
+    if path is None and model_type not in (None, *DEFAULT_BODIES):
+        raise ModelFileError(f"the default body comes as {' or '.join(NAMES[k] for k in DEFAULT_BODIES)}, not "
+                             f"{NAMES[model_type]}; pass a {NAMES[model_type]} model file")
     if num_betas < 1:
         raise ModelFileError(f"num_betas must be at least 1, got {num_betas}")
-    file = DEFAULT_BODY if path is None else Path(path)
+    file = DEFAULT_BODIES[model_type or "smpl"] if path is None else Path(path)
     label = "the default body" if path is None else repr(file.name)
     arrays = load_model_arrays(file)
     kind = detect_model_type(arrays, label)
@@ -220,7 +259,7 @@ def load_body(path: str | Path | None = None, model_type: str | None = None, num
         available -= 100 if available > 300 else 0  # SMPL-X stores 300 shape + 100 expression components
     if num_betas > available:
         raise ModelFileError(f"{label} has {available} shape components (betas) but {num_betas} were asked for")
-    vertex_ids = _vertex_ids(arrays, label) if kind == "smpl" else None
+    vertex_ids = _vertex_ids(arrays, label, kind) if kind in ("smpl", "smplh") else None
     layer = _build_layer(kind, arrays, num_betas, vertex_ids, None if path is None else file)
-    name = "default body (Anny)" if path is None else file.name
+    name = f"default body (Anny{', SMPL+H' if kind == 'smplh' else ''})" if path is None else file.name
     return BodyModel(layer, kind, name)

@@ -22,3 +22,17 @@ MAIN_CHILD = tuple(
     {0: 3, 9: 12}.get(j, next((c for c, parent in enumerate(PARENTS) if parent == j), -1)) for j in range(len(PARENTS))
 )
 """The child whose direction defines a joint's bone (pelvis -> spine1, spine3 -> neck); -1 for the end joints."""
+
+NUM_BODY_JOINTS = 22
+"""SMPL's joints without its two hand joints: the body part of the SMPL+H and SMPL-X trees."""
+FINGERS = ("index", "middle", "pinky", "ring", "thumb")
+"""MANO's finger order (not anatomical: pinky before ring), each finger three joints from the knuckle outwards."""
+HAND_JOINT_NAMES = tuple(f"{finger}{k}" for finger in FINGERS for k in (1, 2, 3))
+SMPLH_JOINT_NAMES = JOINT_NAMES[:NUM_BODY_JOINTS] + tuple(
+    f"{side}_{name}" for side in ("left", "right") for name in HAND_JOINT_NAMES)
+"""SMPL+H's 52 joints: SMPL's body joints, then the left hand's 15 and the right hand's 15 (MANO order)."""
+SMPLH_JOINT_INDEX = {name: i for i, name in enumerate(SMPLH_JOINT_NAMES)}
+SMPLH_PARENTS = PARENTS[:NUM_BODY_JOINTS] + tuple(
+    SMPLH_JOINT_INDEX[f"{side}_wrist" if joint.endswith("1") else f"{side}_{joint[:-1]}{int(joint[-1]) - 1}"]
+    for side, joint in (name.split("_") for name in SMPLH_JOINT_NAMES[NUM_BODY_JOINTS:]))
+"""A finger's first joint hangs from the wrist, the others from the joint before them."""

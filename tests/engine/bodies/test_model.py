@@ -173,9 +173,11 @@ SYNTHETIC = {  # type: (vertices, parents)
 }
 
 
-def _synthetic_model(path, kind: str, betas: int = 20) -> None:
-    """A random model with the array layout of an official file of this type."""
-    vertices, parents = SYNTHETIC[kind]
+def _synthetic_model(path, kind: str, betas: int = 20, vertices: int | None = None, **extra) -> None:
+    """A random model with the array layout of an official file of this type (or with its own vertex count), and
+    any extra arrays."""
+    official, parents = SYNTHETIC[kind]
+    vertices = vertices or official
     rng = np.random.default_rng(0)
     joints = len(parents)
     weights = np.zeros((vertices, joints))
@@ -186,7 +188,7 @@ def _synthetic_model(path, kind: str, betas: int = 20) -> None:
               "kintree_table": np.array([parents, range(joints)])}
     if kind == "smplx":
         arrays.update(lmk_faces_idx=np.zeros(51, dtype=np.int64), lmk_bary_coords=np.full((51, 3), 1 / 3))
-    np.savez(path, **arrays)
+    np.savez(path, **arrays, **extra)
 
 
 class TestOtherModelTypes:
@@ -201,6 +203,34 @@ class TestOtherModelTypes:
         out = body(betas=torch.zeros(2, 10), pose=pose)
         assert out.vertices.shape == (2, SYNTHETIC[kind][0], 3)
         assert not torch.allclose(out.vertices[0], out.vertices[1])
+        if kind != "mano":
+            hands = torch.zeros(2, 30, 3)
+            hands[1, 29, 0] = 1.0  # the right thumb's last joint
+            out = body(hand_pose=hands)
+            assert not torch.allclose(out.vertices[0], out.vertices[1])
+        else:
+            with pytest.raises(ValueError, match="is a MANO model, which has no hand_pose"):
+                body(hand_pose=torch.zeros(1, 30, 3))
+
+    def test_smplh_of_its_own_topology_needs_landmarks(self, tmp_path):
+        landmarks = {"landmark_names": np.array(LANDMARK_NAMES), "landmark_vertex_ids": np.arange(len(LANDMARK_NAMES))}
+        _synthetic_model(tmp_path / "own.npz", "smplh", vertices=3000, **landmarks)
+        body = load_body(tmp_path / "own.npz", model_type="smplh")
+        out = body()
+        assert out.joints.shape == (1, 52 + len(LANDMARK_NAMES), 3)
+        torch.testing.assert_close(out.joints[0, 52:], out.vertices[0, :len(LANDMARK_NAMES)])  # the file's landmarks
+        _synthetic_model(tmp_path / "bare.npz", "smplh", vertices=3000)
+        with pytest.raises(ModelFileError, match="52 joints like SMPL-H but 3000 vertices instead of 6890 and no "
+                                                 "landmark_names"):
+            load_body(tmp_path / "bare.npz")
+        _synthetic_model(tmp_path / "short.npz", "smplh", vertices=3000, landmark_names=np.array(LANDMARK_NAMES[:-1]),
+                         landmark_vertex_ids=np.arange(len(LANDMARK_NAMES) - 1))
+        with pytest.raises(ModelFileError, match="must give a vertex id below 3000 .*; rpinky missing"):
+            load_body(tmp_path / "short.npz")
+        _synthetic_model(tmp_path / "far.npz", "smplh", vertices=3000, landmark_names=np.array(LANDMARK_NAMES),
+                         landmark_vertex_ids=np.full(len(LANDMARK_NAMES), 3000))
+        with pytest.raises(ModelFileError, match="must give a vertex id below 3000"):
+            load_body(tmp_path / "far.npz")
 
     def test_type_mismatch(self, tmp_path):
         _synthetic_model(tmp_path / "smplh.npz", "smplh")
