@@ -14,28 +14,25 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from engine.bodies.pictures import BOX_ABOVE as _ABOVE, BOX_BELOW as _BELOW
 from engine.bodies.skeleton import NUM_JOINTS, PARENTS
+from engine.colour_ramp import ERROR_RGB as RAMP_RGB, ramp_colours, ramp_legend
 
 RAMP_CM = (0.0, 5.0, 10.0)
-RAMP_RGB = ((46, 160, 67), (240, 190, 30), (214, 40, 40))
 BACKGROUND = (247, 246, 242)
 TARGET_RGB = (150, 150, 150)
-_BELOW, _ABOVE = 1.05, 1.15
 _SUPERSAMPLE = 3
 
 
 def error_colour(errors_m: np.ndarray | torch.Tensor) -> np.ndarray:
     """(N, 3) uint8 colours of position errors (N,) in metres on the ramp (RAMP_CM, RAMP_RGB), clipped at 10 cm."""
     errors = np.asarray(torch.as_tensor(errors_m).detach().cpu(), dtype=np.float64).reshape(-1) * 100.0
-    ramp = np.asarray(RAMP_RGB, dtype=np.float64)
-    channels = [np.interp(errors, RAMP_CM, ramp[:, c]) for c in range(3)]
-    return np.round(np.stack(channels, -1)).astype(np.uint8)
+    return ramp_colours(errors, RAMP_CM, RAMP_RGB)
 
 
 def error_legend() -> list[tuple[str, tuple[int, int, int]]]:
     """The ramp's legend entries (label, RGB)."""
-    labels = ("0 cm", "5 cm", ">= 10 cm")
-    return list(zip(labels, RAMP_RGB))
+    return ramp_legend(RAMP_CM, "cm")
 
 
 def _points(joints: np.ndarray, view: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from ...colour_ramp import ramp_colours
 from ...learn.energy_weights import EnergyWeightsError
 from . import energy as fusion_energy
 from .boxes import FRAME_HEIGHT, FRAME_WIDTH
@@ -89,9 +90,7 @@ def corner_energy_map(observation: np.ndarray, weights: fusion_energy.EnergyWeig
 def _heat_colours(values: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     unit = ((values - low) / max(high - low, 1e-12)) ** HEAT_GAMMA
-    ramp = np.asarray(HEAT_RGB, dtype=np.float64)
-    channels = [np.interp(unit, HEAT_STOPS, ramp[:, c]) for c in range(3)]
-    return np.round(np.stack(channels, -1)).astype(np.uint8)
+    return ramp_colours(unit, HEAT_STOPS, HEAT_RGB)
 
 
 @functools.lru_cache(maxsize=16)
