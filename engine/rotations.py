@@ -139,3 +139,47 @@ def euler_to_matrix(angles: torch.Tensor, order: str) -> torch.Tensor:
         rotation = axis_angle_to_matrix(basis["XYZ".index(axis)] * angles[..., i : i + 1])
         matrix = rotation if matrix is None else matrix @ rotation
     return matrix
+
+
+def rotation_from_6d(sixd: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) rotations whose first two columns are the Gram-Schmidt orthonormalisation of (..., 6)."""
+    a, b = sixd[..., :3], sixd[..., 3:]
+    first = torch.nn.functional.normalize(a, dim=-1)
+    second = torch.nn.functional.normalize(b - (first * b).sum(-1, keepdim=True) * first, dim=-1)
+    return torch.stack([first, second, torch.cross(first, second, dim=-1)], dim=-1)
+
+
+def rotation_to_6d(rotations: torch.Tensor) -> torch.Tensor:
+    """(..., 6) the first two columns of rotations (..., 3, 3)."""
+    return torch.cat([rotations[..., :, 0], rotations[..., :, 1]], dim=-1)
+
+
+def exp_quaternion(rotation_vectors: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions (..., 4) (w, x, y, z) of rotation vectors (..., 3); smooth at zero."""
+    squared = (rotation_vectors * rotation_vectors).sum(-1, keepdim=True)
+    small = squared < 1e-6
+    angle = torch.sqrt(torch.where(small, torch.ones_like(squared), squared))
+    # sin(angle / 2) / angle and cos(angle / 2), Taylor series below 1e-3 rad (errors ~1e-19)
+    sinc = torch.where(small, 0.5 - squared / 48.0, torch.sin(0.5 * angle) / angle)
+    cos = torch.where(small, 1.0 - squared / 8.0, torch.cos(0.5 * angle))
+    return torch.cat([cos, sinc * rotation_vectors], dim=-1)
+
+
+def log_quaternion(q: torch.Tensor) -> torch.Tensor:
+    """Rotation vectors (..., 3), angle in [0, pi], of unit quaternions (..., 4); q and -q give the same."""
+    q = torch.where(q[..., :1] < 0, -q, q)
+    w, v = q[..., :1], q[..., 1:]
+    squared = (v * v).sum(-1, keepdim=True)
+    small = squared < 1e-6
+    sine = torch.sqrt(torch.where(small, torch.ones_like(squared), squared))
+    # angle / sine = 2 atan2(s, w) / s, whose series for small s is (2 / w) (1 - s^2 / (3 w^2))
+    w_safe = torch.where(small, w, torch.ones_like(w))
+    scale = torch.where(small, 2.0 / w_safe * (1.0 - squared / (3.0 * w_safe * w_safe)),
+                        2.0 * torch.atan2(sine, w) / sine)
+    return scale * v
+
+
+def retract_rotation_vectors(x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+    """log(exp(x) exp(dx)) of rotation vectors (..., 3): the increment dx applied on the right, in the rotation's
+    own frame; smooth at zero, angles of the result in [0, pi]."""
+    return log_quaternion(quaternion_multiply(exp_quaternion(x), exp_quaternion(dx)))

@@ -641,6 +641,12 @@ def make_config(config_class: type, values: dict[str, Any]) -> Any:
     return config
 
 
+def replace_config(config: Any, changes: dict[str, Any]) -> Any:
+    """The config with these fields changed, checked like any made config (make_config)."""
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    return make_config(type(config), {**values, **changes})
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     return {key: list(value) if isinstance(value, tuple) else value
             for key, value in dataclasses.asdict(config).items()}

@@ -15,7 +15,8 @@ import functools
 import torch
 
 from engine.bodies.skeleton import NUM_JOINTS, PARENTS
-from engine.rotations import matrix_to_quaternion, quaternion_multiply, quaternion_to_matrix
+from engine.rotations import (exp_quaternion, log_quaternion, matrix_to_quaternion, quaternion_to_matrix,
+                              retract_rotation_vectors)
 
 
 def _topological_order(parents: tuple[int, ...]) -> tuple[int, ...]:
@@ -68,31 +69,6 @@ def _check_x(x: torch.Tensor, name: str = "x") -> None:
                          f"got {tuple(x.shape)}")
 
 
-def exp_quaternion(rotation_vectors: torch.Tensor) -> torch.Tensor:
-    """Unit quaternions (..., 4) (w, x, y, z) of rotation vectors (..., 3); smooth at zero."""
-    squared = (rotation_vectors * rotation_vectors).sum(-1, keepdim=True)
-    small = squared < 1e-6
-    angle = torch.sqrt(torch.where(small, torch.ones_like(squared), squared))
-    # sin(angle / 2) / angle and cos(angle / 2), Taylor series below 1e-3 rad (errors ~1e-19)
-    sinc = torch.where(small, 0.5 - squared / 48.0, torch.sin(0.5 * angle) / angle)
-    cos = torch.where(small, 1.0 - squared / 8.0, torch.cos(0.5 * angle))
-    return torch.cat([cos, sinc * rotation_vectors], dim=-1)
-
-
-def log_quaternion(q: torch.Tensor) -> torch.Tensor:
-    """Rotation vectors (..., 3), angle in [0, pi], of unit quaternions (..., 4); q and -q give the same."""
-    q = torch.where(q[..., :1] < 0, -q, q)
-    w, v = q[..., :1], q[..., 1:]
-    squared = (v * v).sum(-1, keepdim=True)
-    small = squared < 1e-6
-    sine = torch.sqrt(torch.where(small, torch.ones_like(squared), squared))
-    # angle / sine = 2 atan2(s, w) / s, whose series for small s is (2 / w) (1 - s^2 / (3 w^2))
-    w_safe = torch.where(small, w, torch.ones_like(w))
-    scale = torch.where(small, 2.0 / w_safe * (1.0 - squared / (3.0 * w_safe * w_safe)),
-                        2.0 * torch.atan2(sine, w) / sine)
-    return scale * v
-
-
 def rotations_from_x(x: torch.Tensor) -> torch.Tensor:
     """Local rotation matrices (B, 24, 3, 3) of x (B, 72)."""
     _check_x(x)
@@ -112,8 +88,7 @@ def retract(x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
     _check_x(x)
     _check_x(dx, "dx")
     shape = (x.shape[0], NUM_JOINTS, 3)
-    q = quaternion_multiply(exp_quaternion(x.reshape(shape)), exp_quaternion(dx.reshape(dx.shape[0], *shape[1:])))
-    return log_quaternion(q).reshape(x.shape[0], -1)
+    return retract_rotation_vectors(x.reshape(shape), dx.reshape(dx.shape[0], *shape[1:])).reshape(x.shape[0], -1)
 
 
 def geodesic_angle(r1: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ...bodies.skeleton import NUM_JOINTS
+from ...rotations import rotation_from_6d, rotation_to_6d
 from ..spec import bounded, check_config
 
 POSITION_SCALE = 10.0
@@ -25,19 +26,6 @@ POSITION_SCALE = 10.0
 DIFFERENCE_SCALE = 100.0
 """Metres to centimetres: the feedback's differences shrink to centimetres after the first step."""
 IDENTITY_6D = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-
-
-def rotation_from_6d(sixd: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3) rotations whose first two columns are the Gram-Schmidt orthonormalisation of (..., 6)."""
-    a, b = sixd[..., :3], sixd[..., 3:]
-    first = nn.functional.normalize(a, dim=-1)
-    second = nn.functional.normalize(b - (first * b).sum(-1, keepdim=True) * first, dim=-1)
-    return torch.stack([first, second, torch.cross(first, second, dim=-1)], dim=-1)
-
-
-def rotation_to_6d(rotations: torch.Tensor) -> torch.Tensor:
-    """(..., 6) the first two columns of rotations (..., 3, 3)."""
-    return torch.cat([rotations[..., :, 0], rotations[..., :, 1]], dim=-1)
 
 
 def mlp(inputs: int, hidden: int, layers: int, start: torch.Tensor) -> nn.Sequential:

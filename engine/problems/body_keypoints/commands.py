@@ -1,0 +1,116 @@
+"""`feedbacklab train body-keypoints --solver lf|lgd|lgd-eq1|...` (the learned fitters, by the shared trainer) and
+`feedbacklab bench body-keypoints`: the learning-to-fit paper's Table 1 (PA-MPJPE and the other metrics of every
+solver on the same test problems), the time per frame, LM's time per iteration of the batch, and Fig. 4's
+curve (the metrics after each iteration of the learned fitters)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from ...cli_support import (
+    SEED_NUMBER, add_check, add_force_argument, add_output_argument, add_solver_arguments, solver_options,
+    write_results,
+)
+from ...compare import run_comparison
+from ...device import default_device
+from ...learn.fitter_training import FITTER_KINDS, FitterTrainConfig
+from ...solvers.generic import GENERIC_SOLVERS
+from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
+from ..registry import get_problem
+from ..spec import add_config_arguments, config_from_arguments, config_to_dict, replace_config
+
+NAME = "body-keypoints"
+BENCH_SOLVERS = "lm,lbfgs,regression,lgd,lgd-eq1,lf,lf+lm"
+LEARNED = ("regression", "lgd", "lgd-eq1", "lf", "lf+lm")
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from .problem import BodyKeypointsConfig
+
+    parser.add_argument("--n", type=int, default=100, help="test problems (ground truths of --split, one batch)")
+    parser.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the ground truths")
+    add_output_argument(parser, "--out", (".json",), "also write the results as JSON")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    add_config_arguments(parser, BodyKeypointsConfig)
+    add_solver_arguments(parser, get_problem(NAME), BENCH_SOLVERS)
+
+
+def bench_body_keypoints(args: argparse.Namespace) -> int:
+    spec = get_problem(NAME)
+    names = spec.parse_solvers(args.solvers)
+    options = solver_options(args, spec, names)
+    config = config_from_arguments(spec.config, args)
+    if args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}")
+    device = default_device()
+    problem = spec.make(config, {}, device, args.n)
+    truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
+    comparison = run_comparison(
+        spec, problem, problem.forward(truth), names, ground_truth=truth, keep_predictions=False,
+        solver_options=options,
+        on_solver_done=lambda name, trace: print(f"{name}: done, {trace.elapsed[-1]:.1f} s", file=sys.stderr))
+    summaries = summarize(spec, comparison)
+    for name, trace in comparison.traces.items():
+        summaries[name]["ms_per_iteration"] = 1000 * float(trace.elapsed[-1]) / max(trace.num_iterations - 1, 1)
+        summaries[name]["ms_per_frame"] = 1000 * summaries[name]["seconds_per_solve"]
+    curves = {name: errors_after_steps(spec, trace, tuple(range(trace.num_iterations)))
+              for name, trace in comparison.traces.items() if name in LEARNED and "+" not in name}
+    label = (f"{args.n} test problems ({config.split} split, seed {args.seed}; detector: {config.noise_px:g} px noise, "
+             f"{100 * config.outlier_rate:g}% outliers, {100 * config.drop_rate:g}% dropped)")
+    results = {"problem": NAME, "device": str(device), "torch_threads": torch.get_num_threads(), "set": label,
+               "config": config_to_dict(config), "solvers": summaries,
+               "errors_after_steps": curves}
+    if not args.json:
+        print(f"\n{NAME}: {label}, device {device}\n")
+        print(markdown_table(spec, summaries))
+        print(f"\nTime per iteration of the whole batch of {args.n} (ms): " + ", ".join(
+            f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items()))
+        print("Time per frame, its share of the batch (ms): " + ", ".join(
+            f"{name} {s['ms_per_frame']:.2f}" for name, s in summaries.items()))
+        print(speedups(summaries, [n for n in summaries if n in LEARNED], [n for n in summaries if n in GENERIC_SOLVERS]))
+        if curves:
+            print(f"\nMetrics after each step, Fig. 4 ({steps_caption(spec)}; step 1: the initialiser):\n")
+            print(steps_table(spec, curves))
+    write_results(args, results)
+    return 0
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
+    parser.add_argument("--solver", default="lf", choices=tuple(FITTER_KINDS),
+                        help="the learned fitter (or ablation) to train; its own settings are the defaults, flags "
+                             "override them")
+    add_config_arguments(parser, FitterTrainConfig, exclude=("steps", "shared", "feedback", "warm_start"))
+    add_force_argument(parser)
+    add_check(parser, _check_train_output)
+
+
+def train_config(args: argparse.Namespace) -> FitterTrainConfig:
+    """The flags' training config over the --solver kind's settings over lf's defaults."""
+    preset = FITTER_KINDS[args.solver][1]
+    return replace_config(config_from_arguments(FitterTrainConfig, args),
+                          {k: v for k, v in preset.items() if getattr(args, f"config_{k}", None) is None})
+
+
+def _check_train_output(args: argparse.Namespace) -> None:
+    from ...learn.train import checkpoint_path
+    from ...outputs import check_new, check_output_directory
+
+    train_config(args)
+    check_output_directory(args.out, "--out")
+    check_new(checkpoint_path(args.out, NAME, args.solver), "--out", args.force)
+
+
+def train_body_keypoints(args: argparse.Namespace) -> int:
+    from ...learn.fitter_network import fitter_class
+    from ...learn.fitter_training import FitterTask
+    from ...learn.run import run_training
+    from .training import make_set, training_meta
+
+    spec = get_problem(NAME)
+    task = FitterTask(train_config(args), args.solver, fitter_class(NAME), spec.parameters, make_set,
+                      training_meta())
+    return run_training(task, args.out)
+

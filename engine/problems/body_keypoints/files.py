@@ -1,0 +1,116 @@
+"""body-keypoints' files and typed values.
+
+Keypoint files (observations), each item 35 keypoints (KEYPOINT_NAMES' order) of (u, v, confidence), u and v in
+crop coordinates [-1, 1] with v up, confidence in [0, 1] (0: not detected):
+- .npy: float array (N, 35, 3), or (35, 3) for one item;
+- .json: {"keypoints": [[u, v, c], ... 35]} for one item, or {"keypoints": [[[u, v, c], ...], ...]} for N; an
+  optional "keypoint_names" list must then equal KEYPOINT_NAMES.
+OpenPose's JSON is not read: its joints (BODY_25) are not SMPL's joints, so a mapping would bias every fit.
+
+Estimates typed by the user: a library pose name or .npy/.npz/.bvh file (facing the camera, mean shape, centred),
+or 85 comma-separated numbers (pose 72, betas 10, camera scale, tx, ty).
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...npfiles import load_npy_observation, save_npy
+from .problem import DEFAULT_SCALE, KEYPOINT_NAMES, NUM_BETAS, NUM_KEYPOINTS, OBSERVATION, POSE_DIM, X_DIM
+
+EXTENSIONS = (".npy", ".json")
+MAX_JSON_BYTES = 64 * 2**20
+LAYOUT = f"(N, {NUM_KEYPOINTS}, 3): u, v in crop coordinates [-1, 1] (v up) and a confidence in [0, 1]"
+
+
+def load_observation(path: str) -> np.ndarray:
+    """(N, 35, 3) float32 keypoints of a .npy or .json file (module docstring); ValueError with one line."""
+    if path.lower().endswith(".json"):
+        array = _load_json(path)
+    else:
+        array = load_npy_observation(path, "body-keypoints",
+                                     lambda shape: len(shape) == 3 and shape[1:] == (NUM_KEYPOINTS, 3),
+                                     "keypoints", LAYOUT, OBSERVATION.check_limits, 2)
+    confidence = array[..., 2]
+    if confidence.min() < 0 or confidence.max() > 1:
+        raise ValueError(f"{path}: confidences (the third number of each keypoint) must be within [0, 1]")
+    if not (confidence > 0).any(axis=1).all():
+        raise ValueError(f"{path}: an item has no detected keypoint (every confidence 0); nothing to fit")
+    return array
+
+
+def _load_json(path: str) -> np.ndarray:
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such keypoint file")
+    if os.path.getsize(path) > MAX_JSON_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB; give long sequences as .npy")
+    try:
+        with open(path, encoding="utf-8") as file:
+            content = json.load(file)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a readable JSON file ({type(error).__name__})") from None
+    if not isinstance(content, dict) or "keypoints" not in content:
+        raise ValueError(f"{path}: expected a JSON object with a \"keypoints\" list of {LAYOUT}")
+    names = content.get("keypoint_names")
+    if names is not None and list(names) != list(KEYPOINT_NAMES):
+        raise ValueError(f"{path}: its keypoint_names are not this problem's {NUM_KEYPOINTS} keypoints "
+                         f"({', '.join(KEYPOINT_NAMES[:3])}, ...)")
+    try:
+        array = np.asarray(content["keypoints"], dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: \"keypoints\" must be numbers of shape {LAYOUT}") from None
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or array.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"{path}: \"keypoints\" has shape {array.shape}, expected {LAYOUT}")
+    OBSERVATION.check_limits(array.shape, path)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the keypoints contain NaN or infinite values")
+    return array
+
+
+def save_observation(path: str, array: np.ndarray) -> None:
+    """Writes (N, 35, 3) keypoints as .json (with the keypoint names) or .npy."""
+    if path.lower().endswith(".json"):
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump({"keypoint_names": list(KEYPOINT_NAMES),
+                       "keypoints": np.round(np.asarray(array, dtype=np.float64), 6).tolist()}, file)
+    else:
+        save_npy(path, array)
+
+
+def parse_x(text: str, config: Any = None) -> torch.Tensor:
+    """(B, 85) from a pose name or file, or 85 numbers (module docstring)."""
+    from ...bodies.poses import load_poses
+    from ...bodies.skeleton import NUM_JOINTS
+    from ..ik.data import default_rest_joints
+
+    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
+    if "," not in text:
+        try:
+            poses = load_poses(text, NUM_JOINTS, default_rest_joints()).reshape(-1, POSE_DIM)
+        except ValueError as error:
+            if text.lower().endswith((".npy", ".npz", ".bvh")):
+                raise
+            raise ValueError(f"{text!r} is not a body-keypoints estimate: give {hint} ({error})") from None
+        rest = torch.zeros(len(poses), NUM_BETAS + 3)
+        rest[:, NUM_BETAS] = DEFAULT_SCALE
+        return torch.cat([poses.float(), rest], dim=1)
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = None
+    if values is None or len(values) != X_DIM or not np.isfinite(values).all():
+        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
+                 if len(values) != X_DIM else "has a NaN or infinite number")
+        raise ValueError(f"body-keypoints estimate {text[:40]!r} {wrong}: give {hint}")
+    x = torch.tensor([values], dtype=torch.float32)
+    if abs(float(x[0, POSE_DIM:POSE_DIM + NUM_BETAS].abs().max())) > 5.0:
+        raise ValueError(f"body-keypoints estimate {text[:40]!r}: betas beyond +-5 are not a human shape")
+    if float(x[0, POSE_DIM + NUM_BETAS]) <= 0:
+        raise ValueError(f"body-keypoints estimate {text[:40]!r}: the camera scale must be positive")
+    return x
