@@ -183,3 +183,19 @@ def retract_rotation_vectors(x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
     """log(exp(x) exp(dx)) of rotation vectors (..., 3): the increment dx applied on the right, in the rotation's
     own frame; smooth at zero, angles of the result in [0, pi]."""
     return log_quaternion(quaternion_multiply(exp_quaternion(x), exp_quaternion(dx)))
+
+
+def right_jacobian_inverse(rotation_vectors: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) d log(exp(phi) exp(w)) / d w at w = 0 of rotation vectors phi (..., 3): SO(3)'s inverse right
+    Jacobian I + [phi]/2 + (1/a^2 - (1 + cos a) / (2 a sin a)) [phi]^2, a = |phi| (series below 1e-3 rad)."""
+    squared = (rotation_vectors * rotation_vectors).sum(-1)[..., None, None]
+    small = squared < 1e-6
+    angle = torch.sqrt(torch.where(small, torch.ones_like(squared), squared))
+    factor = torch.where(small, 1.0 / 12.0 + squared / 720.0,
+                         1.0 / (angle * angle) - (1.0 + torch.cos(angle)) / (2.0 * angle * torch.sin(angle)))
+    x, y, z = rotation_vectors.unbind(-1)
+    zero = torch.zeros_like(x)
+    skew = torch.stack([torch.stack([zero, -z, y], -1), torch.stack([z, zero, -x], -1),
+                        torch.stack([-y, x, zero], -1)], -2)
+    eye = torch.eye(3, dtype=rotation_vectors.dtype, device=rotation_vectors.device)
+    return eye + 0.5 * skew + factor * skew @ skew

@@ -143,12 +143,24 @@ class PosePrior:
         the energy. Differentiable (the choice of component is piecewise constant) and usable inside
         torch.func.jacfwd / jacrev, not inside vmap over the batch (the NaN check reads values). pose (B, 69) or
         (B, 23, 3); on its device, in its floating dtype (float32 for others)."""
+        return self._best(pose)[0]
+
+    def linearized(self, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """residuals(pose) (B, 70) and their Jacobian with respect to the pose (B, 70, 69): the best component's
+        sqrt(0.5) P_k^T (its constant's row is zero)."""
+        residuals, best = self._best(pose)
+        precision_cholesky = self._parameters(residuals)[1]
+        jacobian = math.sqrt(0.5) * precision_cholesky[best].transpose(1, 2)
+        return residuals, torch.cat([jacobian, jacobian.new_zeros(len(pose), 1, POSE_DIM)], 1)
+
+    def _best(self, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The residuals and the index (B,) of each pose's best component."""
         pose = _flat_poses(pose)
         means, precision_cholesky, constants = self._parameters(pose)
         whitened = _whiten(pose, means, precision_cholesky)
         best = (0.5 * whitened.square().sum(-1) + constants).argmin(1)
         chosen = whitened.gather(1, best[:, None, None].expand(-1, 1, POSE_DIM))[:, 0]
-        return torch.cat([math.sqrt(0.5) * chosen, constants[best, None].sqrt()], 1)
+        return torch.cat([math.sqrt(0.5) * chosen, constants[best, None].sqrt()], 1), best
 
     def energy(self, pose: torch.Tensor) -> torch.Tensor:
         """(B,) min_k 0.5 |r_k|^2 + c_k >= 0, computed as residuals(pose).square().sum(1) so the two agree exactly."""

@@ -121,3 +121,63 @@ class Skinning(nn.Module):
         blend_offset = torch.einsum("vj,nja->nva", self.weights, offset)
         vertices = (blend_rotation @ shaped.unsqueeze(-1)).squeeze(-1) + blend_offset
         return joints, vertices
+
+    def linearized(self, betas: torch.Tensor, rotations: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The posed joints and subset vertices, stacked (B, J + n, 3), and their derivatives with respect to a
+        right increment w_j of each joint's local rotation (R_j exp(w_j)), (B, J + n, 3, J, 3), and to the betas,
+        (B, J + n, 3, nb): the analytic Jacobians for Gauss-Newton and LM, one pass, no autodiff.
+
+        Turning joint j by w turns everything it carries about its joint p_j by G_j w: a point moves by
+        (G_j w) x u, u = p_k - p_j for a joint k below j, and for a vertex the weighted sum over the joints i at or
+        below j of (its position under joint i's transform - p_j). The betas move the rest joints and vertices
+        linearly; a posed joint follows its chain, a vertex each transform it is skinned by. Bodies with
+        pose-corrective blend shapes are not linearised here (ValueError): their correctives move vertices too."""
+        if self.pose_correctives:
+            raise ValueError("analytic skinning Jacobians ignore pose-corrective blend shapes; use autodiff")
+        batch, count = rotations.shape[:2]
+        rest = self.rest_joints(betas)
+        shaped = self.template + torch.einsum("vcb,nb->nvc", self.shapedirs, betas)
+        global_rotation, joints = global_transforms(rotations, rest, self.parents)
+        # each vertex under each joint's transform, weighted: (B, n, J, 3)
+        moved = torch.einsum("njab,nvjb->nvja", global_rotation, shaped[:, :, None] - rest[:, None]) + joints[:, None]
+        weighted = self.weights[None, :, :, None] * moved
+        vertices = weighted.sum(2)
+        carried = self._carried(rotations.device, rotations.dtype)  # (J, J): [j, i] = i at or below j
+        strictly_below = carried - torch.eye(count, dtype=carried.dtype, device=carried.device)
+        joint_arms = strictly_below.t()[None, :, :, None] * (joints[:, :, None] - joints[:, None])  # (B, J, J, 3)
+        vertex_arms = (torch.einsum("ji,nvic->nvjc", carried, weighted)
+                       - (self.weights @ carried.t())[None, :, :, None] * joints[:, None])
+        arms = torch.cat([joint_arms, vertex_arms], dim=1)  # (B, N, J, 3)
+        axes = global_rotation.transpose(-1, -2)[:, None]  # (B, 1, J, c, 3): column c of G_j
+        rotation_jacobian = torch.cross(*torch.broadcast_tensors(axes, arms[:, :, :, None]), dim=-1).permute(0, 1, 4, 2, 3)
+        joint_betas = self._chain_betas(global_rotation)  # (B, J, 3, nb)
+        vertex_betas = (torch.einsum("vj,njab,vbk->nvak", self.weights, global_rotation, self.shapedirs)
+                        + torch.einsum("vj,njak->nvak", self.weights,
+                                       joint_betas - global_rotation @ self.joint_shapedirs))
+        return (torch.cat([joints, vertices], 1), rotation_jacobian,
+                torch.cat([joint_betas, vertex_betas], 1))
+
+    def _carried(self, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        """(J, J): entry [j, i] is 1 when joint i is j or below it."""
+        count = len(self.parents)
+        carried = torch.eye(count)
+        for joints, parents in depth_levels(self.parents)[1:]:
+            for joint, parent in zip(joints, parents):
+                carried[:, joint] += carried[:, parent]
+        return carried.clamp(max=1).to(device, dtype)
+
+    def _chain_betas(self, global_rotation: torch.Tensor) -> torch.Tensor:
+        """(B, J, 3, nb) d posed joints / d betas: the root's rest joint, then each bone's shape change turned by
+        its parent's global rotation, down the chain."""
+        batch = global_rotation.shape[0]
+        derivative: list[torch.Tensor] = [torch.empty(0)] * len(self.parents)
+        shapedirs = self.joint_shapedirs
+        for joints, parents in depth_levels(self.parents):
+            for joint, parent in zip(joints, parents):
+                if parent < 0:
+                    derivative[joint] = shapedirs[joint].expand(batch, -1, -1)
+                else:
+                    derivative[joint] = derivative[parent] + global_rotation[:, parent] @ (shapedirs[joint]
+                                                                                           - shapedirs[parent])
+        return torch.stack(derivative, 1)

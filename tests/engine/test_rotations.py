@@ -91,3 +91,23 @@ class TestAxisAngleAndEuler:
         torch.testing.assert_close(euler_to_matrix(angles, "ZXY"), rz @ rx @ ry)
         with pytest.raises(ValueError, match="permutation of XYZ"):
             euler_to_matrix(angles, "XXY")
+
+
+def test_right_jacobian_inverse_is_the_derivative_of_the_retraction():
+    from engine.rotations import retract_rotation_vectors, right_jacobian_inverse
+
+    phi = torch.tensor([[0.0, 0.0, 0.0], [1e-4, -2e-4, 0.0], [0.4, -1.1, 0.7], [2.0, 1.5, -0.5]], dtype=torch.float64)
+    expected = torch.func.jacfwd(lambda w: retract_rotation_vectors(phi, w.expand(len(phi), 3)))(
+        torch.zeros(3, dtype=torch.float64))
+    torch.testing.assert_close(right_jacobian_inverse(phi), expected, atol=1e-9, rtol=0)
+
+
+def test_6d_rotations_round_trip_and_are_differentiable():
+    from engine.rotations import rotation_from_6d, rotation_to_6d
+
+    rotations = rotation_from_6d(torch.randn(5, 24, 6))
+    torch.testing.assert_close(rotations @ rotations.transpose(-1, -2), torch.eye(3).expand(5, 24, 3, 3),
+                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(rotation_from_6d(rotation_to_6d(rotations)), rotations, atol=1e-5, rtol=0)
+    sixd = torch.randn(2, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(rotation_from_6d, (sixd,))

@@ -10,6 +10,7 @@ from . import files
 from .commands import add_bench_arguments, add_train_arguments, bench_body_keypoints, train_body_keypoints
 from .pictures import body_panel, draw_keypoints, keypoints_panel
 from .problem import NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
+from .slice import SLICE_AXES
 from .solvers import CAPABILITIES, solver_entries
 
 __all__ = ["SPEC", "BodyKeypointsConfig", "BodyKeypointsProblem"]
@@ -58,7 +59,7 @@ SPEC = ProblemSpec(
     panels=(Panel("keypoints", "detected (grey) and fitted keypoints", keypoints_panel),
             Panel("body", "fitted body, front and side, by vertex error", body_panel)),
     legend=_legend(),
-    slice_axes=(),
+    slice_axes=SLICE_AXES,
     solvers=solver_entries(NAME, PARAMETERS),
     default_solvers=("lm", "lbfgs", "lf"),
     capabilities=CAPABILITIES,

@@ -29,7 +29,7 @@ import torch
 
 from ...bodies.metrics import procrustes_aligned_mm, root_aligned_mm
 from ...bodies.skeleton import JOINT_NAMES, LANDMARK_NAMES, NUM_JOINTS, PARENTS
-from ...rotations import axis_angle_to_matrix, matrix_to_axis_angle, retract_rotation_vectors
+from ...rotations import axis_angle_to_matrix, matrix_to_axis_angle, retract_rotation_vectors, right_jacobian_inverse
 from ..spec import ArraySpec, bounded, check_config
 from . import data
 
@@ -102,15 +102,20 @@ def _prior():
     return PosePrior.load()
 
 
+def _skinning(path: str | None, vertices: str, like: torch.Tensor):
+    """The body's skinning of its 'landmarks', its training 'surface' (every SURFACE_STRIDE-th vertex) or 'all',
+    on the device and in the dtype of `like`."""
+    return _placed_skinning(path, vertices, like.device, like.dtype)
+
+
 @functools.lru_cache(maxsize=None)
-def _skinning(path: str | None, vertices: str):
-    """The body's skinning of its 'landmarks', its training 'surface' (every SURFACE_STRIDE-th vertex) or 'all'."""
+def _placed_skinning(path: str | None, vertices: str, device: torch.device, dtype: torch.dtype):
     from ...bodies.skinning import Skinning
 
     body = _body(path)
     ids = {"landmarks": body.layer.vertex_joint_selector.extra_joints_idxs[:len(LANDMARKS)],
            "surface": torch.arange(0, body.num_vertices, SURFACE_STRIDE), "all": None}[vertices]
-    return Skinning(body, ids)
+    return Skinning(body, ids).to(device, dtype)
 
 
 @functools.lru_cache(maxsize=None)
@@ -172,7 +177,7 @@ class BodyKeypointsProblem:
     def body(self, x: torch.Tensor, vertices: str = "landmarks") -> tuple[torch.Tensor, torch.Tensor]:
         """Posed joints (B, 24, 3) and vertices (B, n, 3) of x: the 'landmarks', the training 'surface' or 'all'."""
         pose, betas, _ = split_x(x)
-        return _skinning(self.body_path, vertices).to(x.device)(betas, axis_angle_to_matrix(pose))
+        return _skinning(self.body_path, vertices, x)(betas, axis_angle_to_matrix(pose))
 
     def surface(self, x: torch.Tensor) -> torch.Tensor:
         """(B, V / 4, 3) every fourth mesh vertex of x, for the learned fitters' training loss."""
@@ -214,6 +219,48 @@ class BodyKeypointsProblem:
     def residuals(self, x: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
         """(B, 150): energy == residuals.square().sum(1)."""
         return torch.cat([self.data_residuals(x, observation), self.regulariser_residuals(x)], dim=1)
+
+    def linearize(self, x: torch.Tensor, observation: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The prediction, the residuals (B, 150) and their Jacobian (B, 150, 85) with respect to dx at x (+) dx,
+        dx = 0, analytically (Skinning.linearized, the prior's linearisation through SO(3)'s inverse right
+        Jacobian); autodiff (engine.solvers.generic) for a body with pose-corrective blend shapes."""
+        skinning = _skinning(self.body_path, "landmarks", x)
+        if skinning.pose_correctives:
+            from ...solvers.generic import linearize
+
+            return linearize(self, x, observation, analytic=False)
+        pose, betas, camera = split_x(x)
+        observation = observation.to(x)
+        points, rotation_jacobian, beta_jacobian = skinning.linearized(betas, axis_angle_to_matrix(pose))
+        weight = self.pixels_per_unit * observation[..., 2:].clamp(min=0).sqrt()  # (B, K, 1)
+        projected = project(points, camera)
+        data = (weight * (projected - observation[..., :2])).flatten(1)
+        scale = (weight * camera[:, None, :1])[..., None]  # (B, K, 1, 1)
+        batch = len(x)
+        data_jacobian = torch.cat([
+            (scale * rotation_jacobian[:, :, :2].flatten(3)).flatten(1, 2),
+            (scale * beta_jacobian[:, :, :2]).flatten(1, 2),
+            (weight * points[..., :2]).flatten(1)[..., None],
+            (weight[..., None] * torch.eye(2, dtype=x.dtype, device=x.device)).flatten(1, 2)], dim=2)
+        prior, prior_jacobian = _prior().linearized(pose[:, 1:].flatten(1))
+        increments = right_jacobian_inverse(pose[:, 1:])  # (B, 23, 3, 3): joint j's angles follow dx_j alone
+        blocks = torch.zeros(batch, NUM_JOINTS - 1, 3, NUM_JOINTS - 1, 3, dtype=x.dtype, device=x.device)
+        joints = torch.arange(NUM_JOINTS - 1, device=x.device)
+        blocks[:, joints, :, joints, :] = increments.transpose(0, 1)
+        root = prior.new_zeros(batch, prior.shape[1], 3)
+        prior_weight, shape_weight = math.sqrt(self.config.prior_weight), math.sqrt(self.config.shape_weight)
+        prior_rows = torch.cat([root, prior_jacobian @ blocks.reshape(batch, POSE_DIM - 3, POSE_DIM - 3),
+                                prior.new_zeros(batch, prior.shape[1], NUM_BETAS + 3)], dim=2)
+        shape_rows = torch.cat([x.new_zeros(batch, NUM_BETAS, POSE_DIM),
+                                shape_weight * torch.eye(NUM_BETAS, dtype=x.dtype, device=x.device).expand(batch, -1, -1),
+                                x.new_zeros(batch, NUM_BETAS, 3)], dim=2)
+        residuals = torch.cat([data, prior_weight * prior, shape_weight * betas], dim=1)
+        jacobian = torch.cat([data_jacobian, prior_weight * prior_rows, shape_rows], dim=1)
+        confidence = self.detections.confidence.to(x)
+        prediction = torch.cat([(projected + self.detections.offset.to(x)) * (confidence > 0)[..., None],
+                                confidence[..., None]], dim=-1)
+        return prediction, residuals, jacobian
 
     def energy(self, prediction: torch.Tensor, observation: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(B,) the energy of x (module docstring); the prediction is not read."""

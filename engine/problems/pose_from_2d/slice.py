@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import torch
-
-from ..spec import SliceAxis
+from ..slice_axes import coordinate_axis
 from .problem import PARAMETER_NAMES
 
 SLICED = (("yaw", "yaw", "deg", 60.0), ("root.x", "root x", "cm", 30.0), ("root.y", "root height", "cm", 30.0),
@@ -15,20 +12,5 @@ SLICED = (("yaw", "yaw", "deg", 60.0), ("root.x", "root x", "cm", 30.0), ("root.
           ("right_wrist.z", "right wrist forward", "cm", 30.0), ("left_knee.z", "left knee forward", "cm", 30.0),
           ("right_ankle.z", "right ankle forward", "cm", 30.0), ("head.z", "head top forward", "cm", 20.0))
 _UNIT = {"deg": math.pi / 180.0, "cm": 0.01}
-
-
-def _axis(key: str, label: str, unit: str, span: float) -> SliceAxis:
-    column, factor = PARAMETER_NAMES.index(key), _UNIT[unit]
-
-    def move(x: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        moved = x.clone()
-        moved[:, column] = moved[:, column] + factor * offsets.to(x)
-        return moved
-
-    def coordinate(path: np.ndarray, center: np.ndarray) -> np.ndarray:
-        return (path[:, column] - center[column]) / factor
-
-    return SliceAxis(key, label, unit, span, move, coordinate)
-
-
-SLICE_AXES = tuple(_axis(*axis) for axis in SLICED)
+SLICE_AXES = tuple(coordinate_axis(key, label, PARAMETER_NAMES.index(key), unit, _UNIT[unit], span)
+                   for key, label, unit, span in SLICED)
