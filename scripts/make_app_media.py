@@ -13,7 +13,8 @@ With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's d
 (default: the built-in scene) for 100 iterations (tv's own count), the zoom pointed at --focus.
 
 With --part illumination it makes docs/app-illumination.png: the illumination problem's default solvers (nmr,
-regression, feedback) on a random light over the built-in car.
+regression, feedback) on a random light over the built-in car; with --part body-keypoints,
+docs/app-body-keypoints.png: lm, lbfgs and the learned fitter on random detected keypoints.
 
 With --part view3d it makes docs/app-pose6d-3d.png: the demo's solvers scrubbed back to iteration 15, each
 column's 3D view from the camera, and docs/app-pose6d-orbit.png: the same after choosing the orbit and
@@ -42,6 +43,8 @@ from app.state import AppState, RunState
 from engine.problems.registry import problems
 
 WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
+SOLVED_PICTURES = ("illumination", "body-keypoints")
+"""The --part choices that picture one problem's default solvers (problem_picture)."""
 TV_ITERATIONS = 100
 """jpeg's tv solver's own iteration count, in place of the app's default."""
 LESSON_STEP = 120
@@ -63,7 +66,7 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
-    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination", "view3d"), default="all",
+    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination", "body-keypoints", "view3d"), default="all",
                         help="which pictures to make")
     parser.add_argument("--image", help="--part jpeg: the clean image (default: the built-in scene)")
     parser.add_argument("--focus", default="0.5,0.5", help="--part jpeg: where the zoom looks, x,y fractions")
@@ -71,8 +74,8 @@ def main() -> None:
     if args.part == "wibergian":
         wibergian_pictures(args.out)
         return
-    if args.part == "illumination":
-        illumination_picture(args.out)
+    if args.part in SOLVED_PICTURES:
+        problem_picture(args.out, args.part)
         return
     if args.part == "view3d":
         view3d_pictures(args.out)
@@ -192,11 +195,12 @@ def jpeg_picture(out: str, image: str | None, focus: tuple[float, float]) -> Non
     print(f"wrote {out}/app-jpeg.png")
 
 
-def illumination_picture(out: str) -> None:
-    app = solved("illumination", {})
-    capture(app, os.path.join(out, "app-illumination.png"))
+def problem_picture(out: str, problem: str) -> None:
+    """docs/app-PROBLEM.png: the problem's default solvers on a random observation."""
+    app = solved(problem, {})
+    capture(app, os.path.join(out, f"app-{problem}.png"))
     app.close()
-    print(f"wrote {out}/app-illumination.png")
+    print(f"wrote {out}/app-{problem}.png")
 
 
 def view3d_pictures(out: str) -> None:

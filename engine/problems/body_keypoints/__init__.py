@@ -5,10 +5,10 @@ from typing import Any
 
 import torch
 
-from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
+from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, RenderedPanel, format_numbers
 from . import files
 from .commands import add_bench_arguments, add_train_arguments, bench_body_keypoints, train_body_keypoints
-from .pictures import body_panel, draw_keypoints, keypoints_panel
+from .pictures import draw_keypoints, keypoints_panel, render_body
 from .problem import NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
 from .slice import SLICE_AXES
 from .solvers import CAPABILITIES, solver_entries
@@ -56,8 +56,8 @@ SPEC = ProblemSpec(
         Metric("pa_mpjpe_mm", "PA-MPJPE", "mm", "{:.1f}", ("mean", "median")),
         Metric("v2v_mm", "V2V", "mm", "{:.1f}"),
     ),
-    panels=(Panel("keypoints", "detected (grey) and fitted keypoints", keypoints_panel),
-            Panel("body", "fitted body, front and side, by vertex error", body_panel)),
+    panels=(Panel("keypoints", "detected (grey) and fitted keypoints", keypoints_panel),),
+    rendered_panels=(RenderedPanel("body", "fitted body, front and side, by vertex error", render_body),),
     legend=_legend(),
     slice_axes=SLICE_AXES,
     solvers=solver_entries(NAME, PARAMETERS),
