@@ -109,3 +109,9 @@ def speedups(summaries: dict[str, dict[str, float]], fast: list[str], slow: list
     lines = [f"{a} is {summaries[b]['seconds_per_solve'] / max(summaries[a]['seconds_per_solve'], 1e-9):.0f}x "
              f"faster than {b} per solve" for a in fast if a in summaries for b in slow if b in summaries]
     return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def batch_time_line(summaries: dict[str, dict[str, float]], count: int) -> str:
+    """'Time per iteration of the whole batch of N (ms): ...' from each summary's ms_per_iteration."""
+    return f"Time per iteration of the whole batch of {count} (ms): " + ", ".join(
+        f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items())

@@ -19,7 +19,7 @@ Delta: LGD's rule with network_scale 0.1); `step_size` learned or constant (alph
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Callable
 
 import torch
@@ -35,7 +35,44 @@ INITIAL_BETA = 0.02
 
 
 @dataclass(frozen=True)
-class FitterConfig:
+class FitterSettings:
+    """The fitter's design: what its training run chooses (the ablations) and its checkpoint records."""
+
+    iterations: int = bounded(5, 0, 20)
+    """Updates after the initialiser (the paper: 5)."""
+    cell: str = "gru"
+    """gru (stacked layer-normalised GRUs), resnet (residual feed-forward, no memory) or mlp (LGD's blocks)."""
+    layers: int = bounded(2, 1, 8)
+    """GRUs stacked, residual blocks or MLP blocks."""
+    hidden: int = bounded(512, 8, 4096)
+    """Width of the update network (the paper: 1024; 512 trains within this CPU's budget)."""
+    per_step: bool = True
+    """One update network per iteration (false: one shared by all)."""
+    update: str = "eq1"
+    """eq1 (theta + alpha Delta - beta g) or network (theta + network_scale Delta, LGD's rule)."""
+    step_size: str = "learned"
+    """learned alpha and beta per parameter, or constant (alpha 1, beta constant_beta)."""
+    constant_beta: float = bounded(0.01, 0.0, MAX_BETA)
+    network_scale: float = bounded(1.0, 0.0, 10.0, low_open=True)
+    """Delta's factor in the pure network update (LGD: 0.1)."""
+    dropout: float = bounded(0.0, 0.0, 0.9)
+    """Dropout in the mlp cell's blocks (LGD's)."""
+    initialiser_hidden: int = bounded(256, 8, 4096)
+    """Width of the initialiser's two hidden layers."""
+
+    def __post_init__(self) -> None:
+        for name, value, choices in (("cell", self.cell, CELLS), ("update", self.update, UPDATES),
+                                     ("step_size", self.step_size, STEP_SIZES)):
+            if value not in choices:
+                raise ValueError(f"fitter {name} {value!r}: choose one of {', '.join(choices)}")
+
+    def settings(self) -> dict:
+        """The design's fields alone."""
+        return {f.name: getattr(self, f.name) for f in fields(FitterSettings)}
+
+
+@dataclass(frozen=True)
+class FitterConfig(FitterSettings):
     """Shape of a learned fitter; stored in checkpoints so they rebuild exactly."""
 
     observation: int = bounded(1, 1, 1_000_000)
@@ -44,29 +81,12 @@ class FitterConfig:
     """Numbers in theta (6D per rotation)."""
     residuals: int = bounded(1, 1, 1_000_000)
     """Residuals of the data term."""
-    iterations: int = bounded(5, 0, 20)
-    """Updates after the initialiser."""
-    cell: str = "gru"
-    layers: int = bounded(2, 1, 8)
-    hidden: int = bounded(512, 8, 4096)
-    per_step: bool = True
-    update: str = "eq1"
-    step_size: str = "learned"
-    constant_beta: float = bounded(0.01, 0.0, MAX_BETA)
-    network_scale: float = bounded(1.0, 0.0, 10.0, low_open=True)
-    """Delta's factor in the pure network update (LGD: 0.1)."""
-    dropout: float = bounded(0.0, 0.0, 0.9)
-    """Dropout in the mlp cell's blocks (LGD's)."""
-    initialiser_hidden: int = bounded(256, 8, 4096)
     feedback: bool = True
     """Read by the checkpoint loader: a fitter always reads its feedback."""
 
     def __post_init__(self) -> None:
         check_config(self, label=str)
-        for name, value, choices in (("cell", self.cell, CELLS), ("update", self.update, UPDATES),
-                                     ("step_size", self.step_size, STEP_SIZES)):
-            if value not in choices:
-                raise ValueError(f"fitter {name} {value!r}: choose one of {', '.join(choices)}")
+        super().__post_init__()
 
     @property
     def step_inputs(self) -> int:

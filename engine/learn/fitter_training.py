@@ -11,17 +11,14 @@ import torch
 
 from ..problems.spec import ParameterGroup, bounded
 from .fitter import Representation, feedback, fitter_loss
-from .fitter_network import FitterConfig, LearnedFitter
+from .fitter_network import FitterConfig, FitterSettings, LearnedFitter
 from .train import StageData, TrainConfig
 
 MakeSet = Callable[[int, int, str], tuple[Any, torch.Tensor, torch.Tensor]]
-NETWORK_FIELDS = ("iterations", "cell", "layers", "hidden", "per_step", "update", "step_size", "constant_beta",
-                  "network_scale", "dropout", "initialiser_hidden")
-"""The FitterConfig fields a training config sets (the rest come from the problem)."""
 
 
 @dataclass(frozen=True)
-class FitterTrainConfig(TrainConfig):
+class FitterTrainConfig(TrainConfig, FitterSettings):
     """A learned fitter's training run: the network's shape, the loss and the shared trainer's settings (one
     stage: the fitter is trained through its unrolled iterations)."""
 
@@ -30,24 +27,6 @@ class FitterTrainConfig(TrainConfig):
     samples: int = bounded(40000, 2, 10_000_000)
     epochs: int = bounded(6, 1, 1000)
     learning_rate: float = bounded(1e-3, 0.0, 1.0, low_open=True)
-    iterations: int = bounded(5, 0, 20)
-    """Updates after the initialiser (the paper: 5)."""
-    cell: str = "gru"
-    """gru (stacked layer-normalised GRUs), resnet (residual feed-forward, no memory) or mlp (LGD's blocks)."""
-    layers: int = bounded(2, 1, 8)
-    """GRUs stacked, residual blocks or MLP blocks."""
-    hidden: int = bounded(512, 8, 4096)
-    """Width of the update network (the paper: 1024; 512 trains within this CPU's budget)."""
-    per_step: bool = True
-    """One update network per iteration (false: one shared by all)."""
-    update: str = "eq1"
-    """eq1 (theta + alpha Delta - beta g) or network (theta + network_scale Delta, LGD's rule)."""
-    step_size: str = "learned"
-    """learned alpha and beta per parameter, or constant (alpha 1, beta constant_beta)."""
-    constant_beta: float = bounded(0.01, 0.0, 0.2)
-    network_scale: float = bounded(1.0, 0.0, 10.0, low_open=True)
-    dropout: float = bounded(0.0, 0.0, 0.9)
-    initialiser_hidden: int = bounded(256, 8, 4096)
     parameter_weight: float = bounded(1.0, 0.0, 1e3)
     """Weight of the L1 loss on theta (6D rotations, shape, camera)."""
     surface_weight: float = bounded(1.0, 0.0, 1e3)
@@ -59,8 +38,9 @@ class FitterTrainConfig(TrainConfig):
     FLAGS: ClassVar[dict[str, str]] = {name: "--" + name.replace("_", "-") for name in
                                        ("samples", "epochs", "seed", "iterations", "hidden", "layers")}
 
-    def network_options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in NETWORK_FIELDS}
+    def __post_init__(self) -> None:
+        TrainConfig.__post_init__(self)
+        FitterSettings.__post_init__(self)
 
 
 class FitterTask:
@@ -92,7 +72,7 @@ class FitterTask:
         if self._shapes is None:
             raise RuntimeError("the training set must be made before the network")
         config = FitterConfig(parameters=self.representation.theta_dim, **self._shapes,
-                              **self.config.network_options())
+                              **self.config.settings())
         return self.network_class(config)
 
     def training_data(self, samples: int, shard: tuple[int, int], progress: Callable[[int], None]) -> Any:

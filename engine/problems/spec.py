@@ -504,6 +504,20 @@ def loaded_observation(problem: Problem) -> torch.Tensor | None:
     return None if given is None else given()
 
 
+def parse_numbers(text: str, count: int, what: str, hint: str) -> torch.Tensor:
+    """(1, count) from `count` comma-separated finite numbers; ValueError naming `what` (the problem's estimate)
+    and what to give instead (`hint`)."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = None
+    if values is None or len(values) != count or not np.isfinite(values).all():
+        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
+                 if len(values) != count else "has a NaN or infinite number")
+        raise ValueError(f"{what} {text[:40]!r} {wrong}: give {hint}")
+    return torch.tensor([values], dtype=torch.float32)
+
+
 def format_numbers(x: np.ndarray) -> str:
     """An estimate (D,) as comma-separated numbers (the ProblemSpec.format_x of problems that parse them back)."""
     return ",".join(f"{float(v):.4f}" for v in np.asarray(x).reshape(-1))

@@ -17,7 +17,9 @@ from ...compare import run_comparison
 from ...device import default_device
 from ...learn.fitter_training import FITTER_KINDS, FitterTrainConfig
 from ...solvers.generic import GENERIC_SOLVERS
-from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
+from ...summary import (
+    batch_time_line, errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize,
+)
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_from_arguments, config_to_dict, replace_config
 
@@ -65,8 +67,7 @@ def bench_body_keypoints(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"\n{NAME}: {label}, device {device}\n")
         print(markdown_table(spec, summaries))
-        print(f"\nTime per iteration of the whole batch of {args.n} (ms): " + ", ".join(
-            f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items()))
+        print("\n" + batch_time_line(summaries, args.n))
         print("Time per frame, its share of the batch (ms): " + ", ".join(
             f"{name} {s['ms_per_frame']:.2f}" for name, s in summaries.items()))
         print(speedups(summaries, [n for n in summaries if n in LEARNED], [n for n in summaries if n in GENERIC_SOLVERS]))

@@ -10,7 +10,7 @@ import torch
 
 from ...npfiles import load_npy_observation, save_npy
 from ...bodies.skeleton import JOINT_INDEX, NUM_JOINTS
-from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
+from ..spec import Command, InputSpec, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers, parse_numbers
 from .commands import add_bench_arguments, add_train_arguments, bench_ik, train_ik
 from .problem import OBSERVATION, PARAMETER_NAMES, IKConfig, IKProblem
 from .slice import SLICE_AXES
@@ -68,28 +68,13 @@ def _load_observation(path: str) -> np.ndarray:
 def _parse_x(text: str, config: IKConfig | None = None) -> torch.Tensor:
     """A library pose or motion name ('squat', 'walk-cycle': every frame), a .npy/.npz of axis-angle poses or a
     .bvh file (every frame: a batch), or 72 comma-separated numbers."""
-    from ...bodies.poses import load_poses
+    from .data import typed_poses
 
+    hint = ("72 comma-separated axis-angle numbers, a library pose (squat, a-pose, ...), walk-cycle or a "
+            ".npy/.npz/.bvh file")
     if "," not in text:
-        from .data import default_rest_joints
-
-        try:
-            return load_poses(text, NUM_JOINTS, default_rest_joints()).reshape(-1, 3 * NUM_JOINTS)
-        except ValueError as error:
-            if text.lower().endswith((".npy", ".npz", ".bvh")):
-                raise
-            raise ValueError(f"{text!r} is not an ik pose: give a library pose (squat, a-pose, ...), walk-cycle, a "
-                             f".npy/.npz/.bvh file or 72 comma-separated axis-angle numbers ({error})") from None
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = None
-    if values is None or len(values) != 3 * NUM_JOINTS or not np.isfinite(values).all():
-        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
-                 if len(values) != 3 * NUM_JOINTS else "has a NaN or infinite number")
-        raise ValueError(f"ik pose {text[:40]!r} {wrong}: give 72 comma-separated axis-angle numbers, a library pose "
-                         "(squat, a-pose, ...), walk-cycle or a .npy/.npz/.bvh file")
-    return torch.tensor([values], dtype=torch.float32)
+        return typed_poses(text, "an ik pose", hint).reshape(-1, 3 * NUM_JOINTS)
+    return parse_numbers(text, 3 * NUM_JOINTS, "ik pose", hint)
 
 
 def _skeleton_panel(observation: np.ndarray, prediction: np.ndarray, x: np.ndarray,

@@ -16,7 +16,9 @@ from ...cli_support import (
 from ...compare import run_comparison
 from ...device import default_device
 from ...solvers.generic import GENERIC_SOLVERS
-from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
+from ...summary import (
+    batch_time_line, errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize,
+)
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_fields, config_from_arguments
 
@@ -94,8 +96,7 @@ def _print_set(spec, label: str, device, count: int, summaries: dict[str, dict[s
                per_step: dict[str, dict[int, dict[str, float]]]) -> None:
     print(f"\nik: {label}, device {device}\n")
     print(markdown_table(spec, summaries))
-    print(f"\nTime per iteration of the whole batch of {count} (ms): " + ", ".join(
-        f"{name} {s['ms_per_iteration']:.1f}" for name, s in summaries.items()))
+    print("\n" + batch_time_line(summaries, count))
     print("Time per step of one solve, its share of the batch (ms): " + ", ".join(
         f"{name} {s['ms_per_step_per_solve']:.2f}" for name, s in summaries.items()))
     print(speedups(summaries, [n for n in summaries if n in JOINT_NETWORKS], [n for n in summaries if n in GENERIC_SOLVERS]))

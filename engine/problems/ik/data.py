@@ -59,6 +59,19 @@ def rest_joints_for(betas: tuple[float, ...]) -> torch.Tensor:
         return body(betas=torch.tensor([betas], dtype=torch.float32)).joints[0, :NUM_JOINTS].clone()
 
 
+def typed_poses(text: str, what: str, hint: str) -> torch.Tensor:
+    """(N, 24, 3) poses a user typed: a library pose or motion name ('squat', 'walk-cycle': every frame) or a
+    .npy/.npz/.bvh file (every frame, retargeted to the default body); ValueError naming `what` and the `hint`."""
+    from engine.bodies.poses import load_poses
+
+    try:
+        return load_poses(text, NUM_JOINTS, default_rest_joints()).reshape(-1, NUM_JOINTS, 3)
+    except ValueError as error:
+        if text.lower().endswith((".npy", ".npz", ".bvh")):
+            raise
+        raise ValueError(f"{text!r} is not {what}: give {hint} ({error})") from None
+
+
 def library_poses() -> torch.Tensor:
     """(N, 24, 3) the pose library's poses in its order."""
     return torch.stack(list(pose_library().values()))
