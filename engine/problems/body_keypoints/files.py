@@ -3,6 +3,7 @@
 Keypoint files (observations), each item 35 keypoints (KEYPOINT_NAMES' order) of (u, v, confidence), u and v in
 crop coordinates [-1, 1] with v up, confidence in [0, 1] (0: not detected):
 - .npy: float array (N, 35, 3), or (35, 3) for one item;
+- .npz: an array named "keypoints" of that shape (other arrays are ignored);
 - .json: {"keypoints": [[u, v, c], ... 35]} for one item, or {"keypoints": [[[u, v, c], ...], ...]} for N; an
   optional "keypoint_names" list must then equal KEYPOINT_NAMES.
 OpenPose's JSON is not read: its joints (BODY_25) are not SMPL's joints, so a mapping would bias every fit.
@@ -23,7 +24,7 @@ from ...npfiles import load_npy_observation, save_npy
 from ..spec import parse_numbers
 from .problem import DEFAULT_SCALE, KEYPOINT_NAMES, NUM_BETAS, NUM_KEYPOINTS, OBSERVATION, POSE_DIM, X_DIM
 
-EXTENSIONS = (".npy", ".json")
+EXTENSIONS = (".npy", ".npz", ".json")
 MAX_JSON_BYTES = 64 * 2**20
 LAYOUT = f"(N, {NUM_KEYPOINTS}, 3): u, v in crop coordinates [-1, 1] (v up) and a confidence in [0, 1]"
 
@@ -32,6 +33,8 @@ def load_observation(path: str) -> np.ndarray:
     """(N, 35, 3) float32 keypoints of a .npy or .json file (module docstring); ValueError with one line."""
     if path.lower().endswith(".json"):
         array = _load_json(path)
+    elif path.lower().endswith(".npz"):
+        array = _load_npz(path)
     else:
         array = load_npy_observation(path, "body-keypoints",
                                      lambda shape: len(shape) == 3 and shape[1:] == (NUM_KEYPOINTS, 3),
@@ -60,8 +63,27 @@ def _load_json(path: str) -> np.ndarray:
     if names is not None and list(names) != list(KEYPOINT_NAMES):
         raise ValueError(f"{path}: its keypoint_names are not this problem's {NUM_KEYPOINTS} keypoints "
                          f"({', '.join(KEYPOINT_NAMES[:3])}, ...)")
+    return _checked(path, content["keypoints"])
+
+
+def _load_npz(path: str) -> np.ndarray:
+    from ...npfiles import NumpyFileError, read_npz
+
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: no such keypoint file")
     try:
-        array = np.asarray(content["keypoints"], dtype=np.float32)
+        arrays = read_npz(path)
+    except NumpyFileError as error:
+        raise ValueError(f"{path}: {error}") from None
+    if "keypoints" not in arrays:
+        raise ValueError(f"{path}: no array named \"keypoints\" of shape {LAYOUT}")
+    return _checked(path, arrays["keypoints"])
+
+
+def _checked(path: str, values) -> np.ndarray:
+    """(N, 35, 3) float32 of an item or a sequence of them; ValueError (one line) for any other shape or NaN."""
+    try:
+        array = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError):
         raise ValueError(f"{path}: \"keypoints\" must be numbers of shape {LAYOUT}") from None
     if array.ndim == 2:
@@ -75,8 +97,10 @@ def _load_json(path: str) -> np.ndarray:
 
 
 def save_observation(path: str, array: np.ndarray) -> None:
-    """Writes (N, 35, 3) keypoints as .json (with the keypoint names) or .npy."""
-    if path.lower().endswith(".json"):
+    """Writes (N, 35, 3) keypoints as .json (with the keypoint names), .npz or .npy."""
+    if path.lower().endswith(".npz"):
+        np.savez(path, keypoints=np.asarray(array, dtype=np.float32))
+    elif path.lower().endswith(".json"):
         with open(path, "w", encoding="utf-8") as file:
             json.dump({"keypoint_names": list(KEYPOINT_NAMES),
                        "keypoints": np.round(np.asarray(array, dtype=np.float64), 6).tolist()}, file)

@@ -16,7 +16,7 @@ def _keypoints(count: int = 2) -> np.ndarray:
     return values
 
 
-@pytest.mark.parametrize("suffix", [".npy", ".json"])
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".json"])
 def test_round_trip(tmp_path, suffix):
     path = str(tmp_path / f"keypoints{suffix}")
     save_observation(path, _keypoints())
@@ -64,6 +64,14 @@ def test_bad_npy_files(tmp_path):
         load_observation(str(nan))
     with pytest.raises(ValueError, match="no such"):
         load_observation(str(tmp_path / "missing.json"))
+    archive = tmp_path / "other.npz"
+    np.savez(archive, points=_keypoints())
+    with pytest.raises(ValueError, match="no array named"):
+        load_observation(str(archive))
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, keypoints=np.array([object()], dtype=object))
+    with pytest.raises(ValueError, match="pickled.npz"):
+        load_observation(str(pickled))
 
 
 def test_estimates_from_text():
