@@ -5,9 +5,11 @@ from typing import Any
 
 import torch
 
+from ...learn.fitter_commands import train_command
+from ...learn.fitter_training import FITTER_KINDS
 from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
 from . import files
-from .commands import add_bench_arguments, add_train_arguments, bench_body_keypoints, train_body_keypoints
+from .commands import add_bench_arguments, bench_body_keypoints, training
 from .pictures import body_panel, draw_keypoints, keypoints_panel
 from .problem import NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
 from .slice import SLICE_AXES
@@ -66,8 +68,8 @@ SPEC = ProblemSpec(
     gradient_options={},
     commands=(Command("bench", NAME, "every solver on the same test problems: the learning-to-fit paper's Table 1 "
                       "and Fig. 4", add_bench_arguments, bench_body_keypoints),
-              Command("train", NAME, "train a learned fitter (lf, lgd, lgd-eq1 or an ablation; resumable)",
-                      add_train_arguments, train_body_keypoints)),
+              train_command(NAME, tuple(FITTER_KINDS), "train a learned fitter (lf, lgd, lgd-eq1 or an ablation; "
+                            "resumable)", training)),
     draw_observation=draw_keypoints,
     prediction_label="keypoints",
 )

@@ -85,32 +85,16 @@ def save_observation(path: str, array: np.ndarray) -> None:
 
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 85) from a pose name or file, or 85 numbers (module docstring)."""
-    from ...bodies.poses import load_poses
-    from ...bodies.skeleton import NUM_JOINTS
-    from ..ik.data import default_rest_joints
+    from ..body_estimates import parse_body_estimate
 
-    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
-    if "," not in text:
-        try:
-            poses = load_poses(text, NUM_JOINTS, default_rest_joints()).reshape(-1, POSE_DIM)
-        except ValueError as error:
-            if text.lower().endswith((".npy", ".npz", ".bvh")):
-                raise
-            raise ValueError(f"{text!r} is not a body-keypoints estimate: give {hint} ({error})") from None
+    def from_poses(poses: torch.Tensor) -> torch.Tensor:
         rest = torch.zeros(len(poses), NUM_BETAS + 3)
         rest[:, NUM_BETAS] = DEFAULT_SCALE
-        return torch.cat([poses.float(), rest], dim=1)
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = None
-    if values is None or len(values) != X_DIM or not np.isfinite(values).all():
-        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
-                 if len(values) != X_DIM else "has a NaN or infinite number")
-        raise ValueError(f"body-keypoints estimate {text[:40]!r} {wrong}: give {hint}")
-    x = torch.tensor([values], dtype=torch.float32)
-    if abs(float(x[0, POSE_DIM:POSE_DIM + NUM_BETAS].abs().max())) > 5.0:
+        return torch.cat([poses.reshape(len(poses), POSE_DIM), rest], dim=1)
+
+    x = parse_body_estimate(text, "body-keypoints estimate", X_DIM, from_poses)
+    if "," in text and abs(float(x[0, POSE_DIM:POSE_DIM + NUM_BETAS].abs().max())) > 5.0:
         raise ValueError(f"body-keypoints estimate {text[:40]!r}: betas beyond +-5 are not a human shape")
-    if float(x[0, POSE_DIM + NUM_BETAS]) <= 0:
+    if "," in text and float(x[0, POSE_DIM + NUM_BETAS]) <= 0:
         raise ValueError(f"body-keypoints estimate {text[:40]!r}: the camera scale must be positive")
     return x

@@ -35,30 +35,14 @@ def fit_config(config: Any, observation: np.ndarray) -> Any:
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 52) from a library pose or motion name ('squat', 'walk-cycle': every frame) or a .npy/.npz/.bvh file of
     SMPL poses (facing +z at the rig's target), or 52 comma-separated numbers (yaw, root, pose)."""
-    from ...bodies.poses import load_poses
-    from ...bodies.skeleton import NUM_JOINTS
-    from ..ik.data import default_rest_joints
+    from ..body_estimates import parse_body_estimate
 
-    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
-    if "," not in text:
-        try:
-            poses = load_poses(text, NUM_JOINTS, default_rest_joints())
-        except ValueError as error:
-            if text.lower().endswith((".npy", ".npz", ".bvh")):
-                raise
-            raise ValueError(f"{text!r} is not a pose-from-2d pose: give {hint} ({error})") from None
-        pose = canonical_poses(poses.reshape(-1, NUM_JOINTS, 3))
+    def from_poses(poses: torch.Tensor) -> torch.Tensor:
+        pose = canonical_poses(poses)
         placed = torch.cat([torch.zeros(len(pose), 1), torch.tensor(TARGET).expand(len(pose), 3)], dim=1)
         return torch.cat([placed, pose], dim=1)
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = None
-    if values is None or len(values) != X_DIM or not np.isfinite(values).all():
-        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
-                 if len(values) != X_DIM else "has a NaN or infinite number")
-        raise ValueError(f"pose-from-2d estimate {text[:40]!r} {wrong}: give {hint}")
-    return torch.tensor([values], dtype=torch.float32)
+
+    return parse_body_estimate(text, "pose-from-2d pose", X_DIM, from_poses)
 
 
 def format_x(x: np.ndarray) -> str:

@@ -1,0 +1,38 @@
+"""Estimates of SMPL-family problems typed by the user: a library pose or motion ('squat', 'walk-cycle': every
+frame), a .npy/.npz/.bvh file of SMPL poses (retargeted to the default body), or the problem's own numbers."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+POSES_HINT = "a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {} comma-separated numbers"
+
+
+def parse_body_estimate(text: str, label: str, dimension: int, from_poses: Callable[[torch.Tensor], torch.Tensor]
+                        ) -> torch.Tensor:
+    """(B, dimension) estimates: from_poses of the SMPL poses (B, 24, 3) a name or file gives, or one row of
+    `dimension` comma-separated numbers; ValueError (one line, `label` naming what was expected) otherwise."""
+    from ..bodies.poses import load_poses
+    from ..bodies.skeleton import NUM_JOINTS
+    from .ik.data import default_rest_joints
+
+    hint = POSES_HINT.format(dimension)
+    if "," not in text:
+        try:
+            poses = load_poses(text, NUM_JOINTS, default_rest_joints())
+        except ValueError as error:
+            if text.lower().endswith((".npy", ".npz", ".bvh")):
+                raise
+            raise ValueError(f"{text!r} is not a {label}: give {hint} ({error})") from None
+        return from_poses(poses.reshape(-1, NUM_JOINTS, 3).float())
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = None
+    if values is None or len(values) != dimension or not np.isfinite(values).all():
+        wrong = ("is not comma-separated numbers" if values is None else f"has {len(values)} numbers"
+                 if len(values) != dimension else "has a NaN or infinite number")
+        raise ValueError(f"{label} {text[:40]!r} {wrong}: give {hint}")
+    return torch.tensor([values], dtype=torch.float32)
