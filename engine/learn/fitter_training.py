@@ -59,6 +59,10 @@ class FitterTrainConfig(TrainConfig):
     FLAGS: ClassVar[dict[str, str]] = {name: "--" + name.replace("_", "-") for name in
                                        ("samples", "epochs", "seed", "iterations", "hidden", "layers")}
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        FitterConfig(**self.network_options())  # the cell, update and step-size choices, refused before any work
+
     def network_options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in NETWORK_FIELDS}
 

@@ -7,7 +7,8 @@ import torch
 
 from ...learn.fitter_commands import train_command
 from ...learn.fitter_training import FITTER_KINDS
-from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
+from ..body_shared import error_legend
+from ..spec import Command, Metric, Panel, ParameterGroup, ProblemSpec, format_numbers
 from . import files
 from .commands import add_bench_arguments, bench_body_keypoints, training
 from .pictures import body_panel, draw_keypoints, keypoints_panel
@@ -22,12 +23,6 @@ NAME = "body-keypoints"
 def _make(config: BodyKeypointsConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
           batch_size: int | None = None) -> BodyKeypointsProblem:
     return make_problem(config, batch_size or 1, device)
-
-
-def _legend() -> Legend:
-    from ...bodies.pictures import error_legend_mm
-
-    return Legend("body by vertex error: ", tuple(error_legend_mm()))
 
 
 PARAMETERS = tuple(ParameterGroup(PARAMETER_NAMES[3 * j].split(".")[0], PARAMETER_NAMES[3 * j:3 * j + 3], "rad",
@@ -60,7 +55,7 @@ SPEC = ProblemSpec(
     ),
     panels=(Panel("keypoints", "detected (grey) and fitted keypoints", keypoints_panel),
             Panel("body", "fitted body, front and side, by vertex error", body_panel)),
-    legend=_legend(),
+    legend=error_legend(),
     slice_axes=SLICE_AXES,
     solvers=solver_entries(NAME, PARAMETERS),
     default_solvers=("lm", "lbfgs", "lf"),

@@ -10,14 +10,13 @@ from typing import Any
 
 import torch
 
-from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, solver_options, write_results
+from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, bench_setup, write_results
 from ...compare import run_comparison
-from ...device import default_device
 from ...learn.fitter_training import MakeSet
 from ...solvers.generic import GENERIC_SOLVERS
 from ...summary import errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize
 from ..registry import get_problem
-from ..spec import add_config_arguments, config_from_arguments, config_to_dict
+from ..spec import add_config_arguments, config_to_dict
 
 NAME = "body-keypoints"
 BENCH_SOLVERS = "lm,lbfgs,regression,lgd,lgd-eq1,lf,lf+lm"
@@ -36,13 +35,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def bench_body_keypoints(args: argparse.Namespace) -> int:
-    spec = get_problem(NAME)
-    names = spec.parse_solvers(args.solvers)
-    options = solver_options(args, spec, names)
-    config = config_from_arguments(spec.config, args)
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
-    device = default_device()
+    spec, names, options, config, device = bench_setup(args, NAME)
     problem = spec.make(config, {}, device, args.n)
     truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
     comparison = run_comparison(

@@ -13,7 +13,6 @@ or 85 comma-separated numbers (pose 72, betas 10, camera scale, tx, ty).
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,6 @@ from ...npfiles import load_npy_observation, save_npy
 from .problem import DEFAULT_SCALE, KEYPOINT_NAMES, NUM_BETAS, NUM_KEYPOINTS, OBSERVATION, POSE_DIM, X_DIM
 
 EXTENSIONS = (".npy", ".json")
-MAX_JSON_BYTES = 64 * 2**20
 LAYOUT = f"(N, {NUM_KEYPOINTS}, 3): u, v in crop coordinates [-1, 1] (v up) and a confidence in [0, 1]"
 
 
@@ -44,15 +42,9 @@ def load_observation(path: str) -> np.ndarray:
 
 
 def _load_json(path: str) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such keypoint file")
-    if os.path.getsize(path) > MAX_JSON_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB; give long sequences as .npy")
-    try:
-        with open(path, encoding="utf-8") as file:
-            content = json.load(file)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not a readable JSON file ({type(error).__name__})") from None
+    from ..body_shared import read_json
+
+    content = read_json(path, "no such keypoint file")
     if not isinstance(content, dict) or "keypoints" not in content:
         raise ValueError(f"{path}: expected a JSON object with a \"keypoints\" list of {LAYOUT}")
     names = content.get("keypoint_names")
@@ -85,7 +77,7 @@ def save_observation(path: str, array: np.ndarray) -> None:
 
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 85) from a pose name or file, or 85 numbers (module docstring)."""
-    from ..body_estimates import parse_body_estimate
+    from ..body_shared import parse_body_estimate
 
     def from_poses(poses: torch.Tensor) -> torch.Tensor:
         rest = torch.zeros(len(poses), NUM_BETAS + 3)

@@ -35,7 +35,7 @@ def fit_config(config: Any, observation: np.ndarray) -> Any:
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 52) from a library pose or motion name ('squat', 'walk-cycle': every frame) or a .npy/.npz/.bvh file of
     SMPL poses (facing +z at the rig's target), or 52 comma-separated numbers (yaw, root, pose)."""
-    from ..body_estimates import parse_body_estimate
+    from ..body_shared import parse_body_estimate
 
     def from_poses(poses: torch.Tensor) -> torch.Tensor:
         pose = canonical_poses(poses)

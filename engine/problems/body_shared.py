@@ -1,11 +1,18 @@
-"""Estimates of SMPL-family problems typed by the user: a library pose or motion ('squat', 'walk-cycle': every
-frame), a .npy/.npz/.bvh file of SMPL poses (retargeted to the default body), or the problem's own numbers."""
+"""What the SMPL-family problems share: estimates typed by the user (a library pose or motion, 'squat',
+'walk-cycle': every frame, a .npy/.npz/.bvh file of SMPL poses retargeted to the default body, or the problem's own
+numbers), reading an observation's JSON file, and the body views' legend."""
 from __future__ import annotations
 
-from typing import Callable
+import json
+import os
+from typing import Any, Callable
 
 import numpy as np
 import torch
+
+from .spec import Legend
+
+MAX_JSON_BYTES = 64 * 2**20
 
 POSES_HINT = "a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {} comma-separated numbers"
 
@@ -36,3 +43,24 @@ def parse_body_estimate(text: str, label: str, dimension: int, from_poses: Calla
                  if len(values) != dimension else "has a NaN or infinite number")
         raise ValueError(f"{label} {text[:40]!r} {wrong}: give {hint}")
     return torch.tensor([values], dtype=torch.float32)
+
+
+def read_json(path: str, missing: str) -> Any:
+    """The content of an observation's JSON file; ValueError (one line naming the file) when it is missing
+    (`missing` says how to make one), larger than MAX_JSON_BYTES or not JSON."""
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: {missing}")
+    if os.path.getsize(path) > MAX_JSON_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB; give long sequences as .npy")
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a readable JSON file ({type(error).__name__})") from None
+
+
+def error_legend() -> Legend:
+    """The legend of the fitted body views' vertex-error colours."""
+    from ..bodies.pictures import error_legend_mm
+
+    return Legend("body by vertex error: ", tuple(error_legend_mm()))
