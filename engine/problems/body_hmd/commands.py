@@ -26,7 +26,7 @@ from .solvers import TRAINED
 NAME = "body-hmd"
 BENCH_SOLVERS = "lbfgs-prior,regression,lf"
 ABLATIONS = tuple(kind for kind in TRAINED if kind != "lf")
-COLUMNS = (("v2v_mm", "FB"), ("v2v_head_mm", "H"), ("v2v_left_hand_mm", "L"), ("v2v_right_hand_mm", "R"),
+COLUMNS = (("v2v_mm", "FB"), ("v2v_head_mm", "Head"), ("v2v_left_hand_mm", "L"), ("v2v_right_hand_mm", "R"),
            ("joint_error_mm", "JntErr"), ("penetration_mm", "GrPe."))
 """Table 2's columns: metric key and header."""
 SHORT = {"full": "F", "half-space": "H"}

@@ -12,12 +12,16 @@ visibility setting. The energy reads x and the observation alone (the shape from
 
     E(x) = sum_p w_p |p(x) - p^|^2 (cm^2; the headset, and the wrists and fingertips of the visible hands)
          + rotation_weight sum_R |R(x) - R^|_F^2 (the headset's and the visible wrists' rotation matrices)
-         + prior_weight GMM(body) + hand_weight |hand pose|^2 + ground_weight sum_k max(0, -y_k)^2 (cm^2)
+         + prior_weight GMM(body) + hand_weight |hand pose|^2
+         + ground_weight sum_k max(0, -y_k)^2 + gravity_weight max(0, y_lowest)^2 (cm^2)
 
-Eq. 4's data term (data_residuals, what the learned fitters read), then SMPLify's Gaussian mixture on the 21 body
-joints (the shipped prior, fitted on SMPL's 23 joints, marginalised exactly to the first 21: PosePrior.marginal),
-a squared-norm regulariser of the finger joints, and the ground term: how far the GROUND_VERTICES lowest of the
-surface vertices are below the floor (y = 0).
+Eq. 4's data term (data_residuals, what the learned fitters read; the visibility flags weigh each hand), then
+SMPLify's Gaussian mixture on the 21 body joints (the shipped prior, fitted on SMPL's 23 joints, marginalised
+exactly to the first 21: PosePrior.marginal), a squared-norm regulariser of the finger joints, the ground term
+(how far the GROUND_VERTICES lowest surface vertices are below the floor, y = 0) and the gravity term of the
+paper's baseline (Eq. 6: how far the lowest surface vertex floats above the floor; without it the prior, fitted on
+joint-limit sampler poses, sits the unseen legs in the air). Residuals (253): data 66, prior 64, hands 90,
+ground 32, gravity 1.
 
 Metrics (Sec. 4.1, mm, per item), in world coordinates (not root-aligned: the headset fixes the world frame):
 V2V of the whole mesh (FB), of the head (H: vertices whose largest skinning weight is the head's or the neck's)
@@ -41,7 +45,6 @@ from . import data, sensors
 
 NUM_JOINTS = len(SMPLH_JOINT_NAMES)
 BODY_DIM = 3 * 21
-HAND_DIM = 3 * 30
 POSE_DIM = 3 * NUM_JOINTS
 X_DIM = POSE_DIM + 3
 PARAMETER_NAMES = tuple(f"{joint}.r{axis}" for joint in SMPLH_JOINT_NAMES for axis in "xyz") + (
@@ -59,7 +62,10 @@ SURFACE_NEIGHBOURS = 4
 GROUND_VERTICES = 32
 """The ground term's residuals: the depths of this many lowest surface vertices."""
 HEAD_PARTS = ("neck", "head")
+TIPS = 2 * len(sensors.FINGERTIPS)
+"""Fingertip vertices, first in the 'fingertips' and 'fit' subsets."""
 DATA_RESIDUALS = 3 + 9 + 2 * (3 + 9) + 2 * 5 * 3
+"""Eq. 4's residuals: headset position and rotation, each hand's wrist position and rotation and fingertips."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def _prior():
 
 def _vertex_ids(vertices: str) -> torch.Tensor | None:
     body = _body()
-    tips = body.layer.vertex_joint_selector.extra_joints_idxs[-2 * len(sensors.FINGERTIPS):]
+    tips = body.layer.vertex_joint_selector.extra_joints_idxs[-TIPS:]
     surface = torch.arange(0, body.num_vertices, SURFACE_STRIDE)
     return {"fingertips": tips, "fit": torch.cat([tips, surface]), "all": None}[vertices]
 
@@ -180,7 +186,7 @@ class Posed:
 
     def signals(self, betas: torch.Tensor) -> sensors.Signals:
         """Every hand visible; needs the 'fingertips' or 'fit' subset."""
-        return sensors.body_signals(self.rotations, self.joints, self.vertices[:, :10], betas)
+        return sensors.body_signals(self.rotations, self.joints, self.vertices[:, :TIPS], betas)
 
 
 def signal_residuals(signals: sensors.Signals, observed: sensors.Signals, weights: BodyHmdConfig) -> torch.Tensor:
@@ -229,7 +235,7 @@ class BodyHmdProblem:
 
     def surface(self, x: torch.Tensor) -> torch.Tensor:
         """(B, V / 4, 3) every fourth mesh vertex of x in the world, for the learned fitters' training loss."""
-        return self.posed(x, "fit").vertices[:, 2 * len(sensors.FINGERTIPS):]
+        return self.posed(x, "fit").vertices[:, TIPS:]
 
     @property
     def surface_edges(self) -> torch.Tensor:
@@ -254,7 +260,7 @@ class BodyHmdProblem:
         """(B, 253): data (66), prior (64), hands (90), ground (32), gravity (1); energy == residuals.square().sum(1)."""
         observed = sensors.unpack(observation.to(x))
         posed = self.posed(x, "fit", observed.betas)
-        depth = (-posed.vertices[:, 2 * len(sensors.FINGERTIPS):, 1]).topk(GROUND_VERTICES, dim=1).values
+        depth = (-posed.vertices[:, TIPS:, 1]).topk(GROUND_VERTICES, dim=1).values
         c = self.config
         return torch.cat([signal_residuals(posed.signals(observed.betas), observed, c),
                           math.sqrt(c.prior_weight) * _prior().residuals(x[:, 3:3 + BODY_DIM]),

@@ -42,9 +42,6 @@ FIELDS = (("headset_position", 3), ("headset_rotation", 9), ("left_wrist_positio
 OBSERVATION_SIZE = sum(size for _, size in FIELDS)
 SLICES = {name: slice(end - size, end) for (name, size), end in zip(FIELDS, accumulate(s for _, s in FIELDS))}
 """Each field's numbers in an observation item."""
-HAND_FIELDS = {side: (f"{side}_wrist_position", f"{side}_wrist_rotation", f"{side}_fingertips")
-               for side in ("left", "right")}
-"""The fields an invisible hand leaves at zero."""
 SIDES = ("left", "right")
 POSITIONS = 13
 """Points with a position: the headset, two wrists, ten fingertips (the noise's order)."""
