@@ -107,6 +107,22 @@ def solver_options(args: argparse.Namespace, spec: ProblemSpec, names: list[str]
     return check_solver_options(options)
 
 
+def bench_setup(args: argparse.Namespace, problem: str) -> tuple[ProblemSpec, list[str], dict[str, Any], Any, Any]:
+    """What a problem's bench starts from: its spec, the --solvers, their shared options, the config of the flags
+    and the device; ValueError (one line) for a bad one or --n below 1."""
+    from .device import default_device
+    from .problems.registry import get_problem
+    from .problems.spec import config_from_arguments
+
+    spec = get_problem(problem)
+    names = spec.parse_solvers(args.solvers)
+    options = solver_options(args, spec, names)
+    config = config_from_arguments(spec.config, args)
+    if args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}")
+    return spec, names, options, config, default_device()
+
+
 def tables_unless_json(args: argparse.Namespace) -> Callable[..., None]:
     """print, or nothing when --json asks for a benchmark's results as JSON alone."""
     return (lambda *_: None) if args.json else print

@@ -88,10 +88,11 @@ def quaternion_to_rotation_vector(q: torch.Tensor) -> torch.Tensor:
 
 
 def axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
-    """Rotation matrices (..., 3, 3) of axis-angle vectors (..., 3) (direction = axis, norm = angle in radians)."""
+    """Rotation matrices (..., 3, 3) of axis-angle vectors (..., 3) (direction = axis, norm = angle in radians);
+    differentiable at zero too (exp_quaternion), so a joint at rest gets its gradient."""
     if axis_angle.shape[-1] != 3:
         raise ValueError(f"axis-angle vectors must have shape (..., 3), got {tuple(axis_angle.shape)}")
-    return quaternion_to_matrix(quaternion_from_rotation_vector(axis_angle))
+    return quaternion_to_matrix(exp_quaternion(axis_angle))
 
 
 def matrix_to_quaternion(matrix: torch.Tensor) -> torch.Tensor:

@@ -50,18 +50,18 @@ def _bad_file(path: Path, why: str) -> ValueError:
                       "scripts/fit_body_prior.py")
 
 
-def _flat_poses(poses: torch.Tensor) -> torch.Tensor:
-    """(B, 69) floating-point poses from (B, 69) or (B, 23, 3); ValueError for any other shape or NaN/inf."""
-    if not (poses.ndim == 2 and poses.shape[1] == POSE_DIM) \
-            and not (poses.ndim == 3 and poses.shape[1:] == (NUM_JOINTS - 1, 3)):
-        raise ValueError(f"body poses must have shape (B, {POSE_DIM}) or (B, {NUM_JOINTS - 1}, 3), SMPL joints "
-                         f"1-{NUM_JOINTS - 1} as axis-angle without the root (drop a full pose's first joint), got "
-                         f"{tuple(poses.shape)}")
+def _flat_poses(poses: torch.Tensor, dim: int = POSE_DIM) -> torch.Tensor:
+    """(B, dim) floating-point poses from (B, dim) or (B, dim / 3, 3) (SMPL's: (B, 69) or (B, 23, 3)); ValueError
+    for any other shape or NaN/inf."""
+    joints = dim // 3
+    if not (poses.ndim == 2 and poses.shape[1] == dim) and not (poses.ndim == 3 and poses.shape[1:] == (joints, 3)):
+        raise ValueError(f"body poses must have shape (B, {dim}) or (B, {joints}, 3), SMPL joints 1-{joints} as "
+                         f"axis-angle without the root (drop a full pose's first joint), got {tuple(poses.shape)}")
     if not poses.is_floating_point():
         poses = poses.float()
     if not bool(torch.isfinite(poses).all()):
         raise ValueError("body poses contain NaN or infinite values")
-    return poses.reshape(len(poses), POSE_DIM)
+    return poses.reshape(len(poses), dim)
 
 
 def _whiten(poses: torch.Tensor, means: torch.Tensor, precision_cholesky: torch.Tensor) -> torch.Tensor:
@@ -70,19 +70,20 @@ def _whiten(poses: torch.Tensor, means: torch.Tensor, precision_cholesky: torch.
 
 
 class PosePrior:
-    """The max-mixture Gaussian prior on SMPL body poses (module docstring). means (K, 69), precision_cholesky
-    (K, 69, 69) and weights (K,) are float32 on the CPU, as saved; constants (K,) the shifted c_k, float64."""
+    """The max-mixture Gaussian prior on SMPL body poses (module docstring). means (K, D), precision_cholesky
+    (K, D, D) and weights (K,) are float32 on the CPU, as saved; constants (K,) the shifted c_k, float64. D is
+    69 (SMPL joints 1-23), or fewer for a marginal (`marginal`)."""
 
     def __init__(self, means: torch.Tensor, precision_cholesky: torch.Tensor, weights: torch.Tensor,
                  metadata: dict | None = None) -> None:
         """ValueError (one line) where the arrays do not make a mixture: shapes, NaN/inf, weights not positive or
         not summing to 1, a singular P_k."""
         k = len(means)
-        if k < 1 or means.shape != (k, POSE_DIM) or precision_cholesky.shape != (k, POSE_DIM, POSE_DIM) \
-                or weights.shape != (k,):
-            raise ValueError(f"means must be (K, {POSE_DIM}), precision_cholesky (K, {POSE_DIM}, {POSE_DIM}) and "
-                             f"weights (K,) with K >= 1, got {tuple(means.shape)}, {tuple(precision_cholesky.shape)} "
-                             f"and {tuple(weights.shape)}")
+        d = precision_cholesky.shape[-1] if precision_cholesky.ndim == 3 else POSE_DIM
+        if k < 1 or means.shape != (k, d) or precision_cholesky.shape != (k, d, d) or weights.shape != (k,):
+            raise ValueError(f"means must be (K, {d}), precision_cholesky (K, {d}, {d}) and weights (K,) with "
+                             f"K >= 1, got {tuple(means.shape)}, {tuple(precision_cholesky.shape)} and "
+                             f"{tuple(weights.shape)}")
         self.means = means.detach().cpu().float()
         self.precision_cholesky = precision_cholesky.detach().cpu().float()
         self.weights = weights.detach().cpu().float()
@@ -103,6 +104,27 @@ class PosePrior:
     @property
     def components(self) -> int:
         return len(self.means)
+
+    @property
+    def dim(self) -> int:
+        """D: the pose numbers the prior reads."""
+        return self.means.shape[1]
+
+    def marginal(self, dims: list[int] | tuple[int, ...]) -> PosePrior:
+        """The prior of the pose numbers `dims` alone (in that order), exactly: each component's marginal Gaussian,
+        mean mu_k[dims] and covariance Sigma_k[dims, dims] (Sigma_k = (P_k P_k^T)^-1), the weights unchanged.
+        SMPL+H's body (SMPL joints 1-21) is dims 0-62."""
+        index = torch.as_tensor(list(dims), dtype=torch.long)
+        if not len(index) or len(set(index.tolist())) != len(index) or int(index.min()) < 0 \
+                or int(index.max()) >= self.dim:
+            raise ValueError(f"marginal dims must be distinct indices below {self.dim}, got {list(dims)[:8]}")
+        precision_cholesky = self.precision_cholesky.double()
+        covariance = torch.linalg.inv(precision_cholesky @ precision_cholesky.transpose(1, 2))
+        cholesky = torch.linalg.cholesky(covariance[:, index][:, :, index])
+        identity = torch.eye(len(index), dtype=torch.float64)
+        marginal_cholesky = torch.linalg.solve_triangular(cholesky, identity, upper=False).transpose(1, 2)
+        return PosePrior(self.means[:, index], marginal_cholesky, self.weights,
+                         {**self.metadata, "marginal_dims": index.tolist()})
 
     @classmethod
     def fit(cls, poses: torch.Tensor, components: int = 8, seed: int = 0, iterations: int = 100,
@@ -139,27 +161,27 @@ class PosePrior:
         return self._cache[key]
 
     def residuals(self, pose: torch.Tensor) -> torch.Tensor:
-        """(B, 70): the best component's sqrt(0.5) r_k (69), then sqrt(c_k), so that residuals.square().sum(1) is
+        """(B, D + 1): the best component's sqrt(0.5) r_k (D), then sqrt(c_k), so that residuals.square().sum(1) is
         the energy. Differentiable (the choice of component is piecewise constant) and usable inside
-        torch.func.jacfwd / jacrev, not inside vmap over the batch (the NaN check reads values). pose (B, 69) or
-        (B, 23, 3); on its device, in its floating dtype (float32 for others)."""
+        torch.func.jacfwd / jacrev, not inside vmap over the batch (the NaN check reads values). pose (B, D) or
+        (B, D / 3, 3); on its device, in its floating dtype (float32 for others)."""
         return self._best(pose)[0]
 
     def linearized(self, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """residuals(pose) (B, 70) and their Jacobian with respect to the pose (B, 70, 69): the best component's
+        """residuals(pose) (B, D + 1) and their Jacobian with respect to the pose (B, D + 1, D): the best component's
         sqrt(0.5) P_k^T (its constant's row is zero)."""
         residuals, best = self._best(pose)
         precision_cholesky = self._parameters(residuals)[1]
         jacobian = math.sqrt(0.5) * precision_cholesky[best].transpose(1, 2)
-        return residuals, torch.cat([jacobian, jacobian.new_zeros(len(pose), 1, POSE_DIM)], 1)
+        return residuals, torch.cat([jacobian, jacobian.new_zeros(len(pose), 1, self.dim)], 1)
 
     def _best(self, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The residuals and the index (B,) of each pose's best component."""
-        pose = _flat_poses(pose)
+        pose = _flat_poses(pose, self.dim)
         means, precision_cholesky, constants = self._parameters(pose)
         whitened = _whiten(pose, means, precision_cholesky)
         best = (0.5 * whitened.square().sum(-1) + constants).argmin(1)
-        chosen = whitened.gather(1, best[:, None, None].expand(-1, 1, POSE_DIM))[:, 0]
+        chosen = whitened.gather(1, best[:, None, None].expand(-1, 1, self.dim))[:, 0]
         return torch.cat([math.sqrt(0.5) * chosen, constants[best, None].sqrt()], 1), best
 
     def energy(self, pose: torch.Tensor) -> torch.Tensor:

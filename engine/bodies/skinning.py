@@ -22,6 +22,14 @@ from torch import nn
 from .model import BodyModel
 
 
+def nearest_pairs(points: torch.Tensor, neighbours: int) -> torch.Tensor:
+    """(E, 2) the distinct pairs of points (N, 3) that join each point to its `neighbours` nearest: edges of a
+    vertex subset (a mesh's own edges rarely join two vertices of a sparse subset)."""
+    nearest = torch.cdist(points, points).topk(neighbours + 1, largest=False).indices[:, 1:]
+    pairs = torch.stack([torch.arange(len(points)).repeat_interleave(neighbours), nearest.flatten()], 1)
+    return torch.unique(pairs.sort(dim=1).values, dim=0)
+
+
 @functools.lru_cache(maxsize=None)
 def depth_levels(parents: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]:
     """The joints by depth below the root (root level first), each with its joints' parents: one batched
@@ -104,6 +112,11 @@ class Skinning(nn.Module):
     def forward(self, betas: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posed joints (B, J, 3) and the subset's posed vertices (B, n, 3) of shapes betas (B, nb) and local
         joint rotations (B, J, 3, 3), root first; the root joint stays where the shape puts it."""
+        return self.posed(betas, rotations)[1:]
+
+    def posed(self, betas: torch.Tensor, rotations: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """forward's joints and vertices after the joints' global rotations (B, J, 3, 3)."""
         batch = rotations.shape[0]
         if rotations.shape[1:] != (self.num_joints, 3, 3):
             raise ValueError(f"rotations must have shape (B, {self.num_joints}, 3, 3), got {tuple(rotations.shape)}")
@@ -120,7 +133,7 @@ class Skinning(nn.Module):
         blend_rotation = torch.einsum("vj,njab->nvab", self.weights, global_rotation)
         blend_offset = torch.einsum("vj,nja->nva", self.weights, offset)
         vertices = (blend_rotation @ shaped.unsqueeze(-1)).squeeze(-1) + blend_offset
-        return joints, vertices
+        return global_rotation, joints, vertices
 
     def linearized(self, betas: torch.Tensor, rotations: torch.Tensor
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -89,25 +89,25 @@ class FitterTask:
         return torch.zeros(len(data["truth"]), self.representation.x_dim)
 
     def stage_data(self, data: Any, x: torch.Tensor, progress: Callable[[int], None] | None) -> StageData:
-        return {"x": x, "observation": data["observation"], "truth": data["truth"]}
+        return {"x": x, "observation": data["observation"], "truth": data["truth"], "item": torch.arange(len(x))}
 
     def prepare(self, network: LearnedFitter, data: StageData) -> None:
         network.set_statistics(data["observation"].to(network.theta_mean.device),
                                self.representation.to_theta(data["truth"]).to(network.theta_mean.device))
 
-    def _problem_for(self, batch: int) -> Any:
-        """A problem of `batch` items for the data residuals, which read x and the observation alone (the items'
-        own draws are in the observation)."""
-        return self._problem.subset(torch.arange(batch) % self._problem.batch_size)
+    def _problem_for(self, batch: StageData) -> Any:
+        """The training problem's items of a batch: the loss's surface may depend on them (body-hmd's shapes).
+        Validation batches (advance only) index it modulo its size: the data residuals read x and the observation
+        alone (the items' own draws and shapes are in the observation)."""
+        return self._problem.subset(batch["item"] % self._problem.batch_size)
 
     def loss(self, network: Callable[..., list[torch.Tensor]], batch: StageData) -> torch.Tensor:
-        observation = batch["observation"]
-        return fitter_loss(network, self._problem_for(len(observation)), self.representation,
-                           observation, batch["truth"], self.weights)
+        return fitter_loss(network, self._problem_for(batch), self.representation, batch["observation"],
+                           batch["truth"], self.weights)
 
     def advance(self, network: LearnedFitter, batch: StageData) -> torch.Tensor:
         observation = batch["observation"]
-        problem = self._problem_for(len(observation))
+        problem = self._problem_for(batch)
         thetas = network(observation, lambda theta: feedback(problem, self.representation, theta, observation))
         return self.representation.to_x(thetas[-1])
 

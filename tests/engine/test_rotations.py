@@ -111,3 +111,12 @@ def test_6d_rotations_round_trip_and_are_differentiable():
     torch.testing.assert_close(rotation_from_6d(rotation_to_6d(rotations)), rotations, atol=1e-5, rtol=0)
     sixd = torch.randn(2, 6, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(rotation_from_6d, (sixd,))
+
+
+def test_axis_angle_to_matrix_has_its_gradient_at_zero():
+    """d R(v) / d v at v = 0 is the skew basis ([e_i]_x), not zero: a joint at rest must still get a gradient."""
+    jacobian = torch.autograd.functional.jacobian(axis_angle_to_matrix, torch.zeros(3, dtype=torch.float64))
+    for i in range(3):
+        skew = torch.linalg.cross(torch.eye(3, dtype=torch.float64)[i].expand(3, 3), torch.eye(3, dtype=torch.float64),
+                                  dim=-1).T
+        torch.testing.assert_close(jacobian[..., i], skew)

@@ -5,9 +5,12 @@ from typing import Any
 
 import torch
 
-from ..spec import Command, Legend, Metric, Panel, ParameterGroup, ProblemSpec, RenderedPanel, format_numbers
+from ...learn.fitter_commands import train_command
+from ...learn.fitter_training import FITTER_KINDS
+from ..body_shared import error_legend
+from ..spec import Command, Metric, Panel, ParameterGroup, ProblemSpec, RenderedPanel, format_numbers
 from . import files
-from .commands import add_bench_arguments, add_train_arguments, bench_body_keypoints, train_body_keypoints
+from .commands import add_bench_arguments, bench_body_keypoints, training
 from .pictures import draw_keypoints, keypoints_panel, render_body
 from .problem import NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
 from .slice import SLICE_AXES
@@ -20,12 +23,6 @@ NAME = "body-keypoints"
 def _make(config: BodyKeypointsConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
           batch_size: int | None = None) -> BodyKeypointsProblem:
     return make_problem(config, batch_size or 1, device)
-
-
-def _legend() -> Legend:
-    from ...bodies.pictures import error_legend_mm
-
-    return Legend("body by vertex error: ", tuple(error_legend_mm()))
 
 
 PARAMETERS = tuple(ParameterGroup(PARAMETER_NAMES[3 * j].split(".")[0], PARAMETER_NAMES[3 * j:3 * j + 3], "rad",
@@ -58,7 +55,7 @@ SPEC = ProblemSpec(
     ),
     panels=(Panel("keypoints", "detected (grey) and fitted keypoints", keypoints_panel),),
     rendered_panels=(RenderedPanel("body", "fitted body, front and side, by vertex error", render_body),),
-    legend=_legend(),
+    legend=error_legend(),
     slice_axes=SLICE_AXES,
     solvers=solver_entries(NAME, PARAMETERS),
     default_solvers=("lm", "lbfgs", "lf"),
@@ -66,8 +63,8 @@ SPEC = ProblemSpec(
     gradient_options={},
     commands=(Command("bench", NAME, "every solver on the same test problems: the learning-to-fit paper's Table 1 "
                       "and Fig. 4", add_bench_arguments, bench_body_keypoints),
-              Command("train", NAME, "train a learned fitter (lf, lgd, lgd-eq1 or an ablation; resumable)",
-                      add_train_arguments, train_body_keypoints)),
+              train_command(NAME, tuple(FITTER_KINDS), "train a learned fitter (lf, lgd, lgd-eq1 or an ablation; "
+                            "resumable)", training)),
     draw_observation=draw_keypoints,
     prediction_label="keypoints",
 )

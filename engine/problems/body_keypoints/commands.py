@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import torch
 
-from ...cli_support import (
-    SEED_NUMBER, add_check, add_force_argument, add_output_argument, add_solver_arguments, solver_options,
-    write_results,
-)
+from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, bench_setup, write_results
 from ...compare import run_comparison
-from ...device import default_device
-from ...learn.fitter_training import FITTER_KINDS, FitterTrainConfig
+from ...learn.fitter_training import MakeSet
 from ...solvers.generic import GENERIC_SOLVERS
 from ...summary import (
     batch_time_line, errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize,
 )
 from ..registry import get_problem
-from ..spec import add_config_arguments, config_from_arguments, config_to_dict, replace_config
+from ..spec import add_config_arguments, config_to_dict
 
 NAME = "body-keypoints"
 BENCH_SOLVERS = "lm,lbfgs,regression,lgd,lgd-eq1,lf,lf+lm"
@@ -40,13 +37,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def bench_body_keypoints(args: argparse.Namespace) -> int:
-    spec = get_problem(NAME)
-    names = spec.parse_solvers(args.solvers)
-    options = solver_options(args, spec, names)
-    config = config_from_arguments(spec.config, args)
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
-    device = default_device()
+    spec, names, options, config, device = bench_setup(args, NAME)
     problem = spec.make(config, {}, device, args.n)
     truth = problem.sample_ground_truth(torch.Generator().manual_seed(args.seed))
     comparison = run_comparison(
@@ -78,40 +69,8 @@ def bench_body_keypoints(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="directory for the checkpoint (and the resume state)")
-    parser.add_argument("--solver", default="lf", choices=tuple(FITTER_KINDS),
-                        help="the learned fitter (or ablation) to train; its own settings are the defaults, flags "
-                             "override them")
-    add_config_arguments(parser, FitterTrainConfig, exclude=("steps", "shared", "feedback", "warm_start"))
-    add_force_argument(parser)
-    add_check(parser, _check_train_output)
-
-
-def train_config(args: argparse.Namespace) -> FitterTrainConfig:
-    """The flags' training config over the --solver kind's settings over lf's defaults."""
-    preset = FITTER_KINDS[args.solver][1]
-    return replace_config(config_from_arguments(FitterTrainConfig, args),
-                          {k: v for k, v in preset.items() if getattr(args, f"config_{k}", None) is None})
-
-
-def _check_train_output(args: argparse.Namespace) -> None:
-    from ...learn.train import checkpoint_path
-    from ...outputs import check_new, check_output_directory
-
-    train_config(args)
-    check_output_directory(args.out, "--out")
-    check_new(checkpoint_path(args.out, NAME, args.solver), "--out", args.force)
-
-
-def train_body_keypoints(args: argparse.Namespace) -> int:
-    from ...learn.fitter_network import fitter_class
-    from ...learn.fitter_training import FitterTask
-    from ...learn.run import run_training
+def training() -> tuple[MakeSet, dict[str, Any]]:
+    """The training set's maker and its description, for the train command."""
     from .training import make_set, training_meta
 
-    spec = get_problem(NAME)
-    task = FitterTask(train_config(args), args.solver, fitter_class(NAME), spec.parameters, make_set,
-                      training_meta())
-    return run_training(task, args.out)
-
+    return make_set, training_meta()

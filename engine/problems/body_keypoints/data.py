@@ -2,7 +2,7 @@
 
 Ground truth: a pose of the config's split (the ik problem's pose splits: joint-limit sampler, pose library, walk
 cycle and motion capture; the learned solvers train on the train split with its motion capture frames, and are
-tested on the test split's sampler poses or the CMU clips), a random shape (betas N(0, SHAPE_STD^2), clipped), a
+tested on the test split's sampler poses or the CMU clips), a random shape (engine.bodies.shapes), a
 random global rotation (yaw uniform within +-max_yaw_deg, pitch and roll within +-TILT_DEG) and a weak-perspective
 camera that frames the body in the crop (scale within SCALE_RANGE, the pelvis within CENTRE_JITTER of the centre).
 
@@ -20,8 +20,6 @@ import torch
 
 from ...rotations import euler_to_matrix, matrix_to_axis_angle
 
-SHAPE_STD = 1.0
-SHAPE_CLIP = 3.0
 TILT_DEG = 15.0
 SCALE_RANGE = (0.8, 1.1)
 """Crop half-widths per metre: a 1.7 m body spans 70-95% of the crop's height."""
@@ -58,22 +56,12 @@ def detections(count: int, keypoints: int, noise_px: float, outlier_rate: float,
     return Detections(offset, torch.where(dropped, torch.zeros_like(confidence), confidence))
 
 
-def split_poses(split: str, count: int, seed: int) -> torch.Tensor:
-    """(count, 24, 3) axis-angle poses of a split; the train split mixes in the training motion capture."""
-    from ..ik.data import split_poses as ik_split_poses, training_poses
-
-    return training_poses(count, seed) if split == "train" else ik_split_poses(split, count, seed)
-
-
 def random_orientations(count: int, max_yaw_deg: float, generator: torch.Generator) -> torch.Tensor:
     """(count, 3) axis-angle global rotations: yaw about +y within +-max_yaw_deg, then pitch and roll."""
     limits = torch.tensor([TILT_DEG, max_yaw_deg, TILT_DEG])
     angles = torch.deg2rad((torch.rand(count, 3, generator=generator) * 2 - 1) * limits)
     return matrix_to_axis_angle(euler_to_matrix(angles[:, [1, 0, 2]], "YXZ"))
 
-
-def random_shapes(count: int, betas: int, generator: torch.Generator) -> torch.Tensor:
-    return (torch.randn(count, betas, generator=generator) * SHAPE_STD).clamp(-SHAPE_CLIP, SHAPE_CLIP)
 
 
 def framing_cameras(pelvis_xy: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -21,11 +21,9 @@ import numpy as np
 import torch
 
 from ...npfiles import load_npy_observation, save_npy
-from ..spec import parse_numbers
 from .problem import DEFAULT_SCALE, KEYPOINT_NAMES, NUM_BETAS, NUM_KEYPOINTS, OBSERVATION, POSE_DIM, X_DIM
 
 EXTENSIONS = (".npy", ".npz", ".json")
-MAX_JSON_BYTES = 64 * 2**20
 LAYOUT = f"(N, {NUM_KEYPOINTS}, 3): u, v in crop coordinates [-1, 1] (v up) and a confidence in [0, 1]"
 
 
@@ -48,15 +46,9 @@ def load_observation(path: str) -> np.ndarray:
 
 
 def _load_json(path: str) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise ValueError(f"{path}: no such keypoint file")
-    if os.path.getsize(path) > MAX_JSON_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB; give long sequences as .npy")
-    try:
-        with open(path, encoding="utf-8") as file:
-            content = json.load(file)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not a readable JSON file ({type(error).__name__})") from None
+    from ..body_shared import read_json
+
+    content = read_json(path, "no such keypoint file")
     if not isinstance(content, dict) or "keypoints" not in content:
         raise ValueError(f"{path}: expected a JSON object with a \"keypoints\" list of {LAYOUT}")
     names = content.get("keypoint_names")
@@ -110,15 +102,14 @@ def save_observation(path: str, array: np.ndarray) -> None:
 
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 85) from a pose name or file, or 85 numbers (module docstring)."""
-    from ..ik.data import typed_poses
+    from ..body_shared import parse_body_estimate
 
-    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
-    if "," not in text:
-        poses = typed_poses(text, "a body-keypoints estimate", hint).reshape(-1, POSE_DIM)
+    def from_poses(poses: torch.Tensor) -> torch.Tensor:
         rest = torch.zeros(len(poses), NUM_BETAS + 3)
         rest[:, NUM_BETAS] = DEFAULT_SCALE
-        return torch.cat([poses.float(), rest], dim=1)
-    x = parse_numbers(text, X_DIM, "body-keypoints estimate", hint)
+        return torch.cat([poses.reshape(len(poses), POSE_DIM), rest], dim=1)
+
+    x = parse_body_estimate(text, "body-keypoints estimate", X_DIM, from_poses)
     if abs(float(x[0, POSE_DIM:POSE_DIM + NUM_BETAS].abs().max())) > 5.0:
         raise ValueError(f"body-keypoints estimate {text[:40]!r}: betas beyond +-5 are not a human shape")
     if float(x[0, POSE_DIM + NUM_BETAS]) <= 0:

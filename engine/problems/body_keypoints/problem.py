@@ -121,11 +121,10 @@ def _placed_skinning(path: str | None, vertices: str, device: torch.device, dtyp
 @functools.lru_cache(maxsize=None)
 def _surface_edges(path: str | None) -> torch.Tensor:
     """(E, 2) pairs of surface vertices, each with its SURFACE_NEIGHBOURS nearest at rest: the training surface's
-    edges (the mesh's own edges rarely join two of every fourth vertex)."""
-    rest = _body(path).layer.v_template.detach()[::SURFACE_STRIDE]
-    nearest = torch.cdist(rest, rest).topk(SURFACE_NEIGHBOURS + 1, largest=False).indices[:, 1:]
-    pairs = torch.stack([torch.arange(len(rest)).repeat_interleave(SURFACE_NEIGHBOURS), nearest.flatten()], 1)
-    return torch.unique(pairs.sort(dim=1).values, dim=0)
+    edges."""
+    from ...bodies.skinning import nearest_pairs
+
+    return nearest_pairs(_body(path).layer.v_template.detach()[::SURFACE_STRIDE], SURFACE_NEIGHBOURS)
 
 
 def check_x(x: torch.Tensor) -> None:
@@ -290,17 +289,14 @@ class BodyKeypointsProblem:
 
     def sample_ground_truth(self, generator: torch.Generator) -> torch.Tensor:
         """(B, 85) ground truths of the config's split (data.py)."""
+        from ...bodies.shapes import random_shapes
+        from ..ik.data import drawn_poses
+
         count = self.batch_size
-        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        poses = data.split_poses(self.config.split, count, seed)
-        if len(poses) < count:  # a split with fewer poses (cmu) is drawn from
-            poses = poses[torch.randint(len(poses), (count,), generator=generator)]
-        else:
-            poses = poses[torch.randperm(len(poses), generator=generator)[:count]]
-        poses = poses.clone().float()
+        poses = drawn_poses(self.config.split, count, generator)
         root = axis_angle_to_matrix(data.random_orientations(count, self.config.max_yaw_deg, generator))
         poses[:, 0] = _compose_root(root, poses[:, 0])
-        betas = data.random_shapes(count, NUM_BETAS, generator)
+        betas = random_shapes(count, NUM_BETAS, generator)
         x = torch.cat([poses.reshape(count, -1), betas, torch.zeros(count, 3)], dim=1)
         with torch.no_grad():
             pelvis = self.body(x.to(self.device))[0][:, 0, :2].cpu()

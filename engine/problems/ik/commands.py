@@ -10,11 +10,9 @@ from typing import TYPE_CHECKING
 import torch
 
 from ...cli_support import (
-    SEED_NUMBER, add_check, add_force_argument, add_output_argument, add_solver_arguments, solver_options,
-    write_results,
+    SEED_NUMBER, add_check, add_force_argument, add_output_argument, add_solver_arguments, bench_setup, write_results,
 )
 from ...compare import run_comparison
-from ...device import default_device
 from ...solvers.generic import GENERIC_SOLVERS
 from ...summary import (
     batch_time_line, errors_after_steps, markdown_table, speedups, steps_caption, steps_table, summarize,
@@ -49,13 +47,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 def bench_ik(args: argparse.Namespace) -> int:
     from .data import cmu_clips, split_poses
 
-    spec = get_problem("ik")
-    names = spec.parse_solvers(args.solvers)
-    options = solver_options(args, spec, names)
-    config = config_from_arguments(spec.config, args)
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
-    device = default_device()
+    spec, names, options, config, device = bench_setup(args, "ik")
     sets = {f"test split ({args.n} sampled poses, seed {args.seed})": split_poses("test", args.n, args.seed)}
     if args.cmu_frames > 0 and cmu_clips():
         clips = ", ".join(path.name for path in cmu_clips())

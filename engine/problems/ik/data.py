@@ -161,6 +161,17 @@ def cmu_poses(count: int) -> torch.Tensor:
     return torch.cat(poses) if poses else torch.zeros(0, NUM_JOINTS, 3)
 
 
+def drawn_poses(split: str, count: int, generator: torch.Generator) -> torch.Tensor:
+    """(count, 24, 3) float poses of a split in random order, for the body-fitting problems' ground truths: the
+    train split with the training motion capture mixed in (training_poses); drawn with replacement from a split
+    with fewer poses (cmu). The split's seed comes from the generator too."""
+    seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+    poses = training_poses(count, seed) if split == "train" else split_poses(split, count, seed)
+    index = torch.randint(len(poses), (count,), generator=generator) if len(poses) < count \
+        else torch.randperm(len(poses), generator=generator)[:count]
+    return poses[index].float()
+
+
 def split_poses(split: str, count: int, seed: int = 0) -> torch.Tensor:
     """(count, 24, 3) axis-angle poses of a split (module docstring); seed >= 0 picks the sampler poses (the cmu
     split has none and ignores it)."""

@@ -8,7 +8,6 @@ import numpy as np
 import torch
 
 from ...npfiles import load_npy_observation
-from ..spec import parse_numbers
 from .cameras import TARGET
 from .data import X_DIM, canonical_poses
 from .problem import CAMERA_CHOICES, OBSERVATION
@@ -36,14 +35,14 @@ def fit_config(config: Any, observation: np.ndarray) -> Any:
 def parse_x(text: str, config: Any = None) -> torch.Tensor:
     """(B, 52) from a library pose or motion name ('squat', 'walk-cycle': every frame) or a .npy/.npz/.bvh file of
     SMPL poses (facing +z at the rig's target), or 52 comma-separated numbers (yaw, root, pose)."""
-    from ..ik.data import typed_poses
+    from ..body_shared import parse_body_estimate
 
-    hint = f"a library pose (squat, a-pose, ...), walk-cycle, a .npy/.npz/.bvh file or {X_DIM} comma-separated numbers"
-    if "," in text:
-        return parse_numbers(text, X_DIM, "pose-from-2d estimate", hint)
-    pose = canonical_poses(typed_poses(text, "a pose-from-2d pose", hint))
-    placed = torch.cat([torch.zeros(len(pose), 1), torch.tensor(TARGET).expand(len(pose), 3)], dim=1)
-    return torch.cat([placed, pose], dim=1)
+    def from_poses(poses: torch.Tensor) -> torch.Tensor:
+        pose = canonical_poses(poses)
+        placed = torch.cat([torch.zeros(len(pose), 1), torch.tensor(TARGET).expand(len(pose), 3)], dim=1)
+        return torch.cat([placed, pose], dim=1)
+
+    return parse_body_estimate(text, "pose-from-2d pose", X_DIM, from_poses)
 
 
 def format_x(x: np.ndarray) -> str:

@@ -188,3 +188,20 @@ def test_cuda_matches_cpu(fitted):
     energy.sum().backward()
     assert energy.device.type == "cuda" and on_gpu.grad.device.type == "cuda"
     torch.testing.assert_close(energy.cpu(), fitted.energy(poses), rtol=1e-4, atol=1e-4)
+
+
+def test_marginal_is_each_components_marginal_gaussian():
+    prior = PosePrior.load()
+    body = prior.marginal(range(63))  # SMPL+H's body: SMPL joints 1-21
+    assert body.dim == 63 and body.components == prior.components
+    covariance = torch.linalg.inv(prior.precision_cholesky.double() @ prior.precision_cholesky.double().mT)
+    marginal = torch.linalg.inv(body.precision_cholesky.double() @ body.precision_cholesky.double().mT)
+    torch.testing.assert_close(marginal, covariance[:, :63, :63], rtol=1e-3, atol=1e-6)
+    torch.testing.assert_close(body.means, prior.means[:, :63])
+    torch.testing.assert_close(body.weights, prior.weights)
+    poses = torch.stack(list(pose_library().values()))[:, 1:22].reshape(-1, 63)
+    assert body.residuals(poses).shape == (len(poses), 64) and bool(torch.isfinite(body.energy(poses)).all())
+    with pytest.raises(ValueError, match=r"\(B, 63\) or \(B, 21, 3\)"):
+        body.energy(torch.zeros(2, POSE_DIM))
+    with pytest.raises(ValueError, match="distinct indices below 69"):
+        prior.marginal([0, 0])

@@ -1,0 +1,56 @@
+"""The body-hmd problem's solvers: the generic optimizers on the energy (adam, lbfgs, gauss-newton, lm), the
+paper's optimisation baseline (lbfgs-prior), and the learned fitters of the paper's Tables 2-6 (lf, its ablations,
+and lf's initialiser alone: regression).
+
+lbfgs-prior (Table 2's 'L-BFGS, GMM'): L-BFGS on the energy with the Gaussian-mixture prior for BASELINE_ITERATIONS
+iterations (stopping earlier only where the line search finds no decrease), keeping PyTorch's L-BFGS history of
+BASELINE_HISTORY pairs, from the rest pose turned to the headset's heading and moved to the headset (headset_start)
+rather than from the problem's initial estimate, which knows no observation."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ...learn.fitter_solvers import fitter_solver_entries
+from ...solvers.base import IterativeSolver, SolverParams, StepResult
+from ...solvers.chain import ChainedSolver
+from ...solvers.generic import generic_solver_entries, make_generic
+from ..spec import ParameterGroup, SolverEntry
+
+CAPABILITIES = frozenset({"differentiable", "residuals", "train"})
+TRAINED = ("lf", "lf-shared", "lf-resnet", "lf-1gru", "lf-network", "lf-constant")
+"""lf and the ablations of Tables 3-6."""
+BASELINE_ITERATIONS = 120
+BASELINE_HISTORY = 100
+
+
+class HeadsetStart(IterativeSolver):
+    """One step: the problem's headset_start(observation), the rest pose placed at the observed headset."""
+
+    name = "headset-start"
+
+    def __init__(self) -> None:
+        super().__init__(SolverParams(max_iterations=1, patience=0))
+
+    def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {}
+
+    def step(self, problem: Any, observation: torch.Tensor, x: torch.Tensor, state: dict[str, torch.Tensor],
+             iteration: int) -> StepResult:
+        prediction = problem.forward(x)
+        start = problem.headset_start(observation) if iteration == 0 else x
+        return StepResult(prediction, problem.energy(prediction, observation, x), start)
+
+
+def lbfgs_prior(**options: Any) -> IterativeSolver:
+    settings = {"max_iterations": BASELINE_ITERATIONS, "patience": 0, "history": BASELINE_HISTORY, **options}
+    return ChainedSolver("lbfgs-prior", HeadsetStart(), make_generic("lbfgs", **settings))
+
+
+def solver_entries(name: str, groups: tuple[ParameterGroup, ...]) -> tuple[SolverEntry, ...]:
+    return generic_solver_entries(CAPABILITIES) + (
+        SolverEntry("lbfgs-prior", "optimizer", f"the paper's baseline: L-BFGS with the GMM prior, "
+                    f"{BASELINE_ITERATIONS} iterations from the rest pose at the headset", lbfgs_prior,
+                    "x = rest pose at the headset, then dx = -a H g (L-BFGS, history 100)"),
+    ) + fitter_solver_entries(name, groups, TRAINED)
