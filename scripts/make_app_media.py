@@ -14,7 +14,8 @@ With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's d
 
 With --part illumination it makes docs/app-illumination.png: the illumination problem's default solvers (nmr,
 regression, feedback) on a random light over the built-in car; with --part body-keypoints,
-docs/app-body-keypoints.png: lm, lbfgs and the learned fitter on random detected keypoints.
+docs/app-body-keypoints.png: lm, lbfgs and the learned fitter on random detected keypoints; with --part body-hmd,
+docs/app-body-hmd.png: lbfgs-prior and the learned fitter on random headset and hand signals.
 
 With --part view3d it makes docs/app-pose6d-3d.png: the demo's solvers scrubbed back to iteration 15, each
 column's 3D view from the camera, and docs/app-pose6d-orbit.png: the same after choosing the orbit and
@@ -43,7 +44,7 @@ from app.state import AppState, RunState
 from engine.problems.registry import problems
 
 WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
-SOLVED_PICTURES = ("illumination", "body-keypoints")
+SOLVED_PICTURES = ("illumination", "body-keypoints", "body-hmd")
 """The --part choices that picture one problem's default solvers (problem_picture)."""
 TV_ITERATIONS = 100
 """jpeg's tv solver's own iteration count, in place of the app's default."""
@@ -66,7 +67,7 @@ def capture(app: App, path: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs", help="output directory")
-    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", "illumination", "body-keypoints", "view3d"), default="all",
+    parser.add_argument("--part", choices=("all", "wibergian", "jpeg", *SOLVED_PICTURES, "view3d"), default="all",
                         help="which pictures to make")
     parser.add_argument("--image", help="--part jpeg: the clean image (default: the built-in scene)")
     parser.add_argument("--focus", default="0.5,0.5", help="--part jpeg: where the zoom looks, x,y fractions")

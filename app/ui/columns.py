@@ -113,10 +113,10 @@ class SolverColumns:
 
     def _build_panels(self, spec: ProblemSpec) -> None:
         """Caption and image per panel of the problem, then per rendered panel; the images show a blank texture
-        until drawn. A problem with rendered panels has its pictures two to a row, so that the column, wider,
-        still shows all of them above its values."""
+        until drawn. A problem with rendered panels and more than two pictures has them two to a row, so that the
+        column, wider, still shows all of them above its values."""
         pictures = [(panel.key, panel.title) for panel in (*spec.panels, *spec.rendered_panels)]
-        per_row = 2 if spec.rendered_panels else 1
+        per_row = 2 if spec.rendered_panels and len(pictures) > 2 else 1
         width = max(COLUMN_WIDTH, per_row * (PICTURE_WIDTH + SPACING) + PADDING + SCROLLBAR_WIDTH)
         for slot in range(MAX_COLUMNS):
             dpg.configure_item(f"column{slot}", width=width)
@@ -190,7 +190,7 @@ class SolverColumns:
             name = texture_name(slot, panel.key)
             if picture is not None and self._rendered_shown.get(name) is not picture:
                 self._rendered_shown[name] = picture
-                self.textures.show(f"column{slot}.image.{panel.key}", name, picture, PICTURE_WIDTH)
+                self.textures.show(f"column{slot}.image.{panel.key}", name, picture, picture_width(picture))
 
     def over_rendered(self, spec: ProblemSpec) -> bool:
         """The mouse is over a column's rendered picture (where a drag turns the orbit)."""
