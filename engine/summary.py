@@ -87,14 +87,15 @@ def markdown_table(spec: ProblemSpec, summaries: dict[str, dict[str, float]]) ->
 
 def steps_table(spec: ProblemSpec, per_step: dict[str, dict[int, dict[str, float]]]) -> str:
     """A Markdown table of errors_after_steps for several solvers: one column per number of steps, each cell the
-    means of the spec's non-flag metrics joined by ' / ' (their order is the caption's, steps_caption)."""
-    steps = sorted(next(iter(per_step.values())))
+    means of the spec's non-flag metrics joined by ' / ' (their order is the caption's, steps_caption); a solver
+    with fewer steps leaves the later cells empty."""
+    steps = sorted(set().union(*per_step.values()))
     metrics = [m for m in spec.metrics if not m.is_flag]
     lines = ["| Solver | " + " | ".join(f"{k} step{'s' if k != 1 else ''}" for k in steps) + " |",
              "|---" * (len(steps) + 1) + "|"]
     for name, rows in per_step.items():
         cells = [" / ".join(m.format.format(rows[k][f"{m.key}_mean"]) for m in metrics if f"{m.key}_mean" in rows[k])
-                 for k in steps]
+                 if k in rows else "" for k in steps]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

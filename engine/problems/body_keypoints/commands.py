@@ -25,6 +25,20 @@ BENCH_SOLVERS = "lm,lbfgs,regression,lgd,lgd-eq1,lf,lf+lm"
 LEARNED = ("regression", "lgd", "lgd-eq1", "lf", "lf+lm")
 
 
+STEP_TIMING_ITERATIONS = 20
+
+
+def solver_step_ms(spec, problem, observation: torch.Tensor, name: str, options: dict) -> float:
+    """ms per iteration of the solver alone on the whole batch: STEP_TIMING_ITERATIONS iterations with no stopping
+    and no ground truth (the table's times include the V2V and MPJPE metrics of every record)."""
+    solver = spec.make_solver(name, **{**options, "max_iterations": STEP_TIMING_ITERATIONS, "patience": 0,
+                                       "tolerance": 0.0, "step_tolerance": 0.0, "gradient_tolerance": 0.0})
+    last = None
+    for last in solver.iterate(problem, observation, problem.initial_estimate()):
+        pass
+    return 1000.0 * last.elapsed / max(last.index, 1)
+
+
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     from .problem import BodyKeypointsConfig
 
@@ -50,15 +64,19 @@ def bench_body_keypoints(args: argparse.Namespace) -> int:
         summaries[name]["ms_per_frame"] = 1000 * summaries[name]["seconds_per_solve"]
     curves = {name: errors_after_steps(spec, trace, tuple(range(trace.num_iterations)))
               for name, trace in comparison.traces.items() if name in LEARNED and "+" not in name}
+    step_ms = {name: solver_step_ms(spec, problem, problem.forward(truth), name, options)
+               for name in names if name in GENERIC_SOLVERS}
     label = (f"{args.n} test problems ({config.split} split, seed {args.seed}; detector: {config.noise_px:g} px noise, "
              f"{100 * config.outlier_rate:g}% outliers, {100 * config.drop_rate:g}% dropped)")
     results = {"problem": NAME, "device": str(device), "torch_threads": torch.get_num_threads(), "set": label,
                "config": config_to_dict(config), "solvers": summaries,
-               "errors_after_steps": curves}
+               "errors_after_steps": curves, "step_ms_without_metrics": step_ms}
     if not args.json:
         print(f"\n{NAME}: {label}, device {device}\n")
         print(markdown_table(spec, summaries))
         print("\n" + batch_time_line(summaries, args.n))
+        print(f"An optimizer's own iteration for the batch of {args.n}, without the ground-truth metrics (ms): "
+              + ", ".join(f"{name} {ms:.1f}" for name, ms in step_ms.items()))
         print("Time per frame, its share of the batch (ms): " + ", ".join(
             f"{name} {s['ms_per_frame']:.2f}" for name, s in summaries.items()))
         print(speedups(summaries, [n for n in summaries if n in LEARNED], [n for n in summaries if n in GENERIC_SOLVERS]))
