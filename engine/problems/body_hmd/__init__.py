@@ -14,7 +14,7 @@ from .commands import add_bench_arguments, bench_body_hmd, training
 from .pictures import draw_observation, render_body, signals_panel
 from .problem import NUM_JOINTS, OBSERVATION, PARAMETER_NAMES, BodyHmdConfig, BodyHmdProblem, make_problem
 from .slice import SLICE_AXES
-from .solvers import CAPABILITIES, TRAINED, solver_entries
+from .solvers import ABLATIONS, CAPABILITIES, solver_entries
 
 __all__ = ["SPEC", "BodyHmdConfig", "BodyHmdProblem"]
 NAME = "body-hmd"
@@ -66,7 +66,8 @@ SPEC = ProblemSpec(
     gradient_options={},
     commands=(Command("bench", NAME, "the learning-to-fit paper's Table 2 (full and half-space visibility), the "
                       "ablations' table and Fig. 4", add_bench_arguments, bench_body_hmd),
-              train_command(NAME, TRAINED, "train a learned fitter (lf or an ablation; resumable)", training)),
+              train_command(NAME, ("lf",) + ABLATIONS, "train a learned fitter (lf or an ablation; resumable)",
+                            training)),
     draw_observation=draw_observation,
     prediction_label="signals",
 )

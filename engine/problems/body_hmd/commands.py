@@ -21,11 +21,10 @@ from ...summary import errors_after_steps, steps_caption, steps_table, summarize
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_to_dict, replace_config
 from .problem import VISIBILITY, BodyHmdConfig
-from .solvers import TRAINED
+from .solvers import ABLATIONS
 
 NAME = "body-hmd"
 BENCH_SOLVERS = "lbfgs-prior,regression,lf"
-ABLATIONS = tuple(kind for kind in TRAINED if kind != "lf")
 COLUMNS = (("v2v_mm", "FB"), ("v2v_head_mm", "Head"), ("v2v_left_hand_mm", "L"), ("v2v_right_hand_mm", "R"),
            ("joint_error_mm", "JntErr"), ("penetration_mm", "GrPe."))
 """Table 2's columns: metric key and header."""
@@ -47,7 +46,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 def _checkpoint(args: argparse.Namespace, name: str) -> str | None:
     """The checkpoint a learned solver reads in the bench (None for the others), or '' where it is missing."""
     kind = "lf" if name == "regression" else name
-    if kind not in TRAINED:
+    if kind not in ("lf",) + ABLATIONS:
         return None
     if kind == "lf" and args.checkpoint:
         return args.checkpoint
@@ -68,8 +67,9 @@ def _run(spec: Any, problem: Any, observation: torch.Tensor, truth: torch.Tensor
         if checkpoint == "":
             continue
         settings = {**options, **({"checkpoint": checkpoint} if checkpoint else {})}
-        traces[name] = run_comparison(spec, problem, observation, [name], ground_truth=truth, keep_predictions=False,
-                                      solver_options=settings).traces[name]
+        entry = name if name in spec.solver_names().split(", ") else "lf"  # an ablation not shipped runs as lf
+        traces[name] = run_comparison(spec, problem, observation, [entry], ground_truth=truth, keep_predictions=False,
+                                      solver_options=settings).traces[entry]
         print(f"{name} ({problem.config.visibility}): done, {traces[name].elapsed[-1]:.1f} s", file=sys.stderr)
     return traces
 

@@ -8,19 +8,24 @@ BASELINE_HISTORY pairs, from the rest pose turned to the headset's heading and m
 rather than from the problem's initial estimate, which knows no observation."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
 
 from ...learn.fitter_solvers import fitter_solver_entries
+from ...learn.solver import shipped_checkpoint
 from ...solvers.base import IterativeSolver, SolverParams, StepResult
 from ...solvers.chain import ChainedSolver
 from ...solvers.generic import generic_solver_entries, make_generic
 from ..spec import ParameterGroup, SolverEntry
 
 CAPABILITIES = frozenset({"differentiable", "residuals", "train"})
-TRAINED = ("lf", "lf-shared", "lf-resnet", "lf-1gru", "lf-network", "lf-constant")
-"""lf and the ablations of Tables 3-6."""
+ABLATIONS = ("lf-shared", "lf-resnet", "lf-1gru", "lf-network", "lf-constant")
+"""The ablations of Tables 3-6: training settings of lf (engine.learn.fitter_training.FITTER_KINDS)."""
+SHIPPED = ("lf",) + tuple(kind for kind in ABLATIONS if os.path.isfile(shipped_checkpoint("body-hmd", kind)))
+"""The fitters offered as solvers: lf and the ablations whose checkpoint ships in assets/checkpoints/ (any other
+fitter checkpoint runs as `lf --checkpoint FILE`; `bench body-hmd --checkpoint-dir DIR` runs a directory's)."""
 BASELINE_ITERATIONS = 120
 BASELINE_HISTORY = 100
 
@@ -53,4 +58,4 @@ def solver_entries(name: str, groups: tuple[ParameterGroup, ...]) -> tuple[Solve
         SolverEntry("lbfgs-prior", "optimizer", f"the paper's baseline: L-BFGS with the GMM prior, "
                     f"{BASELINE_ITERATIONS} iterations from the rest pose at the headset", lbfgs_prior,
                     "x = rest pose at the headset, then dx = -a H g (L-BFGS, history 100)"),
-    ) + fitter_solver_entries(name, groups, TRAINED)
+    ) + fitter_solver_entries(name, groups, SHIPPED)
