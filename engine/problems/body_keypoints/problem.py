@@ -196,8 +196,12 @@ class BodyKeypointsProblem:
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 35, 3) the detector's report of a body at x (module docstring); dropped keypoints at (0, 0)."""
-        confidence = self.detections.confidence.to(x)
-        position = (self.projection(x) + self.detections.offset.to(x)) * (confidence > 0)[..., None]
+        return self._report(self.projection(x))
+
+    def _report(self, projected: torch.Tensor) -> torch.Tensor:
+        """The detector's report (B, 35, 3) of projected keypoints (B, 35, 2): its offsets and confidences."""
+        confidence = self.detections.confidence.to(projected)
+        position = (projected + self.detections.offset.to(projected)) * (confidence > 0)[..., None]
         return torch.cat([position, confidence[..., None]], dim=-1)
 
     def forward_differentiable(self, x: torch.Tensor, **options: float) -> torch.Tensor:
@@ -256,10 +260,7 @@ class BodyKeypointsProblem:
                                 x.new_zeros(batch, NUM_BETAS, 3)], dim=2)
         residuals = torch.cat([data, prior_weight * prior, shape_weight * betas], dim=1)
         jacobian = torch.cat([data_jacobian, prior_weight * prior_rows, shape_rows], dim=1)
-        confidence = self.detections.confidence.to(x)
-        prediction = torch.cat([(projected + self.detections.offset.to(x)) * (confidence > 0)[..., None],
-                                confidence[..., None]], dim=-1)
-        return prediction, residuals, jacobian
+        return self._report(projected), residuals, jacobian
 
     def energy(self, prediction: torch.Tensor, observation: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(B,) the energy of x (module docstring); the prediction is not read."""
