@@ -44,8 +44,8 @@ class FitterSettings:
     """gru (stacked layer-normalised GRUs), resnet (residual feed-forward, no memory) or mlp (LGD's blocks)."""
     layers: int = bounded(2, 1, 8)
     """GRUs stacked, residual blocks or MLP blocks."""
-    hidden: int = bounded(512, 8, 4096)
-    """Width of the update network (the paper: 1024; 512 trains within this CPU's budget)."""
+    hidden: int = bounded(256, 8, 4096)
+    """Width of the update network (the paper: 1024; 256 trains within this CPU's budget and ships under 20 MB)."""
     per_step: bool = True
     """One update network per iteration (false: one shared by all)."""
     update: str = "eq1"
