@@ -7,12 +7,12 @@ from typing import Any
 import torch
 
 from ...learn.fitter_commands import train_command
-from ..body_shared import error_legend
+from ..body_shared import body_input, error_legend
 from ..spec import Command, Metric, Panel, ParameterGroup, ProblemSpec, RenderedPanel, format_numbers
 from . import files
 from .commands import add_bench_arguments, bench_body_hmd, training
 from .pictures import draw_observation, render_body, signals_panel
-from .problem import NUM_JOINTS, OBSERVATION, PARAMETER_NAMES, BodyHmdConfig, BodyHmdProblem, make_problem
+from .problem import MODEL_TYPE, NUM_JOINTS, OBSERVATION, PARAMETER_NAMES, BodyHmdConfig, BodyHmdProblem, make_problem
 from .slice import SLICE_AXES
 from .solvers import ABLATIONS, CAPABILITIES, solver_entries
 
@@ -22,7 +22,7 @@ NAME = "body-hmd"
 
 def _make(config: BodyHmdConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
           batch_size: int | None = None) -> BodyHmdProblem:
-    return make_problem(config, batch_size or 1, device)
+    return make_problem(config, batch_size or 1, device, inputs.get("body"))
 
 
 PARAMETERS = tuple(ParameterGroup(PARAMETER_NAMES[3 * j].split(".")[0], PARAMETER_NAMES[3 * j:3 * j + 3], "rad",
@@ -35,7 +35,7 @@ SPEC = ProblemSpec(
     summary="body and finger pose of SMPL+H from a headset's pose, the wrists' poses and the fingertips, hands "
             "tracked fully or only in front of the headset (learning-to-fit Sec. 3.2, Table 2)",
     config=BodyHmdConfig,
-    inputs=(),
+    inputs=(body_input(NAME, MODEL_TYPE, "a body with hands (SMPL-H)"),),
     make=_make,
     parameters=PARAMETERS,
     tangent_dim=len(PARAMETER_NAMES),

@@ -40,6 +40,7 @@ import torch
 from ...bodies.metrics import MM, mean_distance_mm
 from ...bodies.skeleton import SMPLH_JOINT_INDEX, SMPLH_JOINT_NAMES
 from ...rotations import axis_angle_to_matrix, matrix_to_axis_angle, retract_rotation_vectors
+from ..body_shared import shared_body
 from ..spec import ArraySpec, bounded, check_config
 from . import data, sensors
 
@@ -63,6 +64,8 @@ GROUND_VERTICES = 32
 """The ground term's residuals: the depths of this many lowest surface vertices."""
 HEAD_PARTS = ("neck", "head")
 TIPS = 2 * len(sensors.FINGERTIPS)
+MODEL_TYPE = "smplh"
+"""The body model format the problem fits: SMPL+H, whose hands the device tracks."""
 """Fingertip vertices, first in the 'fingertips' and 'fit' subsets."""
 DATA_RESIDUALS = 3 + 9 + 2 * (3 + 9) + 2 * 5 * 3
 """Eq. 4's residuals: headset position and rotation, each hand's wrist position and rotation and fingertips."""
@@ -113,11 +116,8 @@ class BodyHmdConfig:
             raise ValueError(f"--betas: the body has {sensors.NUM_BETAS} shape coefficients, got {len(self.betas)}")
 
 
-@functools.lru_cache(maxsize=1)
-def _body():
-    from ...bodies.model import load_body
-
-    return load_body(model_type="smplh")
+def _body(path: str | None):
+    return shared_body(path, MODEL_TYPE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,34 +127,34 @@ def _prior():
     return PosePrior.load().marginal(range(BODY_DIM))
 
 
-def _vertex_ids(vertices: str) -> torch.Tensor | None:
-    body = _body()
+def _vertex_ids(path: str | None, vertices: str) -> torch.Tensor | None:
+    body = _body(path)
     tips = body.layer.vertex_joint_selector.extra_joints_idxs[-TIPS:]
     surface = torch.arange(0, body.num_vertices, SURFACE_STRIDE)
     return {"fingertips": tips, "fit": torch.cat([tips, surface]), "all": None}[vertices]
 
 
 @functools.lru_cache(maxsize=None)
-def _skinning(vertices: str, device: torch.device, dtype: torch.dtype):
+def _skinning(path: str | None, vertices: str, device: torch.device, dtype: torch.dtype):
     """The body's skinning of its 'fingertips', the 'fit' subset (fingertips, then every SURFACE_STRIDE-th vertex)
     or 'all' vertices."""
     from ...bodies.skinning import Skinning
 
-    return Skinning(_body(), _vertex_ids(vertices)).to(device, dtype)
+    return Skinning(_body(path), _vertex_ids(path, vertices)).to(device, dtype)
 
 
-@functools.lru_cache(maxsize=1)
-def surface_edges() -> torch.Tensor:
+@functools.lru_cache(maxsize=None)
+def surface_edges(path: str | None = None) -> torch.Tensor:
     """(E, 2) pairs of surface vertices, each with its SURFACE_NEIGHBOURS nearest at rest."""
     from ...bodies.skinning import nearest_pairs
 
-    return nearest_pairs(_body().layer.v_template.detach()[::SURFACE_STRIDE], SURFACE_NEIGHBOURS)
+    return nearest_pairs(_body(path).layer.v_template.detach()[::SURFACE_STRIDE], SURFACE_NEIGHBOURS)
 
 
-@functools.lru_cache(maxsize=1)
-def vertex_parts() -> dict[str, torch.Tensor]:
+@functools.lru_cache(maxsize=None)
+def vertex_parts(path: str | None = None) -> dict[str, torch.Tensor]:
     """Boolean masks (V,) of the head's and each hand's vertices, by their largest skinning weight."""
-    strongest = _body().layer.lbs_weights.argmax(1)
+    strongest = _body(path).layer.lbs_weights.argmax(1)
 
     def part(joints: list[int]) -> torch.Tensor:
         return torch.isin(strongest, torch.tensor(joints))
@@ -174,12 +174,12 @@ def check_x(x: torch.Tensor) -> None:
 
 class Posed:
     """A batch of bodies posed at x in the world: the joints' global rotations (B, 52, 3, 3), joints (B, 52, 3) and
-    the skinned subset's vertices (B, n, 3)."""
+    the skinned subset's vertices (B, n, 3), of the body model at body_path (None: the default body)."""
 
-    def __init__(self, x: torch.Tensor, betas: torch.Tensor, vertices: str):
+    def __init__(self, x: torch.Tensor, betas: torch.Tensor, vertices: str, body_path: str | None = None):
         check_x(x)
         rotations = axis_angle_to_matrix(x[:, :POSE_DIM].reshape(-1, NUM_JOINTS, 3))
-        skinning = _skinning(vertices, x.device, x.dtype)
+        skinning = _skinning(body_path, vertices, x.device, x.dtype)
         self.rotations, joints, points = skinning.posed(betas.to(x), rotations)
         translation = x[:, None, POSE_DIM:]
         self.joints, self.vertices = joints + translation, points + translation
@@ -213,6 +213,8 @@ class BodyHmdProblem:
     """(B, 10) the bodies' shapes."""
     noise: sensors.Noise
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    body_path: str | None = None
+    """The user's SMPL-H model file (None: the default body)."""
 
     parameter_names = PARAMETER_NAMES
     observation_spec = OBSERVATION
@@ -227,11 +229,11 @@ class BodyHmdProblem:
 
     @property
     def faces(self) -> torch.Tensor:
-        return _body().faces
+        return _body(self.body_path).faces
 
     def posed(self, x: torch.Tensor, vertices: str = "all", betas: torch.Tensor | None = None) -> Posed:
         """The bodies at x with these betas (default: the problem's) and the vertex subset (_skinning)."""
-        return Posed(x, self.betas if betas is None else betas, vertices)
+        return Posed(x, self.betas if betas is None else betas, vertices, self.body_path)
 
     def surface(self, x: torch.Tensor) -> torch.Tensor:
         """(B, V / 4, 3) every fourth mesh vertex of x in the world, for the learned fitters' training loss."""
@@ -239,7 +241,7 @@ class BodyHmdProblem:
 
     @property
     def surface_edges(self) -> torch.Tensor:
-        return surface_edges().to(self.device)
+        return surface_edges(self.body_path).to(self.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 78) what the device reports of bodies at x (sensors.py), with this problem's shapes and noise."""
@@ -279,13 +281,13 @@ class BodyHmdProblem:
         observed = sensors.unpack(observation.to(x))
         posed = self.posed(x, "all", observed.betas)
         below = (-posed.vertices[..., 1]).clamp(min=0)
-        result = {"signals_mm": _signal_error_mm(posed, observed),
+        result = {"signals_mm": _signal_error_mm(posed, observed, self.body_path),
                   "penetration_mm": MM * below.sum(1) / (below > 0).sum(1).clamp(min=1)}
         if ground_truth is not None:
             truth = self.posed(ground_truth.to(x), "all", observed.betas)
             distance = (posed.vertices - truth.vertices).norm(dim=-1)
             result["v2v_mm"] = MM * distance.mean(1)
-            for part, mask in vertex_parts().items():
+            for part, mask in vertex_parts(self.body_path).items():
                 result[f"v2v_{part}_mm"] = MM * distance[:, mask.to(x.device)].mean(1)
             result["joint_error_mm"] = mean_distance_mm(posed.joints, truth.joints)
         return result
@@ -293,7 +295,7 @@ class BodyHmdProblem:
     def initial_estimate(self) -> torch.Tensor:
         """(B, 159): the rest pose (rest_pose) facing +z, standing on the floor over the origin."""
         x0 = rest_pose(self.batch_size, self.device)
-        return stand(x0, self.betas.to(x0), torch.zeros(self.batch_size, 2, device=self.device))
+        return stand(x0, self.betas.to(x0), torch.zeros(self.batch_size, 2, device=self.device), self.body_path)
 
     def headset_start(self, observation: torch.Tensor) -> torch.Tensor:
         """(B, 159) the rest pose turned about the vertical to the headset's heading and moved so that its headset
@@ -319,7 +321,7 @@ class BodyHmdProblem:
         hands = data.hand_poses(count, generator)
         place = (torch.rand(count, 2, generator=generator) * 2 - 1) * data.HORIZONTAL_RANGE
         x = torch.cat([root, poses[:, 1:22].flatten(1), hands.flatten(1), torch.zeros(count, 3)], dim=1)
-        return stand(x.to(self.device), self.betas.to(self.device), place.to(self.device))
+        return stand(x.to(self.device), self.betas.to(self.device), place.to(self.device), self.body_path)
 
     def retract(self, x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
         check_x(x)
@@ -349,14 +351,14 @@ def config_betas(config: BodyHmdConfig, count: int) -> torch.Tensor:
     return torch.nn.functional.pad(betas, (0, sensors.NUM_BETAS - len(betas))).expand(count, -1).clone()
 
 
-def stand(x: torch.Tensor, betas: torch.Tensor, place: torch.Tensor) -> torch.Tensor:
+def stand(x: torch.Tensor, betas: torch.Tensor, place: torch.Tensor, body_path: str | None = None) -> torch.Tensor:
     """x with its translation setting the pelvis over place (B, 2) = (x, z) and the lowest vertex on the floor."""
     x = x.clone()
     x[:, POSE_DIM:] = 0
     with torch.no_grad():
         for start in range(0, len(x), STAND_CHUNK):
             part = slice(start, start + STAND_CHUNK)
-            posed = Posed(x[part], betas[part], "all")
+            posed = Posed(x[part], betas[part], "all", body_path)
             pelvis = posed.joints[:, 0]
             x[part, POSE_DIM] = place[part, 0] - pelvis[:, 0]
             x[part, POSE_DIM + 1] = -posed.vertices[..., 1].min(1).values
@@ -364,9 +366,9 @@ def stand(x: torch.Tensor, betas: torch.Tensor, place: torch.Tensor) -> torch.Te
     return x
 
 
-def _signal_error_mm(posed: Posed, observed: sensors.Signals) -> torch.Tensor:
+def _signal_error_mm(posed: Posed, observed: sensors.Signals, body_path: str | None) -> torch.Tensor:
     """(B,) mean distance (mm) of the body's headset, visible wrists and visible fingertips to the observed."""
-    signals = sensors.body_signals(posed.rotations, posed.joints, posed.vertices[:, _vertex_ids("fingertips")],
+    signals = sensors.body_signals(posed.rotations, posed.joints, posed.vertices[:, _vertex_ids(body_path, "fingertips")],
                                   observed.betas)
     headset = (signals.headset_position - observed.headset_position).norm(dim=-1)
     shown = observed.visible
@@ -376,8 +378,10 @@ def _signal_error_mm(posed: Posed, observed: sensors.Signals) -> torch.Tensor:
     return MM * (headset + wrists + tips) / count
 
 
-def make_problem(config: BodyHmdConfig, batch_size: int = 1, device: torch.device | str = "cpu") -> BodyHmdProblem:
-    """A batch with the shapes and the sensor noise of the config's seeds."""
+def make_problem(config: BodyHmdConfig, batch_size: int = 1, device: torch.device | str = "cpu",
+                 body_path: str | None = None) -> BodyHmdProblem:
+    """A batch with the shapes and the sensor noise of the config's seeds, of the body model at body_path (None:
+    the default body)."""
     from ...bodies.shapes import random_shapes
 
     betas = config_betas(config, batch_size) if config.betas else random_shapes(
@@ -385,4 +389,4 @@ def make_problem(config: BodyHmdConfig, batch_size: int = 1, device: torch.devic
     noise = sensors.draw_noise(batch_size, config.noise_mm, config.noise_deg,
                               torch.Generator().manual_seed(config.noise_seed))
     where = torch.device(device)
-    return BodyHmdProblem(config, betas.to(where), sensors.Noise(*(n.to(where) for n in noise)), where)
+    return BodyHmdProblem(config, betas.to(where), sensors.Noise(*(n.to(where) for n in noise)), where, body_path)

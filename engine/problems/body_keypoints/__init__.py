@@ -7,12 +7,12 @@ import torch
 
 from ...learn.fitter_commands import train_command
 from ...learn.fitter_training import FITTER_KINDS
-from ..body_shared import error_legend
+from ..body_shared import body_input, error_legend
 from ..spec import Command, Metric, Panel, ParameterGroup, ProblemSpec, RenderedPanel, format_numbers
 from . import files
 from .commands import add_bench_arguments, bench_body_keypoints, training
 from .pictures import draw_keypoints, keypoints_panel, render_body
-from .problem import NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
+from .problem import MODEL_TYPE, NUM_BETAS, OBSERVATION, PARAMETER_NAMES, BodyKeypointsConfig, BodyKeypointsProblem, make_problem
 from .slice import SLICE_AXES
 from .solvers import CAPABILITIES, solver_entries
 
@@ -22,7 +22,7 @@ NAME = "body-keypoints"
 
 def _make(config: BodyKeypointsConfig, inputs: dict[str, Any], device: torch.device | str = "cpu",
           batch_size: int | None = None) -> BodyKeypointsProblem:
-    return make_problem(config, batch_size or 1, device)
+    return make_problem(config, batch_size or 1, device, inputs.get("body"))
 
 
 PARAMETERS = tuple(ParameterGroup(PARAMETER_NAMES[3 * j].split(".")[0], PARAMETER_NAMES[3 * j:3 * j + 3], "rad",
@@ -36,7 +36,7 @@ SPEC = ProblemSpec(
     summary="pose, shape and weak-perspective camera of SMPL from 35 detected 2D keypoints (learning-to-fit Sec. "
             "3.2, Table 1)",
     config=BodyKeypointsConfig,
-    inputs=(),
+    inputs=(body_input(NAME, MODEL_TYPE, "a SMPL body (24 joints)"),),
     make=_make,
     parameters=PARAMETERS,
     tangent_dim=len(PARAMETER_NAMES),

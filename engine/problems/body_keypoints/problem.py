@@ -30,6 +30,7 @@ import torch
 from ...bodies.metrics import procrustes_aligned_mm, root_aligned_mm
 from ...bodies.skeleton import JOINT_NAMES, LANDMARK_NAMES, NUM_JOINTS, PARENTS
 from ...rotations import axis_angle_to_matrix, matrix_to_axis_angle, retract_rotation_vectors, right_jacobian_inverse
+from ..body_shared import shared_body
 from ..spec import ArraySpec, bounded, check_config
 from . import data
 
@@ -43,6 +44,8 @@ KEYPOINT_PARENTS = PARENTS + tuple(KEYPOINT_NAMES.index(_LANDMARK_PARENTS[name])
 """The keypoint each keypoint's drawn bone starts from (-1: none)."""
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
 NUM_BETAS = 10
+MODEL_TYPE = "smpl"
+"""The body model format the problem fits (24 posable joints)."""
 POSE_DIM = 3 * NUM_JOINTS
 X_DIM = POSE_DIM + NUM_BETAS + 3
 PARAMETER_NAMES = tuple(f"{joint}.{axis}" for joint in JOINT_NAMES for axis in ("rx", "ry", "rz")) + tuple(
@@ -88,11 +91,8 @@ SURFACE_STRIDE = 4
 SURFACE_NEIGHBOURS = 4
 
 
-@functools.lru_cache(maxsize=None)
 def _body(path: str | None):
-    from ...bodies.model import load_body
-
-    return load_body(path)
+    return shared_body(path, MODEL_TYPE)
 
 
 @functools.lru_cache(maxsize=1)
