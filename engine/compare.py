@@ -52,3 +52,17 @@ def solver_settings(solver: Any) -> dict[str, Any]:
 def jsonable(settings: dict[str, Any]) -> dict[str, Any]:
     """Settings as JSON-friendly values (tuples become lists)."""
     return {key: list(value) if isinstance(value, tuple) else value for key, value in settings.items()}
+
+
+TIMING_OPTIONS = {"max_iterations": 20, "patience": 0, "tolerance": 0.0, "step_tolerance": 0.0,
+                  "gradient_tolerance": 0.0}
+"""Solver options of iteration_ms for an optimizer: 20 iterations, none of its stopping rules."""
+
+
+def iteration_ms(solver: Any, problem: Problem, observation: torch.Tensor) -> float:
+    """ms per iteration of a solver alone on the whole batch, from the problem's initial estimate and without the
+    ground truth (so without the metrics that need it), one run."""
+    last = None
+    for last in solver.iterate(problem, observation, problem.initial_estimate()):
+        pass
+    return 1000.0 * last.elapsed / max(last.index, 1)

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from ...cli_support import SEED_NUMBER, add_output_argument, add_solver_arguments, bench_setup, write_results
-from ...compare import run_comparison
+from ...compare import TIMING_OPTIONS, iteration_ms, run_comparison
 from ...learn.fitter_training import MakeSet
 from ...solvers.generic import GENERIC_SOLVERS
 from ...summary import (
@@ -25,18 +25,10 @@ BENCH_SOLVERS = "lm,lbfgs,regression,lgd,lgd-eq1,lf,lf+lm"
 LEARNED = ("regression", "lgd", "lgd-eq1", "lf", "lf+lm")
 
 
-STEP_TIMING_ITERATIONS = 20
-
-
 def solver_step_ms(spec, problem, observation: torch.Tensor, name: str, options: dict) -> float:
-    """ms per iteration of the solver alone on the whole batch: STEP_TIMING_ITERATIONS iterations with no stopping
-    and no ground truth (the table's times include the V2V and MPJPE metrics of every record)."""
-    solver = spec.make_solver(name, **{**options, "max_iterations": STEP_TIMING_ITERATIONS, "patience": 0,
-                                       "tolerance": 0.0, "step_tolerance": 0.0, "gradient_tolerance": 0.0})
-    last = None
-    for last in solver.iterate(problem, observation, problem.initial_estimate()):
-        pass
-    return 1000.0 * last.elapsed / max(last.index, 1)
+    """ms per iteration of the solver alone on the whole batch (engine.compare.iteration_ms; the table's times
+    include the V2V and MPJPE metrics of every record)."""
+    return iteration_ms(spec.make_solver(name, **{**options, **TIMING_OPTIONS}), problem, observation)
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
