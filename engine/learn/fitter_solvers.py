@@ -1,5 +1,5 @@
 """A problem's learned fitters as solver entries: each trained kind (lf, its ablations, LGD) and lf's initialiser
-alone (regression), every one reading its checkpoint assets/checkpoints/PROBLEM-KIND.safetensors."""
+alone (regression, where lf is offered), every one reading its checkpoint assets/checkpoints/PROBLEM-KIND.safetensors."""
 from __future__ import annotations
 
 from ..problems.spec import ParameterGroup, SolverEntry
@@ -21,9 +21,9 @@ def update_rule(kind: str) -> str:
 
 def fitter_solver_entries(problem: str, groups: tuple[ParameterGroup, ...], kinds: tuple[str, ...]
                           ) -> tuple[SolverEntry, ...]:
-    """The entries of the fitter kinds (FITTER_KINDS' names), then regression."""
+    """The entries of the fitter kinds (FITTER_KINDS' names), then, with lf among them, regression."""
     network = fitter_class(problem)
     return tuple(SolverEntry(kind, "learned", FITTER_KINDS[kind][0], fitter_factory(problem, network, groups, kind),
-                             update_rule(kind)) for kind in kinds) + (
+                             update_rule(kind)) for kind in kinds) + ((
         SolverEntry("regression", "learned", "lf's initialiser alone: an MLP from the observation to the parameters",
-                    fitter_factory(problem, network, groups, "lf", steps=1), REGRESSION_RULE),)
+                    fitter_factory(problem, network, groups, "lf", steps=1), REGRESSION_RULE),) if "lf" in kinds else ())
