@@ -10,7 +10,7 @@ import torch
 
 from ..bounds import Bound
 from ..outputs import atomic_path
-from .model import JOINT_NAMES, FaceModel, load_face
+from .model import JOINT_NAMES, FaceModel, FaceOutput, load_face
 
 IDENTITY = Bound(-5.0, 5.0)
 """Identity coefficients are in standard deviations of the heads the model was made from; beyond +-5 a head is
@@ -82,13 +82,33 @@ def turned(points: torch.Tensor, centre: torch.Tensor, yaw_deg: float) -> torch.
     return (points - centre) @ rotation.T + centre
 
 
-def show_face(args: argparse.Namespace) -> int:
-    """The `face show` command (flags in engine/cli.py)."""
+def render_face(face: FaceModel, out: FaceOutput, size: int, yaw_deg: float = 30.0,
+                landmarks: bool = False) -> torch.Tensor:
+    """(B, size, size, 3) uint8 shaded pictures of the faces of `out`, turned by yaw_deg (see `turned`), each
+    framed on its own, with the landmarks as red balls if asked for."""
     import trimesh
-    from PIL import Image
 
     from ..bodies.render import render_bodies
     from ..camera import Camera
+
+    camera = Camera.square(size, fov_y=math.radians(FIELD_OF_VIEW_DEG))
+    pictures = []
+    for vertices, marks in zip(out.vertices.detach().cpu(), out.landmarks.detach().cpu()):
+        centre = 0.5 * (vertices.min(dim=0).values + vertices.max(dim=0).values)
+        markers = None
+        if landmarks:  # lifted off the skin by their radius, so that the lids do not hide the eyes' landmarks
+            mesh = trimesh.Trimesh(vertices.numpy(), face.faces.cpu().numpy(), process=False)
+            normals = torch.as_tensor(mesh.vertex_normals[face.landmark_vertices.cpu().numpy()], dtype=marks.dtype)
+            markers = turned(marks + LANDMARK_RADIUS * normals, centre, yaw_deg)[None]
+        pictures.append(render_bodies(turned(vertices, centre, yaw_deg)[None], face.faces, camera, markers,
+                                      LANDMARK_RADIUS))
+    return torch.cat(pictures)
+
+
+def show_face(args: argparse.Namespace) -> int:
+    """The `face show` command (flags in engine/cli.py)."""
+    from PIL import Image
+
     from ..cli_support import check_size
 
     size = check_size(args.size)
@@ -97,18 +117,9 @@ def show_face(args: argparse.Namespace) -> int:
     face = load_face(args.model)
     out = face(identity=identity_vector(args.identity, face), expression=expression_vector(args.expression, face),
                rotations=rotation_vectors(args.rotation))
-    vertices = out.vertices.detach()
-    centre = 0.5 * (vertices[0].min(dim=0).values + vertices[0].max(dim=0).values)
-    markers = None
-    if args.landmarks:  # lifted off the skin by their radius, so that the lids do not hide the eyes' landmarks
-        normals = trimesh.Trimesh(vertices[0].numpy(), face.faces.numpy(), process=False).vertex_normals
-        lifted = out.landmarks.detach() + LANDMARK_RADIUS * torch.as_tensor(normals[face.landmark_vertices.numpy()],
-                                                                              dtype=vertices.dtype)
-        markers = turned(lifted, centre, yaw)
-    camera = Camera.square(size, fov_y=math.radians(FIELD_OF_VIEW_DEG))
-    image = render_bodies(turned(vertices, centre, yaw), face.faces, camera, markers, LANDMARK_RADIUS)[0]
+    image = render_face(face, out, size, yaw, args.landmarks)[0]
     with atomic_path(args.out) as temporary:
-        Image.fromarray(image.cpu().numpy()).save(temporary)
+        Image.fromarray(image.numpy()).save(temporary)
     print(f"wrote {args.out}: {size}x{size} {face.name}, {len(face.rest_vertices)} vertices"
           f"{f', {len(face.landmark_names)} landmarks' if args.landmarks else ''} "
           f"({time.perf_counter() - started:.2f} s)")
