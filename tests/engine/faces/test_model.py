@@ -45,6 +45,10 @@ class TestDefaultFace:
         eyes = [p for p in pieces if len(p.vertices) < 200 and abs(p.centroid[0]) > 0.02]
         centres = sorted(p.centroid[0] for p in eyes)
         assert len(eyes) == 2 and centres[0] < 0 < centres[1]
+        edges, uses = np.unique(np.sort(mesh.edges, axis=1), axis=0, return_counts=True)
+        assert uses.max() == 2  # manifold; the only open edges: one loop around the lower neck
+        rim = np.unique(edges[uses == 1])
+        assert len(rim) == len(edges[uses == 1]) > 20 and mesh.vertices[rim, 1].max() < 0.06
 
     def test_zeros_are_rest(self, face):
         for out in (face(), face(torch.zeros(2, 30), torch.zeros(2, 52), torch.zeros(2, 4, 3), torch.zeros(2, 3))):
