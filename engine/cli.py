@@ -1,4 +1,4 @@
-"""The `feedbacklab` command line: problems, render, solve, train, bench, body and replay. Every problem's flags,
+"""The `feedbacklab` command line: problems, render, solve, train, bench, body, face and replay. Every problem's flags,
 solvers, metrics and subcommands come from its spec (engine/problems/NAME/)."""
 from __future__ import annotations
 
@@ -97,6 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
     add_output_argument(show, "--out", (".png",), "output PNG", required=True)
     show.set_defaults(run=_body_show)
+
+    face = commands.add_parser("face", help="the face model (identity, expression, four joints, 68 landmarks)")
+    face_commands = face.add_subparsers(dest="face_command", required=True)
+    show = face_commands.add_parser("show", help="render a shaded picture of a face with pyrender")
+    show.add_argument("--model", help="a face model .npz (default: the shipped face, assets/face/default_face.npz)")
+    show.add_argument("--identity", help="comma-separated identity coefficients, e.g. '1.5,-0.5' (default: zeros)")
+    show.add_argument("--expression", help="facial actions NAME=VALUE (0 to 1), e.g. 'jawOpen=0.6,eyeBlinkLeft=1'")
+    show.add_argument("--rotation", action="append", metavar="JOINT=X,Y,Z",
+                      help="a joint's rotation (neck, head, eye_left, eye_right), axis-angle in degrees; repeatable")
+    show.add_argument("--yaw", type=float, default=30.0, help="turn the view about the vertical, degrees "
+                                                              "(0: front, default 30: three-quarter)")
+    show.add_argument("--landmarks", action="store_true", help="draw the landmarks")
+    show.add_argument("--size", type=int, default=512, help="image size in pixels (square)")
+    add_output_argument(show, "--out", (".png",), "output PNG", required=True)
+    show.set_defaults(run=_face_show)
 
     replay = commands.add_parser("replay", help="summarise (and record) a saved trace")
     replay.add_argument("trace_file", metavar="TRACE", help="a .npz written by `solve --trace`")
@@ -335,6 +350,12 @@ def _body_show(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {size}x{size} {body.name}, {body.num_vertices} vertices "
           f"({time.perf_counter() - started:.2f} s)")
     return 0
+
+
+def _face_show(args: argparse.Namespace) -> int:
+    from .faces.show import show_face
+
+    return show_face(args)
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -74,7 +74,7 @@ SEED_NUMBER = whole_number(SEED)
 
 
 IMAGE_SIZES = integer(16, 2048)
-"""Pixels of a side of the body pictures `body show` renders (--size)."""
+"""Pixels of a side of the pictures `body show` and `face show` render (--size)."""
 
 
 def check_size(size: int) -> int:

@@ -15,6 +15,7 @@ from engine.camera import Camera
 from engine.render.gl_backend import delete_offscreen_renderer, import_pyrender
 
 SKIN = (0.78, 0.66, 0.58, 1.0)
+MARKER = (0.7, 0.0, 0.0, 1.0)
 BACKGROUND = (1.0, 1.0, 1.0)
 MARGIN = 1.08
 
@@ -32,12 +33,16 @@ def _frame(vertices: np.ndarray, camera: Camera) -> np.ndarray:
     return pose
 
 
-def render_bodies(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera | None = None) -> torch.Tensor:
-    """(B, H, W, 3) uint8 shaded front views of bodies (B, V, 3) with faces (F, 3), on the vertices' device."""
+def render_bodies(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera | None = None,
+                  markers: torch.Tensor | None = None, marker_radius: float = 0.01) -> torch.Tensor:
+    """(B, H, W, 3) uint8 shaded front views of bodies (B, V, 3) with faces (F, 3), on the vertices' device;
+    markers (B, P, 3), when given, are drawn as red balls of marker_radius metres (landmarks, joints)."""
     if vertices.ndim != 3 or vertices.shape[-1] != 3:
         raise ValueError(f"vertices must have shape (B, V, 3), got {tuple(vertices.shape)}")
     if faces.ndim != 2 or faces.shape[-1] != 3:
         raise ValueError(f"faces must have shape (F, 3), got {tuple(faces.shape)}")
+    if markers is not None and (markers.ndim != 3 or markers.shape[0] != vertices.shape[0] or markers.shape[-1] != 3):
+        raise ValueError(f"markers must have shape ({vertices.shape[0]}, P, 3), got {tuple(markers.shape)}")
     camera = camera or Camera(height=512, width=256, fov_y=math.radians(30.0))
     points = vertices.detach().to("cpu", torch.float64).numpy()
     if not np.isfinite(points).all():
@@ -56,15 +61,22 @@ def render_bodies(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera | 
         light_pose[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
         scene.add(pyrender.DirectionalLight(intensity=intensity), pose=light_pose)
     material = pyrender.MetallicRoughnessMaterial(baseColorFactor=SKIN, metallicFactor=0.0, roughnessFactor=0.7)
+    ball = trimesh.creation.icosphere(subdivisions=2, radius=marker_radius)
+    red = pyrender.MetallicRoughnessMaterial(baseColorFactor=MARKER, metallicFactor=0.0, roughnessFactor=0.9)
     renderer = pyrender.OffscreenRenderer(camera.width, camera.height)
     images = []
     try:
-        for body in points:
+        for index, body in enumerate(points):
             mesh = pyrender.Mesh.from_trimesh(trimesh.Trimesh(body, triangles, process=False), material=material,
                                               smooth=True)
-            node = scene.add(mesh)
+            nodes = [scene.add(mesh)]
+            if markers is not None:
+                poses = np.tile(np.eye(4), (markers.shape[1], 1, 1))
+                poses[:, :3, 3] = markers[index].detach().to("cpu", torch.float64).numpy()
+                nodes.append(scene.add(pyrender.Mesh.from_trimesh(ball, material=red, poses=poses)))
             color, _ = renderer.render(scene)
-            scene.remove_node(node)
+            for node in nodes:
+                scene.remove_node(node)
             images.append(color[..., :3].copy())
     finally:
         delete_offscreen_renderer(renderer)

@@ -79,6 +79,16 @@ def global_transforms(rotations: torch.Tensor, rest_joints: torch.Tensor, parent
     return torch.stack(rotation, 1), torch.stack(position, 1)
 
 
+def blend_skinning(vertices: torch.Tensor, weights: torch.Tensor, global_rotation: torch.Tensor,
+                   joints: torch.Tensor, rest_joints: torch.Tensor) -> torch.Tensor:
+    """Linear blend skinning: rest vertices (B, V, 3) with weights (V, J), each joint turned by its global rotation
+    (B, J, 3, 3) about its rest position (B, J, 3) and moved to its posed position (B, J, 3)."""
+    offset = joints - (global_rotation @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, J, 3)
+    blend_rotation = torch.einsum("vj,njab->nvab", weights, global_rotation)
+    blend_offset = torch.einsum("vj,nja->nva", weights, offset)
+    return (blend_rotation @ vertices.unsqueeze(-1)).squeeze(-1) + blend_offset
+
+
 class Skinning(nn.Module):
     """A body's skinning restricted to a vertex subset (module docstring); buffers follow .to(device)."""
 
@@ -129,11 +139,7 @@ class Skinning(nn.Module):
             feature = (rotations[:, 1:] - eye).reshape(batch, -1)
             shaped = shaped + torch.einsum("pvc,np->nvc", self.posedirs, feature)
         global_rotation, joints = global_transforms(rotations, rest, self.parents)
-        offset = joints - (global_rotation @ rest.unsqueeze(-1)).squeeze(-1)  # (B, J, 3)
-        blend_rotation = torch.einsum("vj,njab->nvab", self.weights, global_rotation)
-        blend_offset = torch.einsum("vj,nja->nva", self.weights, offset)
-        vertices = (blend_rotation @ shaped.unsqueeze(-1)).squeeze(-1) + blend_offset
-        return global_rotation, joints, vertices
+        return global_rotation, joints, blend_skinning(shaped, self.weights, global_rotation, joints, rest)
 
     def linearized(self, betas: torch.Tensor, rotations: torch.Tensor
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -2,13 +2,15 @@
 hands, the joint error and the ground penetration of every solver, on the same bodies seen with full and with
 half-space visibility), the ablations' table on half-space visibility when --solvers has lf (Tables 3-6: lf
 against lf-shared, lf-resnet, lf-1gru, lf-network and lf-constant, those whose checkpoints exist; a missing one is
-skipped with a note on stderr), and Fig. 4's curve (the metrics after each step of the learned fitters).
+skipped with a note on stderr), Fig. 4's curve (the metrics after each step of the learned fitters), and Table 2's
+shape again on windows of real motion (sequences.py) for lbfgs-temporal beside lbfgs-prior and lf.
 `feedbacklab train body-hmd --solver KIND`: engine.learn.fitter_commands."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -21,7 +23,9 @@ from ...summary import errors_after_steps, steps_caption, steps_table, summarize
 from ..registry import get_problem
 from ..spec import add_config_arguments, config_to_dict, replace_config
 from .problem import VISIBILITY, BodyHmdConfig
+from .sequences import SEQUENCE_HZ, sequence_batch
 from .solvers import ABLATIONS
+from .temporal import WINDOW
 
 NAME = "body-hmd"
 BENCH_SOLVERS = "lbfgs-prior,regression,lf"
@@ -34,6 +38,8 @@ SHORT = {"full": "F", "half-space": "H"}
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=100, help="test problems (ground truths of --split, one batch)")
     parser.add_argument("--seed", type=SEED_NUMBER, default=0, help="seed of the ground truths")
+    parser.add_argument("--sequence-windows", type=int, default=12,
+                        help=f"windows of {WINDOW} frames of CMU motion for the temporal baseline's table (0: none)")
     parser.add_argument("--checkpoint-dir", default=os.path.join(ASSETS, "checkpoints"),
                         help="where the learned fitters' checkpoints body-hmd-KIND.safetensors are (default: the "
                              "shipped ones); --checkpoint, when given, is lf's and regression's")
@@ -118,8 +124,31 @@ def ablation_table(summaries: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def _sequence_tables(spec: Any, config: BodyHmdConfig, device: Any, names: list[str], options: dict[str, Any],
+                     args: argparse.Namespace) -> dict[str, dict[str, dict[str, float]]]:
+    """Per visibility, lbfgs-prior, lbfgs-temporal and (when --solvers has it) lf on --sequence-windows windows of
+    real motion; {} when there are none or the clips are missing (a note on stderr)."""
+    if args.sequence_windows == 0:
+        return {}
+    generator = torch.Generator().manual_seed(args.seed)
+    try:
+        problem, truth = sequence_batch(spec.make(config, {}, device, args.sequence_windows * WINDOW), WINDOW,
+                                        generator)
+    except ValueError as error:
+        print(f"{NAME}: {error}; the sequence table is skipped", file=sys.stderr)
+        return {}
+    solvers = ["lbfgs-prior", "lbfgs-temporal"] + [name for name in names if name == "lf"]
+    tables = {}
+    for visibility in VISIBILITY:
+        seen = replace(problem, config=replace_config(config, {"visibility": visibility}))
+        tables[visibility] = _summaries(spec, _run(spec, seen, seen.forward(truth), truth, solvers, options, args))
+    return tables
+
+
 def bench_body_hmd(args: argparse.Namespace) -> int:
     spec, names, options, config, device = bench_setup(args, NAME)
+    if args.sequence_windows < 0:
+        raise ValueError(f"--sequence-windows must be 0 or more, got {args.sequence_windows}")
     truth = spec.make(config, {}, device, args.n).sample_ground_truth(torch.Generator().manual_seed(args.seed))
     tables, curves, ablations = {}, {}, {}
     for visibility in VISIBILITY:
@@ -133,11 +162,14 @@ def bench_body_hmd(args: argparse.Namespace) -> int:
         if visibility == "half-space" and "lf" in names:
             extra = _run(spec, problem, observation, truth, [k for k in ABLATIONS if k not in traces], options, args)
             ablations = _summaries(spec, {**{k: traces[k] for k in ("lf",) if k in traces}, **extra})
+    sequences = _sequence_tables(spec, config, device, names, options, args)
     label = (f"{args.n} test problems ({config.split} split, seed {args.seed}; the same bodies seen with full and "
              f"half-space visibility; sensor noise {config.noise_mm:g} mm, {config.noise_deg:g} deg)")
     results = {"problem": NAME, "device": str(device), "torch_threads": torch.get_num_threads(), "set": label,
                "config": {k: v for k, v in config_to_dict(config).items() if k != "visibility"},
-               "visibility": tables, "ablations": ablations, "errors_after_steps": curves}
+               "visibility": tables, "ablations": ablations, "errors_after_steps": curves,
+               "sequences": {"set": f"{args.sequence_windows} windows of {WINDOW} frames of the CMU clips at "
+                                    f"{SEQUENCE_HZ} Hz (seed {args.seed})", "visibility": sequences}}
     if not args.json:
         print(f"\n{NAME}: {label}, device {device}\n")
         print("Table 2: V2V (mm) of the full body (FB), head (H) and hands (L / R), joint error (JntErr, mm) and "
@@ -146,6 +178,10 @@ def bench_body_hmd(args: argparse.Namespace) -> int:
         if len(ablations) > 1:
             print("\nAblations, half-space visibility (Tables 3-6)\n")
             print(ablation_table(ablations))
+        if sequences:
+            print(f"\nTable 2 on motion: {results['sequences']['set']}, walking in place; lbfgs-temporal optimises "
+                  "each window's frames together\n")
+            print(table_2(sequences))
         for visibility, per_step in curves.items():
             if per_step:
                 print(f"\nMetrics after each step, Fig. 4, {visibility} visibility ({steps_caption(spec)}; step 1: "

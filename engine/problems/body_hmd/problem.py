@@ -316,11 +316,18 @@ class BodyHmdProblem:
         count = self.batch_size
         poses = drawn_poses(self.config.split, count, generator)
         yaw = torch.deg2rad((torch.rand(count, generator=generator) * 2 - 1) * self.config.max_yaw_deg)
-        turn = axis_angle_to_matrix(yaw[:, None] * torch.tensor([0.0, 1.0, 0.0]))
-        root = matrix_to_axis_angle(turn @ axis_angle_to_matrix(poses[:, 0]))
         hands = data.hand_poses(count, generator)
         place = (torch.rand(count, 2, generator=generator) * 2 - 1) * data.HORIZONTAL_RANGE
-        x = torch.cat([root, poses[:, 1:22].flatten(1), hands.flatten(1), torch.zeros(count, 3)], dim=1)
+        return self.standing(poses, yaw, hands, place)
+
+    def standing(self, poses: torch.Tensor, yaw: torch.Tensor, hands: torch.Tensor, place: torch.Tensor
+                 ) -> torch.Tensor:
+        """(B, 159) bodies of SMPL poses (B, 24, 3; joints 22 and 23 unused) turned by yaw (B,) radians about +y,
+        with these hand poses (B, 30, 3), the pelvis over place (B, 2) = (x, z) and the lowest vertex on the
+        floor."""
+        turn = axis_angle_to_matrix(yaw[:, None] * torch.tensor([0.0, 1.0, 0.0]))
+        root = matrix_to_axis_angle(turn @ axis_angle_to_matrix(poses[:, 0]))
+        x = torch.cat([root, poses[:, 1:22].flatten(1), hands.flatten(1), torch.zeros(len(poses), 3)], dim=1)
         return stand(x.to(self.device), self.betas.to(self.device), place.to(self.device), self.body_path)
 
     def retract(self, x: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,16 @@ class TestRenderBodies:
         shades = images[0][body].float().mean(dim=-1)
         assert shades.std() > 5  # shaded, not a flat silhouette
 
+    def test_markers(self, default_body):
+        out = default_body()
+        vertices, joints = out.vertices.detach(), out.joints.detach()[:, :24]
+        plain = render_bodies(vertices, default_body.faces, Camera.square(64))
+        marked = render_bodies(vertices, default_body.faces, Camera.square(64), markers=joints, marker_radius=0.04)
+        changed = (marked != plain).any(dim=-1)
+        assert changed.sum() > 20 and (marked[changed][:, 0].float() - marked[changed][:, 1].float()).mean() > 50
+        with pytest.raises(ValueError, match="markers must have shape"):
+            render_bodies(vertices, default_body.faces, markers=joints[0])
+
     def test_device(self, default_body, device):
         vertices = default_body().vertices.detach().to(device)
         assert render_bodies(vertices, default_body.faces.to(device), Camera.square(32)).device.type == device.type

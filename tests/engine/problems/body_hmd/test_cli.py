@@ -30,8 +30,8 @@ def test_train_then_bench_with_the_checkpoints(tmp_path, capsys, tiny_lf):
     shutil.copy(f"{tiny_lf}/body-hmd-lf.safetensors", out)
     capsys.readouterr()
     results = tmp_path / "bench.json"
-    assert main(["bench", "body-hmd", "--n", "3", "--checkpoint-dir", str(out), "--max-iterations", "3", "--out",
-                 str(results)]) == 0
+    assert main(["bench", "body-hmd", "--n", "3", "--checkpoint-dir", str(out), "--max-iterations", "3",
+                 "--sequence-windows", "0", "--out", str(results)]) == 0
     captured = capsys.readouterr()
     assert "Table 2" in captured.out and "Ablations" in captured.out and "Fig. 4, half-space" in captured.out
     assert "no checkpoint" in captured.err and "lf-shared; skipped" in captured.err
@@ -57,3 +57,5 @@ def test_bad_inputs_give_one_line_and_exit_2(tmp_path, capsys):
     assert "lstm" in capsys.readouterr().err
     assert main(["bench", "body-hmd", "--n", "0"]) == 2
     assert "--n" in capsys.readouterr().err
+    assert main(["bench", "body-hmd", "--sequence-windows", "-1"]) == 2
+    assert "--sequence-windows" in capsys.readouterr().err
