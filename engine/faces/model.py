@@ -17,6 +17,7 @@ wrong with it is a FaceModelError with one line that names the file, says what i
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,6 +126,22 @@ class FaceModel(torch.nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.name}: {len(self.rest_vertices)} vertices, {self.identity_count} identity and "
                 f"{self.expression_count} expression components, {len(self.landmark_names)} landmarks")
+
+    def restricted(self, vertices: torch.Tensor) -> "FaceModel":
+        """This face on the given vertices (N,) alone, in their order: the same joints, identity and expression, and
+        a forward whose vertices (B, N, 3) cost N / V of the whole face's (an energy over the landmarks, a loss over
+        a few vertices); it has no faces, landmarks or face region."""
+        part = copy.deepcopy(self)
+        none = self.faces.new_zeros(0)
+        for name, value in (("rest_vertices", self.rest_vertices[vertices]),
+                            ("identity_basis", self.identity_basis[:, vertices]),
+                            ("expression_basis", self.expression_basis[:, vertices]),
+                            ("weights", self.weights[vertices]), ("faces", self.faces[:0]),
+                            ("landmark_vertices", none), ("face_region", none)):
+            setattr(part, name, value)
+        part.landmark_names = ()
+        part.name = f"{self.name}, {len(part.rest_vertices)} of its vertices"
+        return part
 
     def expression_vector(self, values: dict[str, float]) -> torch.Tensor:
         """(E,) expression coefficients from {name: activation}, the others zero; ValueError for an unknown name."""

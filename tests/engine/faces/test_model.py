@@ -143,6 +143,17 @@ class TestDefaultFace:
         assert torch.allclose(out.joints[0, NECK], shift[0])
         assert torch.allclose(out.vertices, turned.vertices + shift[:, None], atol=1e-6)
 
+    def test_restricted_to_some_vertices_poses_them_alike(self, face):
+        generator = torch.Generator().manual_seed(3)
+        arguments = (torch.randn(2, face.identity_count, generator=generator),
+                     torch.rand(2, len(face.expression_names), generator=generator),
+                     0.3 * torch.randn(2, 4, 3, generator=generator), torch.randn(2, 3, generator=generator))
+        part = face.restricted(face.landmark_vertices)
+        whole, alone = face(*arguments), part(*arguments)
+        torch.testing.assert_close(alone.vertices, whole.landmarks)
+        torch.testing.assert_close(alone.joints, whole.joints)
+        assert alone.landmarks.shape == (2, 0, 3) and len(part.faces) == 0 and len(face.faces) > 0
+
     def test_gradcheck(self, face64):
         """Every input's gradient, on a few landmarks (float64)."""
         generator = torch.Generator().manual_seed(0)
