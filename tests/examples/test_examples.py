@@ -11,7 +11,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TINY = {"00_pose6d.py": ["--iterations", "3"], "01_ik.py": ["--poses", "2", "--iterations", "5"],
         "02_robust_mean.py": ["--steps", "3"], "03_tracker_fusion.py": ["--frames", "2"],
         "04_pose_from_2d.py": ["--poses", "2", "--iterations", "3"], "05_jpeg.py": ["--size", "48"],
-        "06_illumination.py": ["--size", "64", "--iterations", "3"]}
+        "06_illumination.py": ["--size", "64", "--iterations", "3"],
+        "07_face_landmarks.py": ["--faces", "2", "--iterations", "3"]}
 
 
 def test_every_example_has_tiny_settings():
