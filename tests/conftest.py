@@ -1,4 +1,5 @@
-"""Shared fixtures: every device test runs on the CPU, and on CUDA when present."""
+"""Shared fixtures: every device test runs on the CPU, and on CUDA when present; headless OpenGL for the renderers'
+tests (skipped where there is none)."""
 from __future__ import annotations
 
 import pytest
@@ -10,6 +11,16 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 @pytest.fixture(params=DEVICES)
 def device(request) -> torch.device:
     return torch.device(request.param)
+
+
+@pytest.fixture(scope="module")
+def gl() -> None:
+    from engine.render.gl_backend import RendererUnavailable, select_gl_platform
+
+    try:
+        select_gl_platform()
+    except RendererUnavailable as error:
+        pytest.skip(f"no headless OpenGL: {error}")
 
 
 @pytest.fixture

@@ -6,17 +6,9 @@ from engine.bodies.pictures import (BACKGROUND, BOX_ABOVE, BOX_BELOW, RAMP_MM, T
                                     fitted_body_views, keypoint_error_legend, keypoints_view, vertex_error_colours)
 from engine.bodies.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
 from engine.colour_ramp import ERROR_RGB
-from engine.render.gl_backend import RendererUnavailable, select_gl_platform
 
 SIZE = (160, 260)  # (H, W): two views of 130 x 160
 
-
-@pytest.fixture(scope="module")
-def gl():
-    try:
-        select_gl_platform()
-    except RendererUnavailable as error:
-        pytest.skip(f"no headless OpenGL: {error}")
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,9 @@ import torch
 
 from engine.bodies.render import render_bodies
 from engine.camera import Camera
-from engine.render.gl_backend import RendererUnavailable, select_gl_platform
 
 
-@pytest.fixture(scope="module", autouse=True)
-def gl():
-    try:
-        select_gl_platform()
-    except RendererUnavailable as error:
-        pytest.skip(f"no headless OpenGL: {error}")
+pytestmark = pytest.mark.usefixtures("gl")
 
 
 class TestRenderBodies:

@@ -5,15 +5,7 @@ import torch
 
 from engine.cli import main
 from engine.faces.show import expression_vector, identity_vector, rotation_vectors, turned
-from engine.render.gl_backend import RendererUnavailable, select_gl_platform
 
-
-@pytest.fixture(scope="module")
-def gl():
-    try:
-        select_gl_platform()
-    except RendererUnavailable as error:
-        pytest.skip(f"no headless OpenGL: {error}")
 
 
 def test_face_show_writes_a_png(tmp_path, capsys, gl):
