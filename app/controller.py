@@ -37,7 +37,10 @@ PREFETCH = 8
 cursor, nearest first, so that stepping through them finds them drawn."""
 LIVE_RENDER_SECONDS = 0.25
 """While the cursor follows a computing run, rendered panels are asked for at most this often: the engine draws
-them between the solvers' rounds, with time the solvers would use."""
+them between the solvers' rounds, with time the solvers would use ..."""
+LIVE_RENDER_SHARE = 0.25
+"""... and for at most about this share of the time: the next ask waits at least 1 / LIVE_RENDER_SHARE times as long
+as the engine took to answer the last (a face rendered in 0.5 s would otherwise hold back every iteration)."""
 
 
 class Controller:
@@ -64,6 +67,9 @@ class Controller:
         self._orbit_from: Viewpoint | None = None
         """The orbit's viewpoint when a drag over a rendered picture began; None when no drag turns it."""
         self._rendered_asked_at = -math.inf
+        self._rendered_answer_seconds = 0.0
+        """How long the engine took to answer the last request for rendered panels."""
+        self._rendered_waiting = False
 
     # --- engine lifecycle ---
 
@@ -392,10 +398,13 @@ class Controller:
         when those are all drawn and no run computes, for the positions around the cursor."""
         state = self.state
         now = time.perf_counter()
+        if self._rendered_waiting and not state.rendered.in_flight:
+            self._rendered_waiting, self._rendered_answer_seconds = False, now - self._rendered_asked_at
         live = state.run_state == RunState.RUNNING and state.follow
+        gap = max(LIVE_RENDER_SECONDS, self._rendered_answer_seconds / LIVE_RENDER_SHARE)
         if (not state.spec.rendered_panels or state.observation is None or state.rendered.in_flight
                 or not state.engine_ready or state.engine_stopped or not self.engine.alive
-                or (live and now - self._rendered_asked_at < LIVE_RENDER_SECONDS)):
+                or (live and now - self._rendered_asked_at < gap)):
             return
         near = [] if state.run_state == RunState.RUNNING else [
             t for step in range(1, PREFETCH + 1) for t in (state.cursor + step, state.cursor - step)
@@ -406,7 +415,7 @@ class Controller:
             for panel, x in wanted.values():
                 self.engine.send(state.rendered.request(panel, x, truth, state.viewpoint))
             if wanted:
-                self._rendered_asked_at = now
+                self._rendered_asked_at, self._rendered_waiting = now, True
                 return
 
     def _rendered_missing(self, t: int) -> dict[Key, tuple[str, np.ndarray]]:

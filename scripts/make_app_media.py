@@ -15,7 +15,8 @@ With --part jpeg [--image FILE] it makes docs/app-jpeg.png: the jpeg problem's d
 With --part illumination it makes docs/app-illumination.png: the illumination problem's default solvers (nmr,
 regression, feedback) on a random light over the built-in car; with --part body-keypoints,
 docs/app-body-keypoints.png: lm, lbfgs and the learned fitter on random detected keypoints; with --part body-hmd,
-docs/app-body-hmd.png: lbfgs-prior and the learned fitter on random headset and hand signals.
+docs/app-body-hmd.png: lbfgs-prior and the learned fitter on random headset and hand signals; with --part
+face-landmarks, docs/app-face-landmarks.png: lm, lbfgs and the learned fitters on random landmarks.
 
 With --part view3d it makes docs/app-pose6d-3d.png: the demo's solvers scrubbed back to iteration 15, each
 column's 3D view from the camera, and docs/app-pose6d-orbit.png: the same after choosing the orbit and
@@ -44,7 +45,7 @@ from app.state import AppState, RunState
 from engine.problems.registry import problems
 
 WIBERGIAN_PROBLEMS = ("robust-mean", "tracker-fusion", "pose-from-2d")
-SOLVED_PICTURES = ("illumination", "body-keypoints", "body-hmd")
+SOLVED_PICTURES = ("illumination", "body-keypoints", "body-hmd", "face-landmarks")
 """The --part choices that picture one problem's default solvers (problem_picture)."""
 TV_ITERATIONS = 100
 """jpeg's tv solver's own iteration count, in place of the app's default."""

@@ -4,6 +4,7 @@ import os
 
 import imageio.v3 as iio
 import numpy as np
+import pytest
 import trimesh
 
 from app import controller as controller_module
@@ -430,8 +431,10 @@ def test_the_3d_view_is_drawn_by_the_engine_at_the_cursor_and_around_it(solved):
     assert [(c.x.tolist(), c.viewpoint) for c in first] == [(state.x0.tolist(), DEFAULT_ORBIT)]
 
 
-def test_a_computing_run_asks_for_rendered_pictures_at_most_every_live_render_seconds(controller, monkeypatch):
-    monkeypatch.setattr(controller_module, "LIVE_RENDER_SECONDS", 60.0)
+@pytest.mark.parametrize("setting, value", [("LIVE_RENDER_SECONDS", 60.0), ("LIVE_RENDER_SHARE", 1e-6)])
+def test_a_computing_run_asks_for_rendered_pictures_seldom(controller, monkeypatch, setting, value):
+    """At most every LIVE_RENDER_SECONDS, and waiting 1 / LIVE_RENDER_SHARE times the last answer's time."""
+    monkeypatch.setattr(controller_module, setting, value)
     controller.state.settings.solvers = ["nmr"]
     controller.load_input("mesh", None)
     controller.new_observation()
