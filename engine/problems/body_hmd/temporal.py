@@ -4,7 +4,8 @@
 Consecutive items of the batch are consecutive frames of one motion. Each window of `window` frames is one L-BFGS
 problem: its x is the window's frames side by side and its energy is the frames' own (the problem's residuals)
 plus weight * |J_{t+1} - J_t|^2 over the 52 joints of each pair of neighbouring frames (centimetres). Windows do
-not overlap; a batch must hold whole windows. The trace reports each frame's own energy plus half of each
+not overlap: they hold the largest number of frames, at most `window`, that divides the batch (a batch of one
+frame is lbfgs-prior). The trace reports each frame's own energy plus half of each
 temporal term it takes part in, so that a window's frames add up to its energy."""
 from __future__ import annotations
 
@@ -97,29 +98,27 @@ class TemporalLbfgs(IterativeSolver):
         self.inner = GradientOptimizer(GradientOptimizerParams(method="lbfgs", history=self.params.history,
                                                                max_iterations=self.params.max_iterations))
 
-    def _windows(self, frames: torch.Tensor) -> torch.Tensor:
-        return frames.reshape(len(frames) // self.params.window, -1)
-
     def init_state(self, x0: torch.Tensor) -> dict[str, torch.Tensor]:
-        if len(x0) % self.params.window:
-            return {}  # step reports the batch's error
-        windows = self.inner.init_state(self._windows(x0))
-        return {key: value.repeat_interleave(self.params.window, 0) for key, value in windows.items()}
+        length = max(size for size in range(1, min(self.params.window, len(x0)) + 1) if len(x0) % size == 0)
+        windows = self.inner.init_state(x0.reshape(len(x0) // length, -1))
+        return {"window": torch.full((len(x0),), length, dtype=torch.int64, device=x0.device),
+                **{key: value.repeat_interleave(length, 0) for key, value in windows.items()}}
 
     def step(self, problem: Any, observation: torch.Tensor, x: torch.Tensor, state: dict[str, torch.Tensor],
              iteration: int) -> StepResult:
-        length = self.params.window
-        if iteration > 0 and len(x) % length:
+        length = int(state["window"][0])
+        if len(x) % length:
             energy = problem.energy(None, observation, x).detach()
             return StepResult(problem.forward(x), energy, x, failed=torch.ones(len(x), dtype=torch.bool,
                               device=x.device), failure="a frame of its window failed, so the windows broke up")
         windows = WindowProblem(problem, length, self.params.temporal_weight)
-        rows = {key: value[::length] for key, value in state.items()}
-        result = self.inner.step(windows, self._windows(observation), self._windows(x), rows, iteration)
+        rows = {key: value[::length] for key, value in state.items() if key != "window"}
+        grouped = {"x": x.reshape(len(x) // length, -1), "observation": observation.reshape(len(x) // length, -1)}
+        result = self.inner.step(windows, grouped["observation"], grouped["x"], rows, iteration)
         for key, value in rows.items():
             state[key] = value.repeat_interleave(length, 0)
         with torch.no_grad():
-            energy = windows.frame_energies(self._windows(x), self._windows(observation)).flatten()
+            energy = windows.frame_energies(grouped["x"], grouped["observation"]).flatten()
         info = {key: value.repeat_interleave(length) for key, value in result.info.items()}
         converged = None if result.converged is None else result.converged.repeat_interleave(length)
         return StepResult(result.prediction.reshape(len(x), -1), energy, result.next_x.reshape(x.shape), info,

@@ -58,11 +58,14 @@ def test_the_motion_term_smooths_the_fit_and_the_energy_falls(walk):
     assert motion(trace[-1].x) < motion(plain.x)
 
 
-def test_a_batch_of_broken_windows_is_refused_in_one_line(walk):
+def test_windows_hold_the_most_frames_that_divide_the_batch(walk):
+    """4 frames in windows of at most 3: windows of 2; a broken WindowProblem and a window of 0 are refused."""
     problem, observation, truth = walk
     solver = TemporalLbfgs(TemporalParams(window=3, max_iterations=2))
+    assert solver.init_state(problem.initial_estimate())["window"].tolist() == [2, 2, 2, 2]
+    assert solver.solve(problem, observation, problem.initial_estimate()).index == 2
     with pytest.raises(ValueError, match="4 frames do not split into windows of 3"):
-        solver.solve(problem, observation, problem.initial_estimate())
+        WindowProblem(problem, 3, 1.0)
     with pytest.raises(ValueError, match="window must be at least 1"):
         TemporalParams(window=0)
 
