@@ -113,12 +113,12 @@ class TemporalLbfgs(IterativeSolver):
                               device=x.device), failure="a frame of its window failed, so the windows broke up")
         windows = WindowProblem(problem, length, self.params.temporal_weight)
         rows = {key: value[::length] for key, value in state.items() if key != "window"}
-        grouped = {"x": x.reshape(len(x) // length, -1), "observation": observation.reshape(len(x) // length, -1)}
-        result = self.inner.step(windows, grouped["observation"], grouped["x"], rows, iteration)
+        window_x, window_observation = x.reshape(len(x) // length, -1), observation.reshape(len(x) // length, -1)
+        result = self.inner.step(windows, window_observation, window_x, rows, iteration)
         for key, value in rows.items():
             state[key] = value.repeat_interleave(length, 0)
         with torch.no_grad():
-            energy = windows.frame_energies(grouped["x"], grouped["observation"]).flatten()
+            energy = windows.frame_energies(window_x, window_observation).flatten()
         info = {key: value.repeat_interleave(length) for key, value in result.info.items()}
         converged = None if result.converged is None else result.converged.repeat_interleave(length)
         return StepResult(result.prediction.reshape(len(x), -1), energy, result.next_x.reshape(x.shape), info,
