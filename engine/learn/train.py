@@ -11,7 +11,8 @@ here.
 Deterministic per seed on one process. Resumable per stage: after each stage the networks so far are
 written to DIR/partial.safetensors, and a run with the same settings picks up from there (bit for bit with
 per-step networks; a shared network replays the finished stages with its latest weights, so its resumed run
-is close to, not identical with, an uninterrupted one). The final checkpoint stores its weights as float16
+is close to, not identical with, an uninterrupted one). Within a stage, resumable per epoch
+(engine.learn.epoch_state). The final checkpoint stores its weights as float16
 (half the size). Multi-process through torch.distributed (torchrun):
 every rank makes and trains on its own shard of the training problems, DDP averages the gradients, rank 0
 validates and writes the checkpoints.
@@ -36,6 +37,7 @@ from ..bounds import SEED
 from ..outputs import directory_lock
 from ..problems.spec import bounded, check_config
 from .checkpoint import MAX_STEPS, CheckpointError, current_commit, load_checkpoint, save_checkpoint
+from .epoch_state import EPOCH_STATE, load_epoch_state, save_epoch_state
 
 PARTIAL = "partial.safetensors"
 MIN_SAMPLES = 2
@@ -168,7 +170,8 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
             train_set = {key: torch.cat([part[key] for part in history]) for key in stage_data} \
                 if config.shared else stage_data
             total = config.epochs * math.ceil(len(x) / config.batch_size)
-            _fit(task, network, train_set, stage, len(x), bar(f"stage {stage + 1}/{config.steps}: training", total))
+            _fit(task, network, train_set, stage, len(x), bar(f"stage {stage + 1}/{config.steps}: training", total),
+                 out_dir, log)
             if not config.shared or not networks:
                 networks.append(network)
         network.eval()
@@ -180,6 +183,8 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
             if stage >= completed:
                 save_checkpoint(os.path.join(out_dir, PARTIAL), networks,
                                 _meta(task, metrics, stage + 1, time.perf_counter() - started, world, commit))
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(out_dir, EPOCH_STATE))  # the partial checkpoint holds the stage now
         if world > 1:
             dist.barrier()
     final = checkpoint_path(out_dir, task.network_class.problem, task.solver_name)
@@ -208,8 +213,10 @@ def _advance(task: TrainingTask, network: nn.Module, data: StageData) -> torch.T
     return torch.cat(moved)
 
 
-def _fit(task: TrainingTask, network: nn.Module, data: StageData, stage: int, batches_of: int, progress) -> None:
-    """Adam with a cosine schedule on the task's loss; `batches_of` samples' worth of steps per epoch."""
+def _fit(task: TrainingTask, network: nn.Module, data: StageData, stage: int, batches_of: int, progress,
+         out_dir: str, log: Callable[[str], None]) -> None:
+    """Adam with a cosine schedule on the task's loss; `batches_of` samples' worth of steps per epoch. Starts from
+    out_dir's epoch state when it holds this stage, and writes one after every epoch (rank 0)."""
     config = task.config
     rank, world = _distributed()
     network.train()
@@ -222,10 +229,16 @@ def _fit(task: TrainingTask, network: nn.Module, data: StageData, stage: int, ba
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs * steps_per_epoch)
     generator = torch.Generator().manual_seed(config.seed * 1000 + stage)
     count = len(data["x"])
-    for _ in range(config.epochs):
+    state_path, settings = os.path.join(out_dir, EPOCH_STATE), {**_settings(task), "processes": world}
+    done = load_epoch_state(state_path, settings, stage, network, optimizer, schedule, generator)
+    if done:
+        log(f"stage {stage + 1}/{config.steps}: resumed after epoch {done}/{config.epochs} ({state_path})")
+        progress(done * steps_per_epoch)
+    for epoch in range(done, config.epochs):
         order = torch.randperm(count, generator=generator)[: steps_per_epoch * config.batch_size]
         if len(order) % config.batch_size == 1:  # batch norm needs two samples: no batch of one at the end
             order = order[:-1]
+        losses = []
         for batch in order.split(config.batch_size):
             loss = task.loss(model, {key: value[batch].to(device) for key, value in data.items()})
             optimizer.zero_grad(set_to_none=True)
@@ -233,6 +246,11 @@ def _fit(task: TrainingTask, network: nn.Module, data: StageData, stage: int, ba
             optimizer.step()
             schedule.step()
             progress(1)
+            losses.append(loss.detach())
+        if rank == 0:
+            save_epoch_state(state_path, settings, stage, epoch + 1, network, optimizer, schedule, generator)
+            log(f"stage {stage + 1}/{config.steps}: epoch {epoch + 1}/{config.epochs}, mean training loss "
+                f"{float(torch.stack(losses).mean()):.4g}")
     if not all(bool(torch.isfinite(value).all()) for value in network.state_dict().values()):
         raise ValueError(f"training stage {stage + 1} diverged (NaN or infinite weights); nothing was written for it")
 
@@ -246,16 +264,19 @@ def _meta(task: TrainingTask, metrics: list[dict[str, float]], completed: int, s
             "threads": torch.get_num_threads()}
 
 
+def _settings(task: TrainingTask) -> dict[str, Any]:
+    """What a run must share with the one whose partial state it resumes."""
+    return {**task.meta(), "train_config": asdict(task.config), "solver": task.solver_name}
+
+
 def _resume(task: TrainingTask, out_dir: str, device: torch.device | str) -> tuple[list[nn.Module], int]:
     """Networks of the stages a previous run with the same settings completed, and how many stages that is."""
     path = os.path.join(out_dir, PARTIAL)
     if not os.path.exists(path):
         return [], 0
     checkpoint = load_checkpoint(path, task.network_class, device)
-    recorded = {key: checkpoint.meta.get(key) for key in task.meta()}
-    as_recorded = json.loads(json.dumps({"train_config": asdict(task.config), **task.meta()}))  # tuples as lists
-    if {"train_config": checkpoint.meta.get("train_config"), **recorded} != as_recorded \
-            or checkpoint.meta.get("solver") != task.solver_name:
+    recorded = {key: checkpoint.meta.get(key) for key in (*task.meta(), "train_config", "solver")}
+    if recorded != json.loads(json.dumps(_settings(task))):  # tuples as lists
         raise CheckpointError(f"{path}: left by a training run with other settings; use another --out directory "
                               "or delete the file")
     for network in checkpoint.networks:

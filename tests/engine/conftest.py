@@ -11,11 +11,10 @@ def tiny_meshes():
     return [make_object("chair", 0), make_object("car", 2)], [make_object("sofa", 1)]
 
 
-def train_tiny(out_dir, **overrides):
+def train_tiny(out_dir, log=lambda message: None, **overrides):
     train_meshes, validation_meshes = tiny_meshes()
     config = Pose6DTrainConfig(**{**TINY, "steps": 2, **overrides})
-    return train(Pose6DTask(config, train_meshes, validation_meshes, {"meshes": "tiny"}), str(out_dir),
-                 log=lambda m: None)
+    return train(Pose6DTask(config, train_meshes, validation_meshes, {"meshes": "tiny"}), str(out_dir), log=log)
 
 
 @pytest.fixture(scope="session")

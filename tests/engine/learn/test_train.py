@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from engine.learn import train as training
-from engine.learn.checkpoint import load_checkpoint
+from engine.learn.checkpoint import CheckpointError, load_checkpoint
+from engine.learn.epoch_state import EPOCH_STATE
 from engine.learn.train import PARTIAL
 from engine.problems.pose6d import training as pose6d_training
 from engine.problems.pose6d.network import UpdateNetwork
@@ -107,3 +108,57 @@ def test_the_directory_is_free_again_after_a_run(tmp_path):
 
 def test_the_final_checkpoint_is_float16(tiny_checkpoint):
     assert load_checkpoint(tiny_checkpoint, UpdateNetwork).meta["weights"] == "float16"
+
+
+class SimulatedCrash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stage", [0, 1])
+def test_a_stage_resumes_after_its_last_finished_epoch(tmp_path, monkeypatch, stage):
+    reference = load_checkpoint(train_tiny(tmp_path / "reference", epochs=2), UpdateNetwork)
+    original_save = training.save_epoch_state
+
+    def crash_after_one_epoch(path, settings, saved_stage, epochs_done, *args):
+        original_save(path, settings, saved_stage, epochs_done, *args)
+        if (saved_stage, epochs_done) == (stage, 1):
+            raise SimulatedCrash
+
+    monkeypatch.setattr(training, "save_epoch_state", crash_after_one_epoch)
+    with pytest.raises(SimulatedCrash):
+        train_tiny(tmp_path / "resumed", epochs=2)
+    assert (tmp_path / "resumed" / EPOCH_STATE).exists()
+    monkeypatch.undo()
+    messages = []
+    resumed = load_checkpoint(train_tiny(tmp_path / "resumed", messages.append, epochs=2), UpdateNetwork)
+    assert f"stage {stage + 1}/2: resumed after epoch 1/2" in " ".join(messages)
+    assert not (tmp_path / "resumed" / EPOCH_STATE).exists()
+    for a, b in zip(reference.networks, resumed.networks):
+        for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+            assert torch.equal(p, q), name
+
+
+def _crash_after_first_epoch(monkeypatch):
+    original_save = training.save_epoch_state
+
+    def crash(*args):
+        original_save(*args)
+        raise SimulatedCrash
+
+    monkeypatch.setattr(training, "save_epoch_state", crash)
+
+
+def test_an_epoch_state_of_other_settings_is_refused(tmp_path, monkeypatch):
+    _crash_after_first_epoch(monkeypatch)
+    with pytest.raises(SimulatedCrash):
+        train_tiny(tmp_path, epochs=2)
+    monkeypatch.undo()
+    with pytest.raises(CheckpointError, match=f"{EPOCH_STATE}: left by a training run with other settings"):
+        train_tiny(tmp_path, epochs=3)
+
+
+def test_a_broken_epoch_state_is_refused_in_one_line(tmp_path):
+    (tmp_path / EPOCH_STATE).write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="not a readable epoch state.*delete the file") as error:
+        train_tiny(tmp_path)
+    assert "\n" not in str(error.value)
