@@ -25,39 +25,44 @@ from .solver import CheckpointSolver, LearnedSolverParams
 
 class Representation:
     """x (B, D) <-> theta (B, P): every 'rotation-vector' group's rotations as 6D (Zhou et al.), other numbers as
-    they are."""
+    they are, each group in its place. All rotations are converted in one batch (a body has ~50 groups)."""
 
     def __init__(self, groups: tuple[ParameterGroup, ...]):
-        self.slices: list[tuple[slice, bool]] = []
-        start = 0
+        x_rotations, x_plain, theta_rotations, theta_plain = [], [], [], []
+        x_start = theta_start = 0
         for group in groups:
             if group.kind not in ("euclidean", "rotation-vector"):
                 raise ValueError(f"a learned fitter cannot represent parameter group {group.name} of kind {group.kind}")
             if group.kind == "rotation-vector" and len(group.labels) % 3:
                 raise ValueError(f"rotation-vector group {group.name} must hold whole rotation vectors")
-            stop = start + len(group.labels)
-            self.slices.append((slice(start, stop), group.kind == "rotation-vector"))
-            start = stop
-        self.x_dim = start
-        self.theta_dim = sum((2 if rotation else 1) * (s.stop - s.start) for s, rotation in self.slices)
+            size = len(group.labels)
+            rotation = group.kind == "rotation-vector"
+            width = 2 * size if rotation else size
+            (x_rotations if rotation else x_plain).extend(range(x_start, x_start + size))
+            (theta_rotations if rotation else theta_plain).extend(range(theta_start, theta_start + width))
+            x_start, theta_start = x_start + size, theta_start + width
+        self.x_dim, self.theta_dim = x_start, theta_start
+        as_index = torch.tensor
+        self._x_rotations, self._x_plain = as_index(x_rotations, dtype=torch.long), as_index(x_plain, dtype=torch.long)
+        self._theta_rotations = as_index(theta_rotations, dtype=torch.long)
+        self._theta_plain = as_index(theta_plain, dtype=torch.long)
+        # where each column of cat([rotations, plain]) belongs
+        self._x_order = torch.argsort(torch.cat([self._x_rotations, self._x_plain]))
+        self._theta_order = torch.argsort(torch.cat([self._theta_rotations, self._theta_plain]))
 
     def to_theta(self, x: torch.Tensor) -> torch.Tensor:
-        parts = []
-        for part, rotation in self.slices:
-            value = x[:, part]
-            parts.append(rotation_to_6d(axis_angle_to_matrix(value.reshape(len(x), -1, 3))).flatten(1)
-                         if rotation else value)
-        return torch.cat(parts, dim=1)
+        device = x.device
+        vectors = x[:, self._x_rotations.to(device)].reshape(len(x), -1, 3)
+        parts = torch.cat([rotation_to_6d(axis_angle_to_matrix(vectors)).flatten(1),
+                           x[:, self._x_plain.to(device)]], dim=1)
+        return parts[:, self._theta_order.to(device)]
 
     def to_x(self, theta: torch.Tensor) -> torch.Tensor:
-        parts, start = [], 0
-        for part, rotation in self.slices:
-            size = (part.stop - part.start) * (2 if rotation else 1)
-            value = theta[:, start:start + size]
-            parts.append(matrix_to_axis_angle(rotation_from_6d(value.reshape(len(theta), -1, 6))).flatten(1)
-                         if rotation else value)
-            start += size
-        return torch.cat(parts, dim=1)
+        device = theta.device
+        sixes = theta[:, self._theta_rotations.to(device)].reshape(len(theta), -1, 6)
+        parts = torch.cat([matrix_to_axis_angle(rotation_from_6d(sixes)).flatten(1),
+                           theta[:, self._theta_plain.to(device)]], dim=1)
+        return parts[:, self._x_order.to(device)]
 
 
 def data_residuals(problem: Any, x: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:

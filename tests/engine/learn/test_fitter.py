@@ -10,6 +10,7 @@ from engine.learn.fitter import Representation, feedback
 from engine.learn.fitter_network import FitterConfig, LearnedFitter, fitter_class
 from engine.problems.body_keypoints import SPEC
 from engine.problems.spec import ParameterGroup
+from engine.rotations import axis_angle_to_matrix, rotation_to_6d
 
 from ..problems.body_keypoints.conftest import train_tiny_fitter
 
@@ -31,6 +32,23 @@ def test_representation_round_trips_rotations_as_6d():
     torch.testing.assert_close(representation.to_x(representation.to_theta(x)), x, atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="whole rotation vectors"):
         Representation((ParameterGroup("bad", ("a", "b"), "rad", "rotation-vector"),))
+
+
+def test_representation_keeps_each_group_in_its_place():
+    groups = (ParameterGroup("a", ("a0", "a1"), "m", "euclidean"), ParameterGroup("r", ("rx", "ry", "rz"), "rad",
+              "rotation-vector"), ParameterGroup("b", ("b0",), "m", "euclidean"),
+              ParameterGroup("s", tuple(f"s{i}" for i in range(6)), "rad", "rotation-vector"))
+    representation = Representation(groups)
+    assert (representation.x_dim, representation.theta_dim) == (12, 21)
+    x = torch.tensor([[1.0, 2.0, 0.3, 0.0, 0.0, 5.0, 0.0, 0.2, 0.0, 0.0, 0.0, 0.1]])
+    theta = representation.to_theta(x)
+
+    def six(vector: list[float]) -> torch.Tensor:
+        return rotation_to_6d(axis_angle_to_matrix(torch.tensor(vector))).flatten()
+
+    torch.testing.assert_close(theta[0], torch.cat([torch.tensor([1.0, 2.0]), six([0.3, 0.0, 0.0]),
+                                                    torch.tensor([5.0]), six([0.0, 0.2, 0.0]), six([0.0, 0.0, 0.1])]))
+    torch.testing.assert_close(representation.to_x(theta), x)
 
 
 def _config(**overrides) -> FitterConfig:
