@@ -175,7 +175,8 @@ def _train(task: TrainingTask, out_dir: str, progress: Progress | None, log: Cal
             if not config.shared or not networks:
                 networks.append(network)
         network.eval()
-        x = _advance(task, network, stage_data)
+        if stage + 1 < config.steps:  # the last stage's estimates of the training set feed nothing
+            x = _advance(task, network, stage_data)
         x_validation = _advance(task, network, task.stage_data(validation, x_validation, None))
         metrics.append(task.validation_metrics(validation, x_validation))
         if rank == 0:
