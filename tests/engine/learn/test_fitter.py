@@ -59,6 +59,7 @@ def _config(**overrides) -> FitterConfig:
 @pytest.mark.parametrize("overrides, cores", [({}, 3), ({"per_step": False}, 1), ({"cell": "resnet"}, 3),
                                               ({"cell": "mlp", "layers": 1}, 3)])
 def test_an_untrained_update_follows_the_gradient_alone(overrides, cores):
+    torch.manual_seed(0)  # the order of earlier tests must not pick the draws (a near-zero gradient loses digits)
     network = LearnedFitter(_config(**overrides)).eval()
     assert len(network.cores) == cores
     theta, gradient = torch.randn(2, 4), torch.randn(2, 4)
